@@ -1,1 +1,3 @@
-__all__ = []
+from source_calendly.source import SourceCalendly
+
+__all__ = ["SourceCalendly"]

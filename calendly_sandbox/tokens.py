@@ -1,0 +1,49 @@
+"""Fixed access tokens and scopes.
+
+Tokens are constants (not derived from the seed) so configs, demos and docs can hard-code them. They are
+deliberately not JWT-shaped: real PATs start with ``eyJ``, and a value that could be mistaken for a real
+credential must never be committed or logged by the connector's tests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+API_BASE = "https://api.calendly.com"
+
+SCOPE_USERS = "users:read"
+SCOPE_EVENTS = "scheduled_events:read"
+SCOPE_EVENT_TYPES = "event_types:read"
+SCOPE_ORGS = "organizations:read"
+SCOPE_ROUTING = "routing_forms:read"
+ALL_SCOPES: frozenset[str] = frozenset({SCOPE_USERS, SCOPE_EVENTS, SCOPE_EVENT_TYPES, SCOPE_ORGS, SCOPE_ROUTING})
+
+
+@dataclass(frozen=True)
+class Tokens:
+    """The four bearer tokens the sandbox accepts, by label."""
+
+    admin: str = "sandbox-admin-token-acme-owner-0c5e7d1a9b"  # Acme owner (Teams plan), legacy full access
+    member: str = "sandbox-member-token-acme-user-4f2b8e6c31"  # Acme member with role "user"
+    no_teams: str = "sandbox-noteams-token-soloco-owner-9a7d3f"  # owner of "Solo Co" on the standard plan
+    no_routing_scope: str = "sandbox-scoped-token-acme-admin-6d1e0b"  # Acme admin, scopes without routing_forms
+
+    def by_label(self) -> dict[str, str]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    def label_of(self, token: str) -> str | None:
+        for label, value in self.by_label().items():
+            if value == token:
+                return label
+        return None
+
+
+TOKENS = Tokens()
+
+# New-style scoped tokens (2026-03) carry an explicit scope list; legacy tokens keep full access.
+TOKEN_SCOPES: dict[str, frozenset[str]] = {
+    "admin": ALL_SCOPES,
+    "member": ALL_SCOPES,
+    "no_teams": ALL_SCOPES,
+    "no_routing_scope": ALL_SCOPES - {SCOPE_ROUTING},
+}

@@ -1,0 +1,88 @@
+"""What every stream of one sync shares: config, credentials, the rate budget and the token's account."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+
+import requests
+from airbyte_cdk.sources.streams.http.requests_native_auth import TokenAuthenticator
+
+from source_calendly.config import CalendlyConfig
+from source_calendly.rate_budget import RateBudget
+
+ADMIN_ROLES = frozenset({"owner", "admin"})
+NON_ADMIN_WARNING = (
+    "The token belongs to {name}, whose role in the Calendly organization is '{role}': scheduled_events, "
+    "event_invitees and event_types will hold only that user's own data. Organization-wide data needs a token "
+    "of a user with the admin or owner role in the Calendly organization."
+)
+
+
+@dataclass(frozen=True)
+class Account:
+    """The token's user and organization, from `GET /users/me` and the user's own membership."""
+
+    user_uri: str
+    name: str
+    email: str
+    organization_uri: str
+    role: str | None  # None when Calendly would not tell
+    server_time: datetime  # Calendly's clock when /users/me answered: the sync's start
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role in ADMIN_ROLES
+
+    def describe(self) -> str:
+        return f"{self.name} <{self.email}>, role '{self.role or 'unknown'}' in organization {self.organization_uri}"
+
+
+def server_time(response: requests.Response) -> datetime:
+    """Calendly's own clock from the `Date` header, so incremental cursors never depend on ours."""
+    try:
+        return parsedate_to_datetime(response.headers["Date"]).astimezone(UTC)
+    except (KeyError, TypeError, ValueError):
+        return datetime.now(UTC)
+
+
+class SyncContext:
+    """Built once per process; streams read the account lazily so that `discover` makes no request."""
+
+    def __init__(self, config: CalendlyConfig, logger: logging.Logger) -> None:
+        self.config = config
+        self.logger = logger
+        self.authenticator = TokenAuthenticator(token=config.token)
+        self.budget = RateBudget(requests_per_minute=config.requests_per_minute)
+        self._account: Account | None = None
+        self._lock = threading.Lock()
+        self._warned_scope = False
+        self._resolver = None  # set by the source: a callable returning an Account (it makes the requests)
+        # Worker threads for the invitee and submission fan-out; None runs everything on the main thread.
+        self.executor = ThreadPoolExecutor(config.num_workers, "calendly") if config.num_workers > 1 else None
+
+    def set_account_resolver(self, resolver) -> None:  # type: ignore[no-untyped-def]
+        self._resolver = resolver
+
+    @property
+    def account(self) -> Account:
+        with self._lock:
+            if self._account is None:
+                assert self._resolver is not None, "the source sets the account resolver"
+                self._account = self._resolver()
+            return self._account
+
+    def scope_params(self) -> dict[str, str]:
+        """`organization=` for admins and owners; otherwise the token owner's own data, with one warning."""
+        account = self.account
+        if account.is_admin:
+            return {"organization": account.organization_uri}
+        with self._lock:
+            if not self._warned_scope:
+                self._warned_scope = True
+                self.logger.warning(NON_ADMIN_WARNING.format(name=account.name, role=account.role or "unknown"))
+        return {"user": account.user_uri}

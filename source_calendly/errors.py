@@ -1,0 +1,169 @@
+"""Calendly's error answers mapped to Airbyte failures, on top of (never instead of) the CDK's defaults."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
+import orjson
+import requests
+from airbyte_cdk.models import FailureType
+from airbyte_cdk.sources.streams.http.error_handlers import HttpStatusErrorHandler
+from airbyte_cdk.sources.streams.http.error_handlers.default_error_mapping import DEFAULT_ERROR_MAPPING
+from airbyte_cdk.sources.streams.http.error_handlers.response_models import ErrorResolution, ResponseAction
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
+TOKEN_HELP = (
+    "Generate a new personal access token in Calendly > Integrations & Apps > API & Webhooks > "
+    "Personal Access Tokens, and put it in this source's configuration."
+)
+UNAUTHORIZED = "Calendly rejected the personal access token (HTTP 401): it is invalid or expired. " + TOKEN_HELP
+ORG_ACCESS = (
+    "Calendly refused access (HTTP 403: {detail}). The token lacks organization access: the token's user needs "
+    "the admin or owner role in the Calendly organization. Ask an owner to grant that role, or use a token of an "
+    "admin or owner."
+)
+MISSING_SCOPES = (
+    "The personal access token lacks the Calendly scopes {scopes} (HTTP 403: Insufficient scope). Create a token "
+    "with these scopes in Calendly > Integrations & Apps > API & Webhooks > Personal Access Tokens."
+)
+MAX_RETRIES = 6
+
+# Cached on the response so that a body is parsed once, by whoever needs it first.
+_BODY_ATTR = "_calendly_body"
+_NOT_JSON = object()
+
+
+def response_json(response: requests.Response) -> Any:
+    """The parsed JSON body, or `_NOT_JSON`; parsed once per response."""
+    body = getattr(response, _BODY_ATTR, None)
+    if body is None:
+        try:
+            body = orjson.loads(response.content)
+        except (orjson.JSONDecodeError, requests.RequestException):
+            body = _NOT_JSON
+        setattr(response, _BODY_ATTR, body)
+    return body
+
+
+def is_json(body: Any) -> bool:
+    return body is not _NOT_JSON
+
+
+def error_detail(response: requests.Response) -> str:
+    """Calendly's `title: message (details)`, or a short excerpt of a non-JSON body (an HTML proxy page)."""
+    body = response_json(response)
+    if isinstance(body, Mapping):
+        text = ": ".join(str(body[k]) for k in ("title", "message") if body.get(k))
+        details = body.get("details")
+        if isinstance(details, list) and details:
+            parts = [
+                f"{d.get('parameter', '')} {d.get('message', '')}".strip() for d in details if isinstance(d, Mapping)
+            ]
+            text += f" ({'; '.join(parts)})"
+        return text or f"HTTP {response.status_code}"
+    snippet = " ".join(response.text[:200].split())
+    return f"HTTP {response.status_code}, non-JSON body: {snippet!r}"
+
+
+def required_scopes(response: requests.Response) -> list[str]:
+    body = response_json(response)
+    scopes = body.get("required_scopes") if isinstance(body, Mapping) else None
+    return [str(s) for s in scopes] if isinstance(scopes, list) else []
+
+
+def is_page_token_rejection(response: requests.Response) -> bool:
+    """Calendly answers 400 `page_token: is invalid` for a token redeemed too late (see calendly-api.md §9)."""
+    if response.status_code != 400:
+        return False
+    body = response_json(response)
+    details = body.get("details") if isinstance(body, Mapping) else None
+    return isinstance(details, list) and any(
+        isinstance(d, Mapping) and d.get("parameter") == "page_token" for d in details
+    )
+
+
+class CalendlyErrorHandler(HttpStatusErrorHandler):
+    """Maps Calendly's statuses and bodies to actions; anything it does not know falls to the CDK defaults.
+
+    `tolerated` lists statuses the calling stream handles itself (it receives those responses and decides),
+    such as 404 for one event's invitees or 403 for routing forms on a plan without them.
+    """
+
+    def __init__(self, logger: logging.Logger, stream_name: str, tolerated: frozenset[int] = frozenset()) -> None:
+        super().__init__(
+            logger=logger,
+            error_mapping=dict(DEFAULT_ERROR_MAPPING),
+            max_retries=MAX_RETRIES,
+            max_time=timedelta(minutes=15),
+        )
+        self._stream_name = stream_name
+        self._tolerated = tolerated
+
+    def interpret_response(self, response_or_exception: requests.Response | Exception | None = None) -> ErrorResolution:
+        if not isinstance(response_or_exception, requests.Response):
+            return super().interpret_response(response_or_exception)
+        response = response_or_exception
+        status = response.status_code
+        endpoint = f"GET {requests.utils.urlparse(response.url).path}"
+        if status in self._tolerated or is_page_token_rejection(response):
+            return ErrorResolution(ResponseAction.IGNORE, None, None)
+        if status == 401:
+            return ErrorResolution(ResponseAction.FAIL, FailureType.config_error, UNAUTHORIZED)
+        if status == 403:
+            scopes = required_scopes(response)
+            if scopes:
+                return ErrorResolution(
+                    ResponseAction.FAIL, FailureType.config_error, MISSING_SCOPES.format(scopes=", ".join(scopes))
+                )
+            return ErrorResolution(
+                ResponseAction.FAIL, FailureType.config_error, ORG_ACCESS.format(detail=error_detail(response))
+            )
+        if 200 <= status < 300:
+            if is_json(response_json(response)):
+                return ErrorResolution(ResponseAction.SUCCESS, None, None)
+            # A truncated or HTML body behind a 200 is a transport fault: retry it, then fail naming the endpoint.
+            return ErrorResolution(
+                ResponseAction.RETRY,
+                FailureType.transient_error,
+                f"Calendly returned a malformed (non-JSON) response for stream {self._stream_name} at {endpoint}: "
+                f"{error_detail(response)}. This is usually temporary; run the sync again.",
+            )
+        if 300 <= status < 400:
+            return ErrorResolution(
+                ResponseAction.FAIL,
+                FailureType.config_error,
+                f"Calendly answered {endpoint} with a redirect (HTTP {status}); redirects are not followed so that "
+                "the token is only sent to the configured host. Check api_url (normally https://api.calendly.com).",
+            )
+        if status == 400:
+            return ErrorResolution(
+                ResponseAction.FAIL,
+                FailureType.system_error,
+                f"Calendly rejected the request of stream {self._stream_name} at {endpoint}: {error_detail(response)}.",
+            )
+        if status == 404:
+            return ErrorResolution(
+                ResponseAction.FAIL,
+                FailureType.system_error,
+                f"Calendly answered 404 Not Found for stream {self._stream_name} at {endpoint}. Check api_url.",
+            )
+        resolution = super().interpret_response(response)
+        if resolution.response_action in (ResponseAction.RETRY, ResponseAction.RATE_LIMITED):
+            # Name the stream and endpoint: the message is what the user sees if the retries run out.
+            return ErrorResolution(
+                resolution.response_action,
+                resolution.failure_type,
+                f"Calendly answered {endpoint} (stream {self._stream_name}) with {error_detail(response)}.",
+            )
+        return resolution
+
+
+def malformed_response(stream_name: str, endpoint: str, problem: str) -> AirbyteTracedException:
+    message = (
+        f"Calendly returned an unexpected response for stream {stream_name} at {endpoint}: {problem}. "
+        "Run the sync again; if it persists, Calendly's API may have changed: report it with this message."
+    )
+    return AirbyteTracedException(message=message, internal_message=message, failure_type=FailureType.system_error)

@@ -1,0 +1,132 @@
+"""One request budget shared by every stream and worker thread, fed by Calendly's rate-limit headers.
+
+Calendly allows a user N requests per window (500/min on paid plans, 50 on Free), shared with every other
+integration of that user, and reports `X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-RateLimit-Reset`
+(seconds until the window resets) on every response. The budget spends what the server says is left and
+then waits for the reset, so a sync runs at the limit without a storm of 429s, and slows down by itself
+when another integration is spending the same budget.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import requests
+from airbyte_cdk.sources.streams.call_rate import AbstractAPIBudget, AbstractCallRatePolicy
+from airbyte_cdk.sources.streams.http.error_handlers import BackoffStrategy
+
+# A window whose reported end moves by more than this is a new window (the header has one-second resolution).
+_NEW_WINDOW_SLACK = 1.5
+# Wait this long past the reported reset, because the header is rounded to whole seconds.
+_RESET_MARGIN = 0.25
+# When Calendly sends no usable reset, wait this long after a 429.
+_DEFAULT_RESET = 60.0
+
+
+def _header_number(response: requests.Response, name: str) -> float | None:
+    try:
+        value = float(response.headers[name])
+    except (KeyError, ValueError, TypeError):
+        return None
+    return value if value >= 0 else None
+
+
+class RateBudget(AbstractAPIBudget):
+    """Thread-safe request budget; plugs into the CDK's HTTP client as its `api_budget`.
+
+    Every request takes one unit before it is sent. The units left are the server's `Remaining`, less the
+    requests sent since (so concurrent requests never overspend); at zero every sender waits for the reset.
+    An optional `requests_per_minute` cap also spaces requests evenly, leaving room for other integrations.
+    """
+
+    def __init__(
+        self,
+        requests_per_minute: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._interval = 60.0 / requests_per_minute if requests_per_minute else 0.0
+        self._clock = clock
+        self._cond = threading.Condition()
+        self._remaining: float | None = None  # None: unknown, assume the server has room
+        self._window_ends: float | None = None
+        self._next_slot = 0.0
+        self.waited_seconds = 0.0  # total time spent waiting for the budget, for logs and benchmarks
+
+    # AbstractAPIBudget -------------------------------------------------------------------------------------
+    def acquire_call(self, request: Any, block: bool = True, timeout: float | None = None) -> None:
+        with self._cond:
+            while True:
+                now = self._clock()
+                wait = self._wait_needed(now)
+                if wait <= 0:
+                    break
+                started = self._clock()
+                self._cond.wait(timeout=wait)
+                self.waited_seconds += self._clock() - started
+            if self._remaining is not None:
+                self._remaining -= 1
+            if self._interval:
+                self._next_slot = max(self._next_slot, now) + self._interval
+
+    def get_matching_policy(self, request: Any) -> AbstractCallRatePolicy | None:
+        return None
+
+    def update_from_response(self, request: Any, response: Any) -> None:
+        if not isinstance(response, requests.Response):
+            return
+        remaining = _header_number(response, "X-RateLimit-Remaining")
+        reset = _header_number(response, "X-RateLimit-Reset")
+        if response.status_code == 429:
+            remaining = 0.0
+            reset = reset if reset is not None else _retry_after(response) or _DEFAULT_RESET
+        if remaining is None or reset is None:
+            return
+        with self._cond:
+            window_ends = self._clock() + reset
+            new_window = self._window_ends is None or window_ends > self._window_ends + _NEW_WINDOW_SLACK
+            if new_window or self._remaining is None:
+                self._remaining = remaining
+            else:
+                # Responses to concurrent requests arrive out of order: the smallest count is the freshest.
+                self._remaining = min(self._remaining, remaining)
+            if new_window or response.status_code == 429:
+                self._window_ends = window_ends
+            self._cond.notify_all()
+
+    # internals ---------------------------------------------------------------------------------------------
+    def _wait_needed(self, now: float) -> float:
+        if self._remaining is not None and self._remaining <= 0 and self._window_ends is not None:
+            if now < self._window_ends + _RESET_MARGIN:
+                return self._window_ends + _RESET_MARGIN - now
+            self._remaining = None  # the window has reset; the next response tells the new count
+            self._window_ends = None
+        if self._interval and self._next_slot > now:
+            return self._next_slot - now
+        return 0.0
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    return _header_number(response, "Retry-After")
+
+
+class RateLimitBackoff(BackoffStrategy):
+    """How long to wait before retrying a 429: Calendly's `X-RateLimit-Reset` (seconds), else `Retry-After`.
+
+    Other retryable failures return None, which leaves them to the CDK's exponential backoff.
+    """
+
+    def backoff_time(
+        self, response_or_exception: requests.Response | requests.RequestException | None, attempt_count: int
+    ) -> float | None:
+        if not isinstance(response_or_exception, requests.Response) or response_or_exception.status_code != 429:
+            return None
+        seconds = _header_number(response_or_exception, "X-RateLimit-Reset")
+        if seconds is None:
+            seconds = _retry_after(response_or_exception)
+        if seconds is None:
+            seconds = min(_DEFAULT_RESET, 2.0**attempt_count)
+        # The CDK adds one second to whatever is returned, and treats 0 as "no opinion".
+        return max(seconds - 1.0, 0.001)

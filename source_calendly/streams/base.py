@@ -1,0 +1,245 @@
+"""The base stream: Calendly's envelopes, pagination, errors and rate budget, written once.
+
+Requests only ever go to paths built from the configured `api_url`: a `next_page` URL or a resource URI
+from a response is never followed, so the token cannot be sent anywhere else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+import requests
+from airbyte_cdk.models import FailureType
+from airbyte_cdk.sources.streams.http import HttpStream
+from airbyte_cdk.sources.streams.http.error_handlers import BackoffStrategy, ErrorHandler
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
+from source_calendly.config import format_utc, parse_utc
+from source_calendly.context import SyncContext
+from source_calendly.errors import (
+    CalendlyErrorHandler,
+    is_page_token_rejection,
+    malformed_response,
+    response_json,
+)
+from source_calendly.rate_budget import RateLimitBackoff
+
+PAGE_SIZE = 100  # Calendly's maximum: the fewest requests
+MAX_PAGE_TOKEN_RESTARTS = 5
+REQUEST_TIMEOUT = (10.0, 120.0)  # connect, read (seconds)
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def uuid_of(uri: str) -> str:
+    """The id at the end of a Calendly URI, as a path segment we build ourselves (never the URI's host)."""
+    return quote(uri.rstrip("/").rsplit("/", 1)[-1], safe="")
+
+
+@dataclass(frozen=True)
+class Keyset:
+    """Lets a listing sorted ascending by `field` restart at its last value when a page token expires."""
+
+    field: str  # record field the listing is sorted by, e.g. start_time
+    param: str  # query parameter that starts the listing at a value, e.g. min_start_time
+
+
+@dataclass
+class _ListingProgress:
+    """What a listing has yielded, so a restart skips exactly what was already yielded."""
+
+    keyset: Keyset | None
+    boundary: str | None = None  # keyset: last value yielded
+    at_boundary: set[str] = field(default_factory=set)  # keyset: URIs yielded with that value
+    seen: set[str] = field(default_factory=set)  # no keyset: every URI yielded
+
+    def note(self, record: Mapping[str, Any]) -> None:
+        uri = str(record.get("uri"))
+        if self.keyset is None:
+            self.seen.add(uri)
+            return
+        value = record.get(self.keyset.field)
+        if value != self.boundary:
+            self.boundary, self.at_boundary = value, set()
+        self.at_boundary.add(uri)
+
+    def already_yielded(self, record: Mapping[str, Any]) -> bool:
+        uri = str(record.get("uri"))
+        if self.keyset is None:
+            return uri in self.seen
+        if self.boundary is None:
+            return False
+        value = record.get(self.keyset.field)
+        try:
+            earlier = parse_utc(value) < parse_utc(self.boundary)
+        except (TypeError, ValueError):
+            earlier = False
+        return earlier or (value == self.boundary and uri in self.at_boundary)
+
+    def restart_params(self, params: Mapping[str, str]) -> dict[str, str]:
+        if self.keyset is None or self.boundary is None:
+            return dict(params)
+        return {**params, self.keyset.param: format_utc(parse_utc(self.boundary))}
+
+
+class CalendlyStream(HttpStream):
+    """A Calendly collection endpoint; subclasses declare `name`, `endpoint` and their query parameters."""
+
+    primary_key = "uri"
+    endpoint: str = ""
+    # Statuses the stream handles itself instead of failing (it receives those responses and decides).
+    tolerated_statuses: frozenset[int] = frozenset()
+
+    def __init__(self, context: SyncContext) -> None:
+        self.context = context  # set before super().__init__: the CDK asks for the error handler there
+        super().__init__(authenticator=context.authenticator, api_budget=context.budget)
+
+    # HttpStream contract -------------------------------------------------------------------------------------
+    @property
+    def url_base(self) -> str:
+        return self.context.config.api_url + "/"
+
+    def path(self, **kwargs: Any) -> str:
+        return self.endpoint
+
+    def get_error_handler(self) -> ErrorHandler | None:
+        return CalendlyErrorHandler(self.logger, self.name, self.tolerated_statuses)
+
+    def get_backoff_strategy(self) -> BackoffStrategy | list[BackoffStrategy] | None:
+        return RateLimitBackoff()
+
+    def next_page_token(self, response: requests.Response) -> Mapping[str, Any] | None:
+        token = self._pagination(response).get("next_page_token")
+        return {"page_token": token} if token else None
+
+    def parse_response(self, response: requests.Response, **kwargs: Any) -> Iterable[Mapping[str, Any]]:
+        body = self._body(response)
+        collection = body.get("collection")
+        if not isinstance(collection, list) or not all(isinstance(r, Mapping) for r in collection):
+            raise malformed_response(self.name, self._endpoint_of(response), "'collection' is not a list of objects")
+        return collection
+
+    def request_params(self, **kwargs: Any) -> MutableMapping[str, Any]:
+        return {}
+
+    # reading -------------------------------------------------------------------------------------------------
+    def read_records(
+        self,
+        sync_mode: Any,
+        cursor_field: list[str] | None = None,
+        stream_slice: Mapping[str, Any] | None = None,
+        stream_state: Mapping[str, Any] | None = None,
+    ) -> Iterable[Mapping[str, Any]]:
+        # Overriding read_records also keeps the CDK from applying its page-by-page "resumable full refresh"
+        # cursor, which reads only first pages under concurrency (airbyte-cdk-notes.md §4).
+        yield from self.list(self.endpoint, self.request_params())
+
+    def get(self, path: str, params: Mapping[str, str] | None = None) -> requests.Response:
+        """One GET through the CDK's client: retries, backoff, error mapping and the shared rate budget."""
+        _, response = self._http_client.send_request(
+            http_method="GET",
+            url=self.url_base + path.lstrip("/"),
+            request_kwargs={"timeout": REQUEST_TIMEOUT, "allow_redirects": False},
+            params=dict(params or {}),
+        )
+        return response
+
+    def list(self, path: str, params: Mapping[str, str], keyset: Keyset | None = None) -> Iterator[Mapping[str, Any]]:
+        """Every record of a collection, page by page with `page_token` and `count=100`.
+
+        A page token Calendly no longer accepts restarts the listing (from the keyset value if the listing has
+        one) without yielding anything twice; a page token that repeats is an error, never an endless loop.
+        """
+        base = {**params, "count": str(PAGE_SIZE)}
+        listing = dict(base)  # the query this run of the listing started with; its page tokens belong to it
+        query = listing
+        progress = _ListingProgress(keyset)
+        seen_tokens: set[str] = set()
+        restarts = 0
+        restarted = False
+        while True:
+            response = self.get(path, query)
+            if is_page_token_rejection(response):
+                restarts += 1
+                if restarts > MAX_PAGE_TOKEN_RESTARTS:
+                    raise AirbyteTracedException(
+                        message=f"Calendly kept rejecting page tokens for stream {self.name} at GET /{path} "
+                        f"({restarts} times). Run the sync again; it resumes from its last checkpoint.",
+                        failure_type=FailureType.transient_error,
+                    )
+                self.logger.info(f"Stream {self.name}: Calendly expired a page token at GET /{path}; restarting.")
+                listing, seen_tokens, restarted = progress.restart_params(base), set(), True
+                query = listing
+                continue
+            if not response.ok:  # a status the stream tolerates: let it decide
+                self.on_tolerated_response(response)
+                return
+            for record in self.parse_response(response):
+                if restarted and progress.already_yielded(record):
+                    continue
+                progress.note(record)
+                yield record
+            token = (self.next_page_token(response) or {}).get("page_token")
+            if not token:
+                return
+            if token in seen_tokens or token == query.get("page_token"):
+                raise malformed_response(
+                    self.name, f"GET /{path}", f"the page token {token[:12]}… came back twice (it would loop forever)"
+                )
+            seen_tokens.add(token)
+            query = {**listing, "page_token": token}
+
+    def fetch_resource(
+        self, path: str, params: Mapping[str, str] | None = None
+    ) -> tuple[Mapping[str, Any], requests.Response]:
+        response = self.get(path, params)
+        if not response.ok:
+            self.on_tolerated_response(response)
+            raise AssertionError("on_tolerated_response must raise for a single resource")  # pragma: no cover
+        resource = self._body(response).get("resource")
+        if not isinstance(resource, Mapping):
+            raise malformed_response(self.name, self._endpoint_of(response), "'resource' is not an object")
+        return resource, response
+
+    def on_tolerated_response(self, response: requests.Response) -> None:
+        """Called with a response whose status is in `tolerated_statuses`; the default treats it as an error."""
+        raise malformed_response(self.name, self._endpoint_of(response), f"unexpected HTTP {response.status_code}")
+
+    # concurrency ---------------------------------------------------------------------------------------------
+    def fan_out(self, items: list[T], fetch: Callable[[T], R]) -> Iterator[tuple[T, R]]:
+        """Apply `fetch` to every item on the sync's worker threads; results come back in the items' order,
+        so a checkpoint taken after an item never covers work that is still running."""
+        pool = self.context.executor
+        if pool is None or len(items) < 2:
+            for item in items:
+                yield item, fetch(item)
+            return
+        futures: list[Future[R]] = [pool.submit(fetch, item) for item in items]
+        try:
+            for item, future in zip(items, futures, strict=True):
+                yield item, future.result()
+        finally:
+            for future in futures:
+                future.cancel()
+
+    # helpers -------------------------------------------------------------------------------------------------
+    def _body(self, response: requests.Response) -> Mapping[str, Any]:
+        body = response_json(response)
+        if not isinstance(body, Mapping):
+            raise malformed_response(self.name, self._endpoint_of(response), "the body is not a JSON object")
+        return body
+
+    def _pagination(self, response: requests.Response) -> Mapping[str, Any]:
+        pagination = self._body(response).get("pagination")
+        if not isinstance(pagination, Mapping):
+            raise malformed_response(self.name, self._endpoint_of(response), "'pagination' is missing")
+        return pagination
+
+    @staticmethod
+    def _endpoint_of(response: requests.Response) -> str:
+        return f"GET {requests.utils.urlparse(response.url).path}"

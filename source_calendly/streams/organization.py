@@ -1,0 +1,78 @@
+"""Full-refresh organization streams, and the lookup of the token's own account."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, MutableMapping
+from typing import Any
+
+import requests
+
+from source_calendly.context import Account, server_time
+from source_calendly.streams.base import CalendlyStream
+
+
+class EventTypes(CalendlyStream):
+    """Event types, active and inactive: the organization's for admins, else the token owner's.
+
+    https://developer.calendly.com/api-docs/calendly-api/event-types/list-user-s-event-types
+    """
+
+    name = "event_types"
+    endpoint = "event_types"
+
+    def request_params(self, **kwargs: Any) -> MutableMapping[str, Any]:
+        return self.context.scope_params()
+
+
+class OrganizationMemberships(CalendlyStream):
+    """Members of the token's organization with their roles.
+
+    https://developer.calendly.com/api-docs/calendly-api/organizations/list-organization-memberships
+    """
+
+    name = "organization_memberships"
+    endpoint = "organization_memberships"
+
+    def request_params(self, **kwargs: Any) -> MutableMapping[str, Any]:
+        return {"organization": self.context.account.organization_uri}
+
+
+class AccountLookup(CalendlyStream):
+    """Not a catalog stream: resolves who the token belongs to, once per sync (`GET /users/me`), and the
+    user's role from their own membership (a 403 there leaves the role unknown, so treated as non-admin)."""
+
+    name = "account"
+    endpoint = "users/me"
+    tolerated_statuses = frozenset({403})
+
+    def resolve(self) -> Account:
+        user, response = self.fetch_resource(self.endpoint)
+        organization = str(user.get("current_organization") or "")
+        role = None
+        try:
+            params = {"organization": organization, "user": str(user.get("uri"))}
+            for membership in self.list("organization_memberships", params):
+                role = str(membership.get("role") or "") or None
+                break
+        except _RoleHidden:
+            role = None
+        return Account(
+            user_uri=str(user.get("uri")),
+            name=str(user.get("name") or ""),
+            email=str(user.get("email") or ""),
+            organization_uri=organization,
+            role=role,
+            server_time=server_time(response),
+        )
+
+    def on_tolerated_response(self, response: requests.Response) -> None:
+        if response.url and "/users/me" in response.url:
+            super().on_tolerated_response(response)
+        raise _RoleHidden()
+
+    def get_json_schema(self) -> Mapping[str, Any]:
+        return {"type": "object"}
+
+
+class _RoleHidden(Exception):
+    pass

@@ -1,0 +1,168 @@
+"""Incremental state for streams that Calendly can only list by a time they do not change on.
+
+Calendly has no `updated_at` filter. Events are listed by `start_time`, invitees per event, submissions per
+form by `created_at`. So each sync re-reads a window — everything that starts (or was created) at or after
+`window start` — and emits what has `updated_at` newer than the cursor. The window start is the previous
+sync's start minus `lookback_days`, never the cursor itself, so neither a booking for a time earlier than
+already-synced future events nor a change to a recent event is missed, and the window does not drift back
+when nothing changes.
+
+A pass over the window is resumable: while it runs, the state also holds where it stands, so a sync killed
+halfway resumes from its last checkpoint instead of starting over, with the old cursor still in force.
+
+State shape (per stream):
+    {"updated_at": "...",             # emit records updated after this (absent until a pass completes)
+     "last_sync_started_at": "...",   # start of the last completed pass; next window = this - lookback
+     "pass": {"started_at": "...", "window_start": "...", "resume_from": "...", "max_updated_at": "..."}}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from source_calendly.config import config_error, format_utc, parse_utc
+
+_TOP_KEYS = {"updated_at", "last_sync_started_at", "pass"}
+_PASS_KEYS = {"started_at", "window_start", "resume_from", "max_updated_at"}
+
+
+@dataclass(frozen=True)
+class Pass:
+    started_at: datetime  # server time when the pass began; bounds the next cursor (see `finish`)
+    window_start: datetime | None
+    resume_from: datetime | None = None  # everything ordered before this has been handled
+    max_updated_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class WindowState:
+    updated_at: datetime | None = None
+    last_sync_started_at: datetime | None = None
+    current: Pass | None = None
+
+    # parsing ---------------------------------------------------------------------------------------------
+    @classmethod
+    def parse(cls, stream: str, raw: Mapping[str, Any] | None) -> WindowState:
+        """Read a saved state; anything not understood is a config error that says what to do, not a crash."""
+        if not raw:
+            return cls()
+        try:
+            if not isinstance(raw, Mapping):
+                raise ValueError("it is not a JSON object")
+            unknown = set(raw) - _TOP_KEYS
+            if unknown:
+                raise ValueError(f"unknown keys {sorted(unknown)}")
+            current = None
+            if raw.get("pass") is not None:
+                p = raw["pass"]
+                if not isinstance(p, Mapping) or set(p) - _PASS_KEYS or "started_at" not in p:
+                    raise ValueError("'pass' is malformed")
+                current = Pass(
+                    started_at=_time(p["started_at"]),
+                    window_start=_opt_time(p.get("window_start")),
+                    resume_from=_opt_time(p.get("resume_from")),
+                    max_updated_at=_opt_time(p.get("max_updated_at")),
+                )
+            return cls(
+                updated_at=_opt_time(raw.get("updated_at")),
+                last_sync_started_at=_opt_time(raw.get("last_sync_started_at")),
+                current=current,
+            )
+        except (ValueError, TypeError) as error:
+            raise config_error(
+                f"The saved state of stream {stream} cannot be understood ({error}). Clear it and start over: in "
+                "Airbyte, refresh or reset the stream's data (Connection > Settings > Refresh), or run read "
+                "without --state."
+            ) from None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if self.updated_at:
+            out["updated_at"] = format_utc(self.updated_at)
+        if self.last_sync_started_at:
+            out["last_sync_started_at"] = format_utc(self.last_sync_started_at)
+        if self.current:
+            p = self.current
+            out["pass"] = {"started_at": format_utc(p.started_at)} | {
+                key: format_utc(value)
+                for key, value in (
+                    ("window_start", p.window_start),
+                    ("resume_from", p.resume_from),
+                    ("max_updated_at", p.max_updated_at),
+                )
+                if value is not None
+            }
+        return out
+
+    # the pass ------------------------------------------------------------------------------------------------
+    def begin(self, now: datetime, start_date: datetime | None, lookback: timedelta) -> WindowState:
+        """Start a pass, or carry on with the one a killed sync left unfinished."""
+        if self.current:
+            return self
+        window_start = start_date
+        if self.last_sync_started_at is not None:
+            window_start = _later(start_date, self.last_sync_started_at - lookback)
+        return replace(self, current=Pass(started_at=now, window_start=window_start))
+
+    @property
+    def read_from(self) -> datetime | None:
+        """Where this pass reads from: its resume point, else its window start (None: all history)."""
+        assert self.current is not None, "begin() first"
+        return self.current.resume_from or self.current.window_start
+
+    def is_new(self, updated_at: datetime | None) -> bool:
+        return updated_at is None or self.updated_at is None or updated_at > self.updated_at
+
+    def progress(self, resume_from: datetime | None, max_updated_at: datetime | None) -> WindowState:
+        """Record that everything ordered before `resume_from` is handled and the newest record emitted."""
+        assert self.current is not None, "begin() first"
+        p = self.current
+        return replace(
+            self,
+            current=replace(
+                p,
+                resume_from=_later(p.resume_from, resume_from),
+                max_updated_at=_later(p.max_updated_at, max_updated_at),
+            ),
+        )
+
+    def finish(self) -> WindowState:
+        """Close the pass: advance the cursor and remember when the pass began.
+
+        The cursor never passes the pass's start: a record changed while the pass ran may have been read
+        before its change while a later one was read after, and it must be emitted again next time.
+        """
+        assert self.current is not None, "begin() first"
+        p = self.current
+        cursor = self.updated_at
+        if p.max_updated_at is not None:
+            cursor = _later(cursor, min(p.max_updated_at, p.started_at))
+        return WindowState(
+            updated_at=cursor,
+            last_sync_started_at=_later(self.last_sync_started_at, p.started_at),
+            current=None,
+        )
+
+
+def _time(value: Any) -> datetime:
+    if not isinstance(value, str):
+        raise ValueError(f"{value!r} is not a timestamp")
+    try:
+        return parse_utc(value)
+    except ValueError:
+        raise ValueError(f"{value!r} is not a UTC timestamp") from None
+
+
+def _opt_time(value: Any) -> datetime | None:
+    return None if value is None else _time(value)
+
+
+def _later(a: datetime | None, b: datetime | None) -> datetime | None:
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return max(a, b)
