@@ -101,6 +101,13 @@ class CalendlyStream(HttpStream):
 
     # HttpStream contract -------------------------------------------------------------------------------------
     @property
+    def is_resumable(self) -> bool:
+        # HttpStream's state setter would make the CDK treat every stream as "resumable full refresh" and
+        # re-slice it until its state says complete. Full-refresh lists are small and read whole; only the
+        # windowed incremental streams checkpoint (they say so through `supports_incremental`).
+        return self.supports_incremental
+
+    @property
     def url_base(self) -> str:
         return self.context.config.api_url + "/"
 

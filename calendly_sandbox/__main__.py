@@ -1,0 +1,109 @@
+"""CLI: ``python -m calendly_sandbox serve [options]``.
+
+Prints one JSON line ``{"url": ..., "tokens": {...}}`` on stdout once it accepts connections, then serves until
+SIGINT/SIGTERM and exits 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime
+from types import FrameType
+
+import orjson
+
+from .dataset import DatasetSpec
+from .faults import Faults
+from .sandbox import Sandbox
+
+PROFILES = {"small": DatasetSpec.small, "reference": DatasetSpec.reference, "large": DatasetSpec.large}
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m calendly_sandbox", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="serve the fake Calendly API until SIGINT/SIGTERM")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=0, help="0 = any free port (see the printed url)")
+    serve.add_argument("--profile", choices=sorted(PROFILES), default="small")
+    serve.add_argument("--seed", type=int, default=7)
+    serve.add_argument("--events", type=int, default=None, help="override the profile's number of Acme events")
+    serve.add_argument("--anchor", default=None, help="ISO time the data is generated around (default: now)")
+    serve.add_argument("--rate-limit", type=int, default=500, help="requests per user per window; 0 = unlimited")
+    serve.add_argument("--rate-window", type=float, default=60.0, help="rate-limit window in seconds")
+    serve.add_argument("--latency-ms-median", type=float, default=0.0)
+    serve.add_argument("--latency-sigma", type=float, default=0.5)
+    serve.add_argument("--fault-rate", type=float, default=0.0, help="share of requests failing with 429/5xx")
+    serve.add_argument("--reset-rate", type=float, default=0.0)
+    serve.add_argument("--truncated-rate", type=float, default=0.0)
+    serve.add_argument("--fault-seed", type=int, default=0)
+    serve.add_argument("--page-token-ttl", type=float, default=None, help="seconds before a page token expires")
+    serve.add_argument("--send-retry-after", action="store_true", help="add Retry-After to 429 responses")
+    return parser
+
+
+def _spec(args: argparse.Namespace) -> DatasetSpec:
+    spec = PROFILES[args.profile](seed=args.seed)
+    if args.events is not None:
+        spec = replace(spec, events=args.events)
+    if args.anchor:
+        spec = replace(spec, anchor=datetime.fromisoformat(args.anchor.replace("Z", "+00:00")))
+    return spec
+
+
+def serve(args: argparse.Namespace) -> int:
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    faults = Faults(
+        latency_ms_median=args.latency_ms_median,
+        latency_sigma=args.latency_sigma,
+        error_rate=args.fault_rate,
+        reset_rate=args.reset_rate,
+        truncated_rate=args.truncated_rate,
+        seed=args.fault_seed,
+    )
+    sandbox = Sandbox(
+        dataset=_spec(args),
+        rate_limit_per_minute=args.rate_limit or None,
+        faults=faults,
+        host=args.host,
+        port=args.port,
+        rate_window_seconds=args.rate_window,
+        page_token_ttl_seconds=args.page_token_ttl,
+        send_retry_after=args.send_retry_after,
+    )
+    # A long-lived process: move the (large, immortal) dataset out of the collector's sight so full
+    # collections stay cheap while serving. Not done by Sandbox itself, where it would pin freed sandboxes.
+    gc.collect()
+    gc.freeze()
+    sandbox.start()
+    try:
+        sys.stdout.write(orjson.dumps({"url": sandbox.url, "tokens": sandbox.tokens.by_label()}).decode() + "\n")
+        sys.stdout.flush()
+        while not stop.wait(0.5):
+            pass
+    finally:
+        sandbox.stop()
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "serve":
+        return serve(args)
+    return 2  # pragma: no cover - argparse enforces the command
+
+
+if __name__ == "__main__":
+    sys.exit(main())

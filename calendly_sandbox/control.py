@@ -1,0 +1,96 @@
+"""``/_sandbox/*``: the sandbox's own control API for other processes (demo, benchmarks, acceptance tests).
+
+No auth, no rate limit, no faults, not in the request log. JSON in, JSON out; errors are ``{"error": ...}``
+with 400 (bad input), 404 (unknown route or record) or 403 (truth of a stream the token may not read).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl
+
+import orjson
+
+from .faults import Faults
+
+if TYPE_CHECKING:
+    from .sandbox import Sandbox
+
+MUTATIONS = (
+    "book_event",
+    "cancel_event",
+    "cancel_invitee",
+    "reschedule",
+    "mark_no_show",
+    "unmark_no_show",
+    "add_form_submission",
+)
+
+
+class Control:
+    def __init__(self, sandbox: Sandbox) -> None:
+        self.sandbox = sandbox
+
+    def handle(self, method: str, path: str, qs: str, raw: bytes) -> tuple[int, bytes]:
+        name = path[len("/_sandbox/") :]
+        query = dict(parse_qsl(qs, keep_blank_values=True))
+        try:
+            body = orjson.loads(raw) if raw.strip() else {}
+            if not isinstance(body, dict):
+                raise ValueError("JSON body must be an object")
+            result = self._dispatch(method, name, query, body)
+            return 200, orjson.dumps(result)
+        except LookupError as exc:
+            return 404, orjson.dumps({"error": f"not found: {exc}"})
+        except PermissionError as exc:
+            return 403, orjson.dumps({"error": str(exc)})
+        except (ValueError, TypeError, orjson.JSONDecodeError) as exc:
+            return 400, orjson.dumps({"error": str(exc)})
+
+    def _dispatch(self, method: str, name: str, query: dict[str, str], body: dict[str, Any]) -> Any:
+        sb = self.sandbox
+        if method == "GET":
+            if name == "health":
+                return {"ok": True}
+            if name == "info":
+                return sb.info()
+            if name == "stats":
+                return sb.stats()
+            if name == "request_log":
+                return [e.as_dict() for e in sb.request_log]
+            if name.startswith("truth/"):
+                return self._truth(name[len("truth/") :], query)
+        elif method == "POST":
+            if name in MUTATIONS:
+                method_fn: Callable[..., Any] = getattr(sb, name)
+                return method_fn(**body)
+            if name == "clear_request_log":
+                sb.clear_request_log()
+                return {"ok": True}
+            if name == "faults":
+                sb.set_faults(Faults.from_dict(body))
+                return {"ok": True}
+            if name == "queue_faults":
+                sb.queue_faults(*body.get("kinds", []))
+                return {"ok": True}
+            if name == "rate_limit":
+                sb.set_rate_limit(**body)
+                return {"ok": True}
+            if name == "page_token_ttl":
+                sb.set_page_token_ttl(body.get("seconds"))
+                return {"ok": True}
+        raise LookupError(f"{method} /_sandbox/{name}")
+
+    def _truth(self, stream: str, query: dict[str, str]) -> Any:
+        truth = self.sandbox.truth
+        label = query.get("token_label", "admin")
+        if stream == "invitees":
+            if "event_uri" not in query:
+                raise ValueError("event_uri is required")
+            return truth.invitees(query["event_uri"])
+        if stream == "routing_form_submissions":
+            return truth.routing_form_submissions(label, query.get("form"))
+        if stream not in truth.STREAMS and stream not in ("user", "organization"):
+            raise LookupError(f"truth stream {stream!r}")
+        return getattr(truth, stream)(label)

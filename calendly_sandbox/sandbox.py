@@ -1,0 +1,222 @@
+"""``Sandbox``: builds the data, serves it on 127.0.0.1, exposes truth, mutations, faults and telemetry."""
+
+from __future__ import annotations
+
+import gc
+import threading
+from datetime import datetime
+from types import TracebackType
+from typing import Any
+
+from .api import Api
+from .control import Control
+from .dataset import DatasetSpec, build
+from .faults import FaultInjector, Faults
+from .pagination import PageTokens
+from .ratelimit import RateLimiter
+from .requestlog import RequestLog, RequestLogEntry
+from .server import SandboxServer
+from .store import Store
+from .timeutil import from_us
+from .tokens import TOKENS, Tokens
+from .truth import Truth
+
+
+class Sandbox:
+    """A local fake of the Calendly API v2 (read endpoints), with ground truth and fault injection.
+
+    Usage::
+
+        with Sandbox(dataset=DatasetSpec.small(seed=7)) as sb:
+            requests.get(f"{sb.url}/users/me", headers={"Authorization": f"Bearer {sb.tokens.admin}"})
+    """
+
+    def __init__(
+        self,
+        dataset: DatasetSpec | None = None,
+        rate_limit_per_minute: int | None = 500,
+        faults: Faults | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        rate_window_seconds: float = 60.0,
+        page_token_ttl_seconds: float | None = None,
+        send_retry_after: bool = False,
+        request_log_limit: int = 200_000,
+    ) -> None:
+        self.spec = dataset if dataset is not None else DatasetSpec.small()
+        self.host = host
+        self._requested_port = port
+        self.tokens: Tokens = TOKENS
+        self.send_retry_after = send_retry_after
+        was_enabled = gc.isenabled()
+        gc.disable()  # building the store allocates hundreds of thousands of objects; see dataset.build
+        try:
+            self.store = Store(build(self.spec))
+        finally:
+            if was_enabled:
+                gc.enable()
+        self.page_tokens = PageTokens(page_token_ttl_seconds)
+        self.api = Api(self.store, self.tokens, self.page_tokens)
+        self.limiter = RateLimiter(rate_limit_per_minute, rate_window_seconds)
+        self.injector = FaultInjector(faults)
+        self.request_log_sink = RequestLog(request_log_limit)
+        self.truth = Truth(self.store, self.tokens)
+        self.control = Control(self)
+        self._server: SandboxServer | None = None
+        self._thread: threading.Thread | None = None
+        self._lifecycle = threading.Lock()
+
+    # -- lifecycle ----------------------------------------------------------------------------------------
+    def start(self) -> Sandbox:
+        with self._lifecycle:
+            if self._server is not None:
+                return self
+            server = SandboxServer((self.host, self._requested_port), self)
+            thread = threading.Thread(
+                target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True, name="sandbox-http"
+            )
+            thread.start()
+            self._server, self._thread = server, thread
+        return self
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop serving, close every connection, and join the threads (bounded by ``timeout``)."""
+        with self._lifecycle:
+            server, thread = self._server, self._thread
+            self._server = self._thread = None
+        if server is None or thread is None:
+            return
+        server.shutdown()
+        server.server_close()
+        server.close_all(timeout)
+        thread.join(timeout)
+
+    def __enter__(self) -> Sandbox:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        if self._server is None:
+            raise RuntimeError("sandbox is not running; call start() first")
+        return int(self._server.server_address[1])
+
+    @property
+    def url(self) -> str:
+        """Base URL to give the connector, e.g. ``http://127.0.0.1:54321`` (no trailing slash)."""
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def anchor(self) -> datetime:
+        """The instant the data was generated relative to (``created_at <= updated_at <= anchor``)."""
+        return from_us(self.store.anchor_us)
+
+    # -- mutations (thread-safe; each moves updated_at to "now", microsecond precision) ------------------------
+    def book_event(
+        self,
+        start_time: datetime | str,
+        event_type_uri: str | None = None,
+        invitees: int = 1,
+        host_uri: str | None = None,
+        invitee_emails: list[str] | None = None,
+    ) -> dict[str, Any]:
+        """New active event with ``invitees`` new invitees. Returns ``{"event", "invitees"}``.
+
+        Without ``event_type_uri`` an Acme type is picked: a group type when invitees > 1, else a one-on-one
+        type (owned by ``host_uri`` when given). The host defaults to the type's owner.
+        """
+        return self.store.book_event(start_time, event_type_uri, invitees, host_uri, invitee_emails)
+
+    def cancel_event(
+        self,
+        event_uri: str,
+        reason: str | None = "Canceled by host",
+        canceled_by: str | None = None,
+        canceler_type: str = "host",
+    ) -> dict[str, Any]:
+        """Cancel an event and all its active invitees. Returns ``{"event", "invitees"}`` (changed ones)."""
+        return self.store.cancel_event(event_uri, reason, canceled_by, canceler_type)
+
+    def cancel_invitee(
+        self,
+        invitee_uri: str,
+        reason: str | None = "Something came up",
+        canceled_by: str | None = None,
+        canceler_type: str = "invitee",
+    ) -> dict[str, Any]:
+        """Cancel one invitee. Returns ``{"invitee", "event"}``.
+
+        One-on-one: the event is canceled too. Group: the event stays active, its ``invitees_counter.active``
+        drops, and its ``updated_at`` does NOT move.
+        """
+        return self.store.cancel_invitee(invitee_uri, reason, canceled_by, canceler_type)
+
+    def reschedule(self, invitee_uri: str, new_start_time: datetime | str, reason: str | None = None) -> dict[str, Any]:
+        """Move an invitee to a new time. Returns ``{"old_invitee", "old_event", "new_invitee", "new_event"}``."""
+        return self.store.reschedule(invitee_uri, new_start_time, reason)
+
+    def mark_no_show(self, invitee_uri: str) -> dict[str, Any]:
+        """Mark an active invitee no-show. Returns ``{"invitee", "no_show"}``."""
+        return self.store.mark_no_show(invitee_uri)
+
+    def unmark_no_show(self, invitee_uri: str) -> dict[str, Any]:
+        """Undo a no-show (Calendly's DELETE /invitee_no_shows/{uuid}). Returns ``{"invitee"}``."""
+        return self.store.unmark_no_show(invitee_uri)
+
+    def add_form_submission(self, form_uri: str, submitter_uri: str | None = None) -> dict[str, Any]:
+        """New submission on a routing form (optionally from an invitee). Returns ``{"submission"}``."""
+        return self.store.add_form_submission(form_uri, submitter_uri)
+
+    # -- knobs on a running sandbox ---------------------------------------------------------------------------
+    def set_faults(self, faults: Faults | None = None, **changes: Any) -> Faults:
+        """Replace the faults (``Faults()`` clears them), or change some fields of the current ones."""
+        from dataclasses import replace
+
+        new = faults if faults is not None else replace(self.injector.faults, **changes)
+        self.injector.configure(new)
+        return new
+
+    def queue_faults(self, *kinds: int | str) -> None:
+        """Force faults on the next API requests, in order: 429/500/502/503, "reset" or "truncated"."""
+        self.injector.queue(*kinds)
+
+    def set_rate_limit(
+        self, limit: int | None, window_seconds: float | None = None, send_retry_after: bool | None = None
+    ) -> None:
+        """Change the per-user limit (None = unlimited) and optionally the window; open windows restart."""
+        self.limiter.configure(limit, window_seconds)
+        if send_retry_after is not None:
+            self.send_retry_after = send_retry_after
+
+    def set_page_token_ttl(self, seconds: float | None) -> None:
+        self.page_tokens.ttl_seconds = seconds
+
+    # -- telemetry ----------------------------------------------------------------------------------------
+    @property
+    def request_log(self) -> list[RequestLogEntry]:
+        """Snapshot of the API requests served so far (``/_sandbox/*`` excluded)."""
+        return self.request_log_sink.entries()
+
+    def clear_request_log(self) -> None:
+        self.request_log_sink.clear()
+
+    def stats(self) -> dict[str, Any]:
+        """Counts per endpoint and status, total 429s, faults injected, page tokens held."""
+        out = self.request_log_sink.stats()
+        out["page_tokens"] = len(self.page_tokens)
+        return out
+
+    def info(self) -> dict[str, Any]:
+        return {
+            "url": self.url if self._server is not None else None,
+            "tokens": self.tokens.by_label(),
+            "anchor": self.anchor.isoformat().replace("+00:00", "Z"),
+            "seed": self.spec.seed,
+            "events": len(self.store.events),
+            "organizations": {label: self.store.user_org[u] for label, u in self.store.token_users.items()},
+            "users": dict(self.store.token_users),
+        }

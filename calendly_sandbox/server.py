@@ -1,0 +1,244 @@
+"""HTTP transport: keep-alive HTTP/1.1 on a threading stdlib server, plus rate limiting and fault injection.
+
+Responses are written in one ``write`` (status line, headers and body together) with Nagle disabled, and the
+request path avoids anything per-request that is not needed: the server is the bottleneck of every benchmark
+that runs against it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import email.utils
+import logging
+import socket
+import struct
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl
+
+import orjson
+
+from . import errors
+from .errors import ApiError
+from .faults import RESET, TRUNCATED
+from .requestlog import RequestLogEntry
+
+if TYPE_CHECKING:
+    from .sandbox import Sandbox
+
+log = logging.getLogger("calendly_sandbox")
+
+JSON = "application/json; charset=utf-8"
+HTML = "text/html; charset=utf-8"
+_REASONS = {s.value: s.phrase for s in HTTPStatus}
+
+_date_cache: tuple[int, str] = (0, "")
+
+
+def http_date() -> str:
+    """RFC 7231 ``Date`` value, formatted once per second."""
+    global _date_cache
+    now = int(time.time())
+    if _date_cache[0] != now:
+        _date_cache = (now, email.utils.formatdate(now, usegmt=True))
+    return _date_cache[1]
+
+
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    status: int  # 0 for a reset connection
+    label: str | None
+    fault: str | None
+    rate_limited: bool
+    write: Callable[[], None]
+
+
+class SandboxServer(ThreadingHTTPServer):
+    """Threading server that tracks its connections so ``close_all`` can end idle keep-alive ones."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 256
+
+    def __init__(self, address: tuple[str, int], sandbox: Sandbox) -> None:
+        self.sandbox = sandbox
+        self._conn_lock = threading.Lock()
+        self._connections: dict[socket.socket, threading.Thread] = {}
+        # Injected latency waits on this event instead of time.sleep: stop() cuts waits short, and tests that
+        # patch time.sleep (to skip client backoff) do not silently remove the server's latency.
+        self.stopping = threading.Event()
+        super().__init__(address, Handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        thread = threading.Thread(
+            target=self._serve_connection, args=(request, client_address), daemon=True, name="sandbox-conn"
+        )
+        with self._conn_lock:
+            self._connections[request] = thread
+        thread.start()
+
+    def _serve_connection(self, request: Any, client_address: Any) -> None:
+        try:
+            self.finish_request(request, client_address)
+        except Exception:
+            self.handle_error(request, client_address)
+        finally:
+            with self._conn_lock:
+                self._connections.pop(request, None)
+            self.shutdown_request(request)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        log.debug("connection error from %s", client_address, exc_info=True)  # quiet: clients drop sockets
+
+    def close_all(self, timeout: float) -> None:
+        """Shut every open connection down and wait (bounded) for their threads."""
+        self.stopping.set()
+        with self._conn_lock:
+            items = list(self._connections.items())
+        for sock, _ in items:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+        deadline = time.monotonic() + timeout
+        for _, thread in items:
+            thread.join(max(0.0, deadline - time.monotonic()))
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive; every response has a Content-Length
+    server_version = "calendly-sandbox"
+    sys_version = ""
+    disable_nagle_algorithm = True
+    timeout = 120  # idle keep-alive connections are dropped after this many seconds
+    server: SandboxServer
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # quiet: the request log records what matters
+
+    def do_GET(self) -> None:
+        self._dispatch("GET")
+
+    def do_POST(self) -> None:
+        self._dispatch("POST")
+
+    def do_PUT(self) -> None:
+        self._dispatch("PUT")
+
+    def do_PATCH(self) -> None:
+        self._dispatch("PATCH")
+
+    def do_DELETE(self) -> None:
+        self._dispatch("DELETE")
+
+    # -- wire helpers -------------------------------------------------------------------------------------
+    def _read_body(self) -> bytes:
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length > 0 else b""
+
+    def _head(self, status: int, content_type: str, length: int, headers: list[tuple[str, str]]) -> bytes:
+        lines = [
+            f"HTTP/1.1 {status} {_REASONS.get(status, 'Unknown')}",
+            f"Date: {http_date()}",
+            f"Content-Type: {content_type}",
+            f"Content-Length: {length}",
+        ]
+        lines.extend(f"{k}: {v}" for k, v in headers)
+        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+    def _send(self, status: int, content_type: str, body: bytes, headers: list[tuple[str, str]]) -> None:
+        self.wfile.write(self._head(status, content_type, len(body), headers) + body)
+
+    def _send_truncated(self, status: int, body: bytes, headers: list[tuple[str, str]]) -> None:
+        # Announce the full length, deliver half, then close: the client sees an incomplete body.
+        self.wfile.write(self._head(status, JSON, len(body), headers) + body[: len(body) // 2])
+        self.close_connection = True
+
+    def _reset(self) -> None:
+        # SO_LINGER 0 makes close() send a TCP RST instead of a FIN: "connection reset by peer".
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.close_connection = True
+        self.connection.close()
+
+    # -- dispatch -----------------------------------------------------------------------------------------
+    def _dispatch(self, method: str) -> None:
+        path, _, qs = self.path.partition("?")
+        sandbox = self.server.sandbox
+        if path.startswith("/_sandbox/"):
+            status, body = sandbox.control.handle(method, path, qs, self._read_body())
+            self._send(status, JSON, body, [])
+            return
+        self._read_body()  # drain a stray body so the keep-alive stream stays in sync
+        query = dict(parse_qsl(qs, keep_blank_values=True))
+        outcome = self._api(sandbox, method, path, query)
+        # Log before writing: once a client holds its response, the log and stats already include it.
+        entry = RequestLogEntry(
+            method,
+            path,
+            query,
+            outcome.status,
+            outcome.label,
+            time.monotonic(),
+            sandbox.api.endpoint_label(path),
+            outcome.fault,
+        )
+        sandbox.request_log_sink.add(entry, outcome.rate_limited)
+        outcome.write()
+
+    def _api(self, sandbox: Sandbox, method: str, path: str, query: dict[str, str]) -> _Outcome:
+        """Decide the response to one API request (written later by ``_Outcome.write``)."""
+        decision = sandbox.injector.decide(path)
+        if decision.latency_s:
+            self.server.stopping.wait(decision.latency_s)
+        kind = decision.kind
+        label = sandbox.api.label_of(self.headers.get("Authorization"))
+        if kind == RESET:
+            return _Outcome(0, label, RESET, False, self._reset)
+        if isinstance(kind, int):
+            return _Outcome(kind, label, str(kind), False, partial(self._send_fault, sandbox, kind))
+        try:
+            principal = sandbox.api.authenticate(self.headers.get("Authorization"))
+        except ApiError as exc:  # 401s are not charged to any user's budget
+            send = partial(self._send, exc.status, JSON, orjson.dumps(exc.body), sandbox.limiter.peek(None).headers())
+            return _Outcome(exc.status, None, None, False, send)
+        rate = sandbox.limiter.hit(principal.user)
+        headers = rate.headers()
+        if not rate.allowed:
+            if sandbox.send_retry_after:
+                headers.append(("Retry-After", str(rate.reset)))
+            send = partial(self._send, 429, JSON, orjson.dumps(errors.TOO_MANY_REQUESTS_BODY), headers)
+            return _Outcome(429, principal.label, None, True, send)
+        try:
+            if method != "GET":
+                raise errors.not_found()  # this fake serves the read API only
+            _, handler, ids = sandbox.api.route(path)
+            status, body = 200, handler(principal, query, ids)
+        except ApiError as exc:
+            status, body = exc.status, orjson.dumps(exc.body)
+        except Exception:
+            log.exception("sandbox bug while serving %s", path)
+            status, body = 500, orjson.dumps(errors.INTERNAL_ERROR_BODY)
+        if kind == TRUNCATED:
+            return _Outcome(
+                status, principal.label, TRUNCATED, False, partial(self._send_truncated, status, body, headers)
+            )
+        return _Outcome(status, principal.label, None, False, partial(self._send, status, JSON, body, headers))
+
+    def _send_fault(self, sandbox: Sandbox, status: int) -> None:
+        if status in errors.PROXY_HTML:
+            # A proxy/load balancer answered, not Calendly: HTML body and no X-RateLimit-* headers.
+            self._send(status, HTML, errors.PROXY_HTML[status].encode(), [])
+            return
+        limit = sandbox.limiter.peek(None).limit
+        if status == 429:
+            headers = [("X-RateLimit-Limit", str(limit)), ("X-RateLimit-Remaining", "0"), ("X-RateLimit-Reset", "1")]
+            if sandbox.send_retry_after:
+                headers.append(("Retry-After", "1"))
+            self._send(429, JSON, orjson.dumps(errors.TOO_MANY_REQUESTS_BODY), headers)
+            return
+        rate = sandbox.limiter.peek(sandbox.api.user_of(self.headers.get("Authorization")))
+        self._send(status, JSON, orjson.dumps(errors.INTERNAL_ERROR_BODY), rate.headers())

@@ -1,0 +1,203 @@
+"""A small, dynamic Calendly on requests-mock for unit tests: scope rules, filters and page tokens.
+
+The faithful fake is `calendly_sandbox` (integration tests); this one is just enough to drive the
+connector in-process and to inject exact failures.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import requests_mock
+
+API = "https://api.calendly.com"
+ORG = f"{API}/organizations/org-1"
+ADMIN_USER = f"{API}/users/admin-1"
+MEMBER_USER = f"{API}/users/member-1"
+ADMIN_TOKEN = "unit-admin-token-Zq81"
+MEMBER_TOKEN = "unit-member-token-Kx27"
+NOW = datetime(2026, 11, 24, 12, 0, 0, tzinfo=UTC)
+
+
+def ts(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def days(n: float) -> datetime:
+    return NOW + timedelta(days=n)
+
+
+def event(uuid: str, start: datetime, updated: datetime, host: str = ADMIN_USER, **extra: Any) -> dict[str, Any]:
+    return {
+        "uri": f"{API}/scheduled_events/{uuid}",
+        "name": f"Meeting {uuid}",
+        "status": "active",
+        "start_time": ts(start),
+        "end_time": ts(start + timedelta(minutes=30)),
+        "event_type": f"{API}/event_types/et-1",
+        "location": {"type": "zoom", "status": "pushed", "join_url": "https://zoom.example/j/1"},
+        "invitees_counter": {"total": 1, "active": 1, "limit": 1},
+        "created_at": ts(updated - timedelta(days=1)),
+        "updated_at": ts(updated),
+        "event_memberships": [{"user": host, "user_email": "host@example.com", "user_name": "Host"}],
+        "event_guests": [],
+        "meeting_notes_plain": None,
+        **extra,
+    }
+
+
+def invitee(event_record: dict[str, Any], uuid: str, updated: datetime, **extra: Any) -> dict[str, Any]:
+    return {
+        "uri": f"{event_record['uri']}/invitees/{uuid}",
+        "email": f"{uuid}@example.com",
+        "name": f"Invitee {uuid}",
+        "status": "active",
+        "event": event_record["uri"],
+        "created_at": ts(updated - timedelta(hours=1)),
+        "updated_at": ts(updated),
+        "rescheduled": False,
+        "no_show": None,
+        **extra,
+    }
+
+
+def cancel(record: dict[str, Any], at: datetime, by: str = "Host", reason: str = "conflict") -> None:
+    record["status"] = "canceled"
+    record["updated_at"] = ts(at)
+    record["cancellation"] = {"canceled_by": by, "reason": reason, "canceler_type": "host", "created_at": ts(at)}
+
+
+@dataclass
+class Fault:
+    """Answer the next `times` matching requests with this instead of the data."""
+
+    path: str  # regex matched against the URL path
+    status: int
+    body: Any = None  # dict/list: JSON; str: raw text; bytes: raw
+    headers: dict[str, str] = field(default_factory=dict)
+    times: int = 1
+
+
+@dataclass
+class FakeCalendly:
+    events: list[dict[str, Any]] = field(default_factory=list)
+    invitees: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # by event uri
+    event_types: list[dict[str, Any]] = field(default_factory=list)
+    memberships: list[dict[str, Any]] = field(
+        default_factory=lambda: [
+            {"uri": f"{API}/organization_memberships/m-admin", "role": "owner", "organization": ORG,
+             "user": {"uri": ADMIN_USER, "name": "Ada Admin", "email": "ada@example.com"},
+             "created_at": ts(days(-400)), "updated_at": ts(days(-400))},
+            {"uri": f"{API}/organization_memberships/m-member", "role": "user", "organization": ORG,
+             "user": {"uri": MEMBER_USER, "name": "Max Member", "email": "max@example.com"},
+             "created_at": ts(days(-300)), "updated_at": ts(days(-300))},
+        ]
+    )  # fmt: skip
+    routing_forms: list[dict[str, Any]] | None = field(default_factory=list)  # None: plan without routing forms
+    submissions: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # by form uri
+    faults: list[Fault] = field(default_factory=list)
+    requests: list[tuple[str, dict[str, list[str]]]] = field(default_factory=list)
+    server_date: datetime = NOW
+    repeat_token: bool = False  # answer every page with the same next_page_token
+
+    def add_event(self, record: dict[str, Any], *invitees: dict[str, Any]) -> dict[str, Any]:
+        self.events.append(record)
+        self.invitees.setdefault(record["uri"], []).extend(invitees)
+        return record
+
+    def install(self, mocker: requests_mock.Mocker) -> None:
+        mocker.get(re.compile(re.escape(API) + "/.*"), content=self._answer)
+
+    # dispatch ---------------------------------------------------------------------------------------------------
+    def _answer(self, request: Any, context: Any) -> bytes:
+        import orjson
+
+        parts = urlsplit(request.url)
+        query = parse_qs(parts.query)
+        self.requests.append((parts.path, query))
+        context.headers["Date"] = self.server_date.strftime("%a, %d %b %Y %H:%M:%S GMT")
+        for fault in self.faults:
+            if fault.times > 0 and re.search(fault.path, parts.path):
+                fault.times -= 1
+                context.status_code = fault.status
+                context.headers.update(fault.headers)
+                if isinstance(fault.body, bytes):
+                    return fault.body
+                if isinstance(fault.body, str):
+                    return fault.body.encode()
+                return orjson.dumps(fault.body if fault.body is not None else {"title": "Error", "message": "x"})
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        user = {ADMIN_TOKEN: ADMIN_USER, MEMBER_TOKEN: MEMBER_USER}.get(token)
+        if user is None:
+            context.status_code = 401
+            return orjson.dumps({"title": "Unauthenticated", "message": "The access token is invalid"})
+        status, body = self._route(parts.path, query, user)
+        context.status_code = status
+        return orjson.dumps(body)
+
+    def _route(self, path: str, q: dict[str, list[str]], user: str) -> tuple[int, Any]:
+        one: Callable[[str], str | None] = lambda key: q.get(key, [None])[0]  # noqa: E731
+        is_admin = user == ADMIN_USER
+        if path == "/users/me":
+            name = "Ada Admin" if is_admin else "Max Member"
+            return 200, {"resource": {"uri": user, "name": name, "email": "u@example.com",
+                                      "current_organization": ORG}}  # fmt: skip
+        if path == "/organization_memberships":
+            rows = [m for m in self.memberships if one("user") in (None, m["user"]["uri"])]
+            return 200, self._page(path, q, rows)
+        if path == "/scheduled_events":
+            if one("organization") and not is_admin:
+                return 403, {"title": "Permission Denied", "message": "You do not have permission"}
+            rows = [e for e in self.events if one("organization") or e["event_memberships"][0]["user"] == user]
+            if one("min_start_time"):
+                rows = [e for e in rows if e["start_time"] >= one("min_start_time")]
+            rows.sort(key=lambda e: e["start_time"])
+            return 200, self._page(path, q, rows)
+        match = re.fullmatch(r"/scheduled_events/([^/]+)/invitees", path)
+        if match:
+            uri = f"{API}/scheduled_events/{match.group(1)}"
+            if uri not in self.invitees:
+                return 404, {"title": "Resource Not Found", "message": "The server could not find the requested resource."}
+            return 200, self._page(path, q, self.invitees[uri])
+        if path == "/event_types":
+            if one("organization") and not is_admin:
+                return 403, {"title": "Permission Denied", "message": "You do not have permission"}
+            return 200, self._page(path, q, self.event_types)
+        if path == "/routing_forms":
+            if self.routing_forms is None:
+                return 403, {"title": "Permission Denied", "message": "You do not have permission to access this resource."}
+            return 200, self._page(path, q, self.routing_forms)
+        if path == "/routing_form_submissions":
+            rows = sorted(self.submissions.get(one("form") or "", []), key=lambda s: s["created_at"], reverse=True)
+            return 200, self._page(path, q, rows)
+        return 404, {"title": "Resource Not Found", "message": "The server could not find the requested resource."}
+
+    def _page(self, path: str, q: dict[str, list[str]], rows: list[dict[str, Any]]) -> dict[str, Any]:
+        count = int(q.get("count", ["20"])[0])
+        token = q.get("page_token", [None])[0]
+        offset = int(base64.urlsafe_b64decode(token.encode()).decode()) if token else 0
+        page = rows[offset : offset + count]
+        more = offset + count < len(rows)
+        next_token = None
+        if more:
+            next_offset = count if self.repeat_token else offset + count
+            next_token = base64.urlsafe_b64encode(str(next_offset).encode()).decode()
+        return {
+            "collection": page,
+            "pagination": {
+                "count": len(page),
+                "next_page": f"https://evil.example{path}?page_token={next_token}" if more else None,
+                "previous_page": None,
+                "next_page_token": next_token,
+                "previous_page_token": None,
+            },
+        }
+
+    def paths(self, prefix: str) -> list[dict[str, list[str]]]:
+        return [q for p, q in self.requests if p.startswith(prefix)]

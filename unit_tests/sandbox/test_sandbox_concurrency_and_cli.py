@@ -1,0 +1,115 @@
+"""Many parallel clients; the CLI as a subprocess (JSON ready line, clean exit on SIGTERM/SIGINT)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+import requests
+from sandbox_helpers import Client
+
+from calendly_sandbox import Sandbox
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_parallel_clients_get_consistent_results(ro: Sandbox, acme: str) -> None:
+    expected = ro.truth.scheduled_events("admin")
+    results: list[list[dict]] = []
+    failures: list[BaseException] = []
+    lock = threading.Lock()
+
+    def run(count: int) -> None:
+        c = Client(ro, "admin")
+        try:
+            got = c.all("/scheduled_events", organization=acme, count=count)
+            with lock:
+                results.append(got)
+        except BaseException as exc:  # surfaced in the main thread
+            failures.append(exc)
+        finally:
+            c.close()
+
+    threads = [threading.Thread(target=run, args=(5 + i,)) for i in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not failures
+    assert len(results) == 12 and all(r == expected for r in results)
+
+
+def test_stop_closes_idle_keep_alive_connections(make_sandbox, client) -> None:
+    sb = make_sandbox()
+    c = client(sb, "admin")
+    url = f"{sb.url}/users/me"
+    assert c.session.get(url, timeout=5).status_code == 200  # leaves a keep-alive connection open
+    sb.stop()
+    with pytest.raises(requests.ConnectionError):
+        c.session.get(url, timeout=5)
+    sb.stop()  # idempotent
+    with pytest.raises(RuntimeError):
+        _ = sb.url
+
+
+def _start_cli(*args: str) -> tuple[subprocess.Popen[str], dict]:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "calendly_sandbox", "serve", "--port", "0", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=REPO,
+    )
+    assert proc.stdout is not None
+    line = proc.stdout.readline()  # the process prints exactly one line once it accepts connections
+    if not line:
+        proc.kill()
+        raise AssertionError(proc.stderr.read() if proc.stderr else "no output")
+    return proc, json.loads(line)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_cli_serves_and_stops_cleanly(sig: signal.Signals) -> None:
+    proc, ready = _start_cli("--profile", "small", "--seed", "3", "--events", "40", "--rate-limit", "100")
+    try:
+        assert set(ready) == {"url", "tokens"}
+        assert ready["url"].startswith("http://127.0.0.1:")
+        assert set(ready["tokens"]) == {"admin", "member", "no_teams", "no_routing_scope"}
+        headers = {"Authorization": f"Bearer {ready['tokens']['admin']}"}
+        me = requests.get(f"{ready['url']}/users/me", headers=headers, timeout=10)
+        assert me.status_code == 200 and me.headers["X-RateLimit-Limit"] == "100"
+        org = me.json()["resource"]["current_organization"]
+        events = requests.get(f"{ready['url']}/scheduled_events", params={"organization": org, "count": 100},
+                              headers=headers, timeout=10)  # fmt: skip
+        assert events.json()["pagination"]["count"] == 40
+    finally:
+        proc.send_signal(sig)
+        try:
+            code = proc.wait(timeout=15)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            assert proc.stdout is not None and proc.stderr is not None
+            proc.stdout.close()
+            proc.stderr.close()
+    assert code == 0
+
+
+def test_cli_rejects_unknown_profile() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "calendly_sandbox", "serve", "--profile", "huge"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        cwd=REPO,
+        timeout=30,
+    )
+    assert result.returncode == 2 and "invalid choice" in result.stderr

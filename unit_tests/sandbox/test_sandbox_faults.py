@@ -1,0 +1,139 @@
+"""Fault injection: proxy HTML errors, JSON 500, fault 429, resets, truncated bodies, latency, token expiry."""
+
+from __future__ import annotations
+
+import statistics
+import threading
+import time
+
+import pytest
+import requests
+
+from calendly_sandbox import Faults
+
+
+def test_queued_status_faults(make_sandbox, client) -> None:
+    sb = make_sandbox()
+    c = client(sb, "admin")
+    sb.queue_faults(502, 503, 500, 429)
+    r502, r503, r500, r429 = (c.get("/users/me") for _ in range(4))
+    for r, code in ((r502, 502), (r503, 503)):
+        assert r.status_code == code
+        assert r.headers["Content-Type"].startswith("text/html")
+        assert r.text.lstrip().startswith("<html") and str(code) in r.text
+        with pytest.raises(ValueError):
+            r.json()
+    assert r500.status_code == 500 and r500.json()["title"] == "Internal Server Error"
+    assert "X-RateLimit-Remaining" in r500.headers
+    assert r429.status_code == 429
+    assert r429.headers["X-RateLimit-Remaining"] == "0" and r429.headers["X-RateLimit-Reset"] == "1"
+    assert c.get("/users/me").status_code == 200  # queue drained
+    stats = sb.stats()
+    assert stats["faults"] == {"429": 1, "500": 1, "502": 1, "503": 1}
+    assert [e.fault for e in sb.request_log] == ["502", "503", "500", "429", None]
+
+
+def test_reset_closes_without_response(make_sandbox, client) -> None:
+    sb = make_sandbox()
+    c = client(sb, "admin")
+    sb.queue_faults("reset")
+    with pytest.raises(requests.ConnectionError):
+        c.get("/users/me")
+    assert c.get("/users/me").status_code == 200  # the client reconnects
+    assert sb.request_log[0].status == 0 and sb.request_log[0].fault == "reset"
+
+
+def test_truncated_body_breaks_the_client(make_sandbox, client) -> None:
+    sb = make_sandbox()
+    c = client(sb, "admin")
+    acme = sb.truth.organization("admin")["uri"]
+    sb.queue_faults("truncated")
+    with pytest.raises((requests.exceptions.ChunkedEncodingError, requests.ConnectionError)):
+        c.get("/scheduled_events", organization=acme, count=50)
+    assert sb.request_log[0].status == 200 and sb.request_log[0].fault == "truncated"
+    assert c.get("/scheduled_events", organization=acme).status_code == 200
+
+
+def test_latency_is_lognormal_not_constant(make_sandbox, client) -> None:
+    sb = make_sandbox(faults=Faults(latency_ms_median=20, latency_sigma=0.5, seed=3))
+    c = client(sb, "admin")
+    c.get("/users/me")  # connect first
+    durations = []
+    for _ in range(30):
+        t = time.perf_counter()
+        c.get("/users/me")
+        durations.append((time.perf_counter() - t) * 1000)
+    assert 10 < statistics.median(durations) < 45
+    assert max(durations) - min(durations) > 5
+
+
+def test_error_rate_is_seeded_and_weighted(make_sandbox, client) -> None:
+    faults = Faults(error_rate=0.5, error_weights={500: 1, 503: 3}, seed=11)
+    runs = []
+    for _ in range(2):
+        sb = make_sandbox(faults=faults, rate_limit_per_minute=None)
+        c = client(sb, "admin")
+        runs.append([c.get("/users/me").status_code for _ in range(120)])
+    assert runs[0] == runs[1]  # same seed, same request order: same faults
+    codes = runs[0]
+    assert set(codes) == {200, 500, 503}
+    assert 30 < codes.count(200) < 90
+    assert codes.count(503) > codes.count(500)
+
+
+def test_faults_never_touch_control_endpoints_and_can_be_cleared(make_sandbox, client) -> None:
+    sb = make_sandbox(faults=Faults(error_rate=1.0, error_weights={500: 1}))
+    c = client(sb, "admin")
+    assert c.get("/users/me").status_code == 500
+    assert requests.get(f"{sb.url}/_sandbox/health", timeout=5).json() == {"ok": True}
+    sb.set_faults(Faults())
+    assert c.get("/users/me").status_code == 200
+    sb.set_faults(error_rate=1.0, error_weights={502: 1}, paths=("/scheduled_events",))
+    assert c.get("/users/me").status_code == 200
+    assert c.get("/scheduled_events").status_code == 502
+
+
+def test_faults_validation() -> None:
+    with pytest.raises(ValueError):
+        Faults(error_rate=1.5)
+    with pytest.raises(ValueError):
+        Faults(error_rate=0.6, reset_rate=0.6)
+    with pytest.raises(ValueError):
+        Faults(error_weights={418: 1})
+
+
+def test_page_tokens_expire(make_sandbox, client) -> None:
+    sb = make_sandbox(page_token_ttl_seconds=0.3)
+    c = client(sb, "admin")
+    acme = sb.truth.organization("admin")["uri"]
+    token = c.ok("/scheduled_events", organization=acme)["pagination"]["next_page_token"]
+    assert c.get("/scheduled_events", organization=acme, page_token=token).status_code == 200
+    time.sleep(0.4)
+    expired = c.get("/scheduled_events", organization=acme, page_token=token)
+    assert expired.status_code == 400
+    assert expired.json()["details"] == [{"parameter": "page_token", "message": "is invalid"}]
+    sb.set_page_token_ttl(None)
+    fresh = c.ok("/scheduled_events", organization=acme)["pagination"]["next_page_token"]
+    time.sleep(0.4)
+    assert c.get("/scheduled_events", organization=acme, page_token=fresh).status_code == 200
+
+
+def test_stop_cuts_injected_latency_short(make_sandbox) -> None:
+    sb = make_sandbox(faults=Faults(latency_ms_median=3000, latency_sigma=0.01))
+    url, token = f"{sb.url}/users/me", sb.tokens.admin
+    outcome: list[object] = []
+
+    def call() -> None:
+        try:
+            outcome.append(requests.get(url, headers={"Authorization": f"Bearer {token}"}, timeout=10).status_code)
+        except requests.RequestException as exc:
+            outcome.append(exc)
+
+    thread = threading.Thread(target=call)
+    thread.start()
+    time.sleep(0.2)  # the request is now waiting in the server
+    t = time.perf_counter()
+    sb.stop()
+    assert time.perf_counter() - t < 2
+    thread.join(10)
+    assert outcome  # answered or dropped, but not left hanging
