@@ -22,6 +22,8 @@ ADMIN_USER = f"{API}/users/admin-1"
 MEMBER_USER = f"{API}/users/member-1"
 ADMIN_TOKEN = "unit-admin-token-Zq81"
 MEMBER_TOKEN = "unit-member-token-Kx27"
+NOT_FOUND = {"title": "Resource Not Found", "message": "The server could not find the requested resource."}
+NO_PERMISSION = {"title": "Permission Denied", "message": "You do not have permission to access this resource."}
 NOW = datetime(2026, 11, 24, 12, 0, 0, tzinfo=UTC)
 
 
@@ -163,7 +165,7 @@ class FakeCalendly:
         if match:
             uri = f"{API}/scheduled_events/{match.group(1)}"
             if uri not in self.invitees:
-                return 404, {"title": "Resource Not Found", "message": "The server could not find the requested resource."}
+                return 404, NOT_FOUND
             return 200, self._page(path, q, self.invitees[uri])
         if path == "/event_types":
             if one("organization") and not is_admin:
@@ -171,12 +173,12 @@ class FakeCalendly:
             return 200, self._page(path, q, self.event_types)
         if path == "/routing_forms":
             if self.routing_forms is None:
-                return 403, {"title": "Permission Denied", "message": "You do not have permission to access this resource."}
+                return 403, NO_PERMISSION
             return 200, self._page(path, q, self.routing_forms)
         if path == "/routing_form_submissions":
             rows = sorted(self.submissions.get(one("form") or "", []), key=lambda s: s["created_at"], reverse=True)
             return 200, self._page(path, q, rows)
-        return 404, {"title": "Resource Not Found", "message": "The server could not find the requested resource."}
+        return 404, NOT_FOUND
 
     def _page(self, path: str, q: dict[str, list[str]], rows: list[dict[str, Any]]) -> dict[str, Any]:
         count = int(q.get("count", ["20"])[0])
