@@ -8,6 +8,7 @@ from unittest.mock import patch
 import pytest
 import requests_mock
 
+from source_calendly.rate_budget import RateBudget
 from unit_tests.fake_api import FakeCalendly
 
 
@@ -21,6 +22,7 @@ def api() -> Iterator[FakeCalendly]:
 
 @pytest.fixture(autouse=True)
 def no_sleep() -> Iterator[None]:
-    # Backoff waits become instant; the waits themselves are asserted where they matter.
-    with patch("time.sleep"):
+    # Backoff and rate-budget waits become instant; test_rate_budget.py asserts the budget's waits on a fake
+    # clock, and the sandbox tests override this fixture because they measure real time.
+    with patch("time.sleep"), patch.object(RateBudget, "_wait_needed", return_value=0.0):
         yield

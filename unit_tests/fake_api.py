@@ -201,5 +201,6 @@ class FakeCalendly:
             },
         }
 
-    def paths(self, prefix: str) -> list[dict[str, list[str]]]:
-        return [q for p, q in self.requests if p.startswith(prefix)]
+    def paths(self, path: str) -> list[dict[str, list[str]]]:
+        """Query strings of the requests made to exactly this path, in order."""
+        return [q for p, q in self.requests if p == path]

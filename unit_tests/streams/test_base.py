@@ -1,0 +1,120 @@
+"""Error paths, pagination safety and secrecy, owned by the base stream (exercised through real reads)."""
+
+import json
+from unittest.mock import patch
+
+from airbyte_cdk.models import FailureType
+
+from unit_tests.fake_api import ADMIN_TOKEN, FakeCalendly, Fault, days, event
+from unit_tests.helpers import error_messages, records, run_read, uris
+
+HTML_PAGE = "<html><body><h1>502 Bad Gateway</h1></body></html>"
+
+
+def event_types(n: int) -> list[dict]:
+    return [{"uri": f"https://api.calendly.com/event_types/t{i:03}", "name": f"T{i}"} for i in range(n)]
+
+
+def test_every_page_of_a_full_refresh_stream_is_read_with_count_100(api: FakeCalendly) -> None:
+    api.event_types = event_types(230)
+    out = run_read(["event_types"])
+    assert uris(out, "event_types") == [t["uri"] for t in api.event_types]
+    assert [q["count"] for q in api.paths("/event_types")] == [["100"]] * 3
+
+
+def test_401_fails_with_how_to_get_a_new_token(api: FakeCalendly) -> None:
+    out = run_read(["event_types"], {"personal_access_token": "wrong"}, expect_error=True)
+    [first, *_] = out.errors
+    assert first.trace.error.failure_type == FailureType.config_error
+    assert "invalid or expired" in first.trace.error.message
+    assert "Integrations & Apps > API & Webhooks" in first.trace.error.message
+
+
+def test_403_on_organization_data_names_the_admin_or_owner_role(api: FakeCalendly) -> None:
+    api.faults.append(
+        Fault("/event_types", 403, {"title": "Permission Denied", "message": "You do not have permission"})
+    )
+    out = run_read(["event_types"], expect_error=True)
+    message = error_messages(out)[0]
+    assert "admin or owner" in message and "You do not have permission" in message
+    assert out.errors[0].trace.error.failure_type == FailureType.config_error
+
+
+def test_403_for_missing_scopes_names_them(api: FakeCalendly) -> None:
+    body = {"title": "Insufficient scope", "message": "…", "required_scopes": ["event_types:read"]}
+    api.faults.append(Fault("/event_types", 403, body))
+    assert "event_types:read" in error_messages(run_read(["event_types"], expect_error=True))[0]
+
+
+def test_429_waits_for_the_reset_header_then_retries(api: FakeCalendly) -> None:
+    api.event_types = event_types(3)
+    api.faults.append(Fault("/event_types", 429, {"title": "Too Many Requests"}, {"X-RateLimit-Reset": "20"}))
+    with patch("time.sleep") as sleep:
+        out = run_read(["event_types"])
+    assert len(uris(out, "event_types")) == 3
+    assert len(api.paths("/event_types")) == 2
+    assert any(call.args and abs(call.args[0] - 20) < 0.01 for call in sleep.call_args_list)
+
+
+def test_500_is_retried_then_succeeds(api: FakeCalendly) -> None:
+    api.event_types = event_types(3)
+    api.faults.append(Fault("/event_types", 500, times=2))
+    out = run_read(["event_types"])
+    assert len(uris(out, "event_types")) == 3
+    assert len(api.paths("/event_types")) == 3
+
+
+def test_retries_are_bounded(api: FakeCalendly) -> None:
+    api.faults.append(Fault("/event_types", 503, HTML_PAGE, times=100))
+    out = run_read(["event_types"], expect_error=True)
+    assert 2 <= len(api.paths("/event_types")) <= 10
+    assert "event_types" in error_messages(out)[0]
+
+
+def test_malformed_json_is_retried_then_fails_naming_stream_and_endpoint(api: FakeCalendly) -> None:
+    api.faults.append(Fault("/event_types", 200, HTML_PAGE, times=100))
+    out = run_read(["event_types"], expect_error=True)
+    message = error_messages(out)[0]
+    assert "malformed" in message and "event_types" in message and "GET /event_types" in message
+    assert len(api.paths("/event_types")) > 1
+
+
+def test_an_unexpected_shape_fails_clearly(api: FakeCalendly) -> None:
+    api.faults.append(Fault("/event_types", 200, {"data": []}, times=1))
+    message = error_messages(run_read(["event_types"], expect_error=True))[0]
+    assert "event_types" in message and "collection" in message
+
+
+def test_a_truncated_body_is_retried(api: FakeCalendly) -> None:
+    api.event_types = event_types(2)
+    api.faults.append(Fault("/event_types", 200, '{"collection": [{"uri": "x"', times=1))
+    assert len(uris(run_read(["event_types"]), "event_types")) == 2
+
+
+def test_a_repeated_page_token_is_an_error_not_an_endless_loop(api: FakeCalendly) -> None:
+    api.event_types = event_types(350)
+    api.repeat_token = True
+    out = run_read(["event_types"], expect_error=True)
+    assert "came back twice" in error_messages(out)[0]
+    assert len(api.paths("/event_types")) == 2  # the second page repeats the token: stop there
+
+
+def test_a_redirect_is_not_followed(api: FakeCalendly) -> None:
+    api.faults.append(Fault("/event_types", 302, "", {"Location": "https://evil.example/steal"}))
+    out = run_read(["event_types"], expect_error=True)
+    assert "redirect" in error_messages(out)[0]
+    assert all("evil" not in path for path, _ in api.requests)
+
+
+def test_the_token_appears_nowhere_in_the_output(api: FakeCalendly) -> None:
+    api.add_event(event("e1", days(1), days(-1)))
+    api.faults.append(Fault("/scheduled_events$", 500, times=100))
+    api.faults.append(Fault("/event_types", 403, {"title": "Permission Denied", "message": "no"}))
+    outputs = [
+        run_read(["scheduled_events", "event_types"], expect_error=True),
+        run_read(["event_types"], {"personal_access_token": ADMIN_TOKEN + "x"}, expect_error=True),
+    ]
+    for out in outputs:
+        text = "\n".join(json.dumps(str(m)) for m in out._messages)
+        assert "unit-admin-token" not in text
+        assert records(out, "event_types") == []

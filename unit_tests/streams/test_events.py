@@ -1,0 +1,217 @@
+"""scheduled_events and event_invitees through the real entrypoint, against the requests-mock fake."""
+
+from datetime import timedelta
+
+from unit_tests.fake_api import (
+    MEMBER_TOKEN,
+    MEMBER_USER,
+    NOW,
+    FakeCalendly,
+    Fault,
+    cancel,
+    days,
+    event,
+    invitee,
+    ts,
+)
+from unit_tests.helpers import config, error_messages, final_states, records, run_read, uris, warnings
+
+EVENTS = ["scheduled_events", "event_invitees"]
+
+
+def seed(api: FakeCalendly, n: int = 250, host: str | None = None) -> None:
+    """n events, one a day from 200 days ago, last updated when they were booked (before NOW)."""
+    for i in range(n):
+        start = days(-200 + i)
+        updated = min(start, NOW) - timedelta(days=2)
+        e = api.add_event(event(f"e{i:03}", start, updated, **({"host": host} if host else {})))
+        api.invitees[e["uri"]].append(invitee(e, f"i{i:03}", updated))
+
+
+def test_full_sync_pages_through_everything_with_count_100(api: FakeCalendly) -> None:
+    seed(api)
+    out = run_read(EVENTS)
+    assert len(set(uris(out, "scheduled_events"))) == 250
+    assert len(uris(out, "event_invitees")) == 250
+    assert all(q["count"] == ["100"] for q in api.paths("/scheduled_events"))
+    assert len([q for p, q in api.requests if p == "/scheduled_events" and "page_token" in q]) >= 2
+    for record in records(out, "event_invitees"):
+        assert record["event_uri"] == record["event"]
+        assert record["uri"].startswith(record["event_uri"] + "/invitees/")
+    assert api.paths("/scheduled_events")[0]["sort"] == ["start_time:asc"]
+    assert "min_start_time" not in api.paths("/scheduled_events")[0]  # no start_date: all history
+
+
+def test_start_date_bounds_the_first_sync_and_upcoming_events_are_included(api: FakeCalendly) -> None:
+    seed(api)
+    out = run_read(["scheduled_events"], config(start_date=ts(days(-10))[:19] + "Z"))
+    starts = [r["start_time"] for r in records(out, "scheduled_events")]
+    assert min(starts) >= ts(days(-10)) and max(starts) > ts(NOW)  # future events too: no upper bound
+    assert "max_start_time" not in api.paths("/scheduled_events")[0]
+
+
+def test_admin_reads_the_organization(api: FakeCalendly) -> None:
+    seed(api, 3)
+    out = run_read([*EVENTS, "event_types"])
+    assert all("organization" in q and "user" not in q for q in api.paths("/scheduled_events"))
+    assert "organization" in api.paths("/event_types")[0]
+    assert not [w for w in warnings(out) if "admin or owner" in w]
+
+
+def test_non_admin_falls_back_to_own_data_with_one_warning(api: FakeCalendly) -> None:
+    seed(api, 3, host=MEMBER_USER)
+    api.add_event(event("someone-else", days(1), days(-1)))
+    out = run_read([*EVENTS, "event_types"], config(personal_access_token=MEMBER_TOKEN))
+    assert all(q.get("user") == [MEMBER_USER] and "organization" not in q for q in api.paths("/scheduled_events"))
+    assert api.paths("/event_types")[0].get("user") == [MEMBER_USER]
+    assert len(uris(out, "scheduled_events")) == 3
+    scope_warnings = [w for w in warnings(out) if "admin or owner" in w]
+    assert len(scope_warnings) == 1 and "Max Member" in scope_warnings[0]
+
+
+def test_late_booking_and_cancellation_are_caught_by_the_next_sync(api: FakeCalendly) -> None:
+    seed(api)  # includes events up to ~50 days ahead
+    first = run_read(EVENTS)
+    state = final_states(first)
+    assert state["scheduled_events"]["last_sync_started_at"] == ts(NOW)
+
+    # After the first sync: a booking for tomorrow (earlier than already-synced future events) and a cancellation.
+    api.server_date = NOW + timedelta(hours=3)
+    late = api.add_event(event("late", days(1), NOW + timedelta(hours=1)))
+    api.invitees[late["uri"]].append(invitee(late, "late-inv", NOW + timedelta(hours=1)))
+    synced = next(e for e in api.events if e["uri"].endswith("e205"))  # starts in 5 days
+    cancel(synced, NOW + timedelta(hours=2))
+    for inv in api.invitees[synced["uri"]]:
+        cancel(inv, NOW + timedelta(hours=2))
+
+    second = run_read(EVENTS, state=state)
+    emitted = {r["uri"]: r for r in records(second, "scheduled_events")}
+    assert set(emitted) == {late["uri"], synced["uri"]}
+    assert emitted[synced["uri"]]["status"] == "canceled"
+    assert emitted[synced["uri"]]["cancellation"]["reason"] == "conflict"
+    assert {r["event_uri"] for r in records(second, "event_invitees")} == {late["uri"], synced["uri"]}
+    # The window starts at the previous sync's start minus the lookback, not at the newest start time seen.
+    assert api.paths("/scheduled_events")[-1]["min_start_time"] == [ts(NOW - timedelta(days=7))]
+    # Invitees are only requested for events in the window.
+    invitee_requests = [p for p, _ in api.requests if p.endswith("/invitees")]
+    assert len(invitee_requests) == 250 + (250 - 193) + 1  # sync 1: all; sync 2: from day -7, and the late one
+    third = run_read(EVENTS, state=final_states(second))
+    assert records(third, "scheduled_events") == [] and records(third, "event_invitees") == []
+
+
+def test_group_invitee_cancel_is_caught_while_the_event_stays_active(api: FakeCalendly) -> None:
+    group = api.add_event(event("group", days(3), days(-5)))
+    members = [invitee(group, f"g{i}", days(-5)) for i in range(3)]
+    api.invitees[group["uri"]].extend(members)
+    state = final_states(run_read(EVENTS))
+    api.server_date = NOW + timedelta(hours=2)
+    cancel(members[1], NOW + timedelta(hours=1), reason="can't make it")
+    second = run_read(EVENTS, state=state)
+    assert records(second, "scheduled_events") == []
+    [changed] = records(second, "event_invitees")
+    assert changed["uri"] == members[1]["uri"] and changed["status"] == "canceled"
+    assert changed["event_uri"] == group["uri"]
+    assert changed["cancellation"]["reason"] == "can't make it"
+
+
+def test_a_killed_sync_resumes_from_its_checkpoint_without_loss(api: FakeCalendly) -> None:
+    seed(api)
+    # The third page of events fails for good: the sync dies after two pages (and their checkpoints).
+    calls = {"n": 0}
+    original = api._route
+
+    def failing_third_page(path, q, user):  # type: ignore[no-untyped-def]
+        if path == "/scheduled_events" and "page_token" in q:
+            calls["n"] += 1
+            if calls["n"] >= 2:
+                return 500, {"title": "Internal Server Error", "message": "boom"}
+        return original(path, q, user)
+
+    api._route = failing_third_page  # type: ignore[method-assign]
+    first = run_read(["scheduled_events"], expect_error=True)
+    assert error_messages(first)
+    checkpoint = final_states(first)["scheduled_events"]
+    assert "pass" in checkpoint and "resume_from" in checkpoint["pass"]
+    emitted_before = uris(first, "scheduled_events")
+    assert len(emitted_before) == 200
+
+    api._route = original  # type: ignore[method-assign]
+    api.requests.clear()
+    second = run_read(["scheduled_events"], state={"scheduled_events": checkpoint})
+    resumed_from = api.paths("/scheduled_events")[0]["min_start_time"][0]
+    assert resumed_from == checkpoint["pass"]["resume_from"]  # not from the beginning
+    assert set(emitted_before) | set(uris(second, "scheduled_events")) == {e["uri"] for e in api.events}
+    assert len(uris(second, "scheduled_events")) < 60  # only the rest (and the boundary event again)
+    assert "pass" not in final_states(second)["scheduled_events"]
+
+
+def test_invitees_checkpoint_per_page_of_events_and_resume(api: FakeCalendly) -> None:
+    seed(api)
+    api.faults.append(Fault(path="/scheduled_events/e150/invitees", status=500, times=1000))
+    first = run_read(["event_invitees"], expect_error=True)
+    checkpoint = final_states(first)["event_invitees"]
+    assert checkpoint["pass"]["resume_from"] == api.events[99]["start_time"]  # after the first page of events
+    api.faults.clear()
+    second = run_read(["event_invitees"], state={"event_invitees": checkpoint})
+    got = set(uris(first, "event_invitees")) | set(uris(second, "event_invitees"))
+    assert got == {i["uri"] for invs in api.invitees.values() for i in invs}
+    assert "pass" not in final_states(second)["event_invitees"]
+
+
+def test_an_event_deleted_before_its_invitees_are_read_is_skipped_with_a_warning(api: FakeCalendly) -> None:
+    seed(api, 3)
+    gone = api.events[1]["uri"]
+    del api.invitees[gone]
+    out = run_read(["event_invitees"])
+    assert len(uris(out, "event_invitees")) == 2
+    assert any(gone in w and "404" in w for w in warnings(out))
+
+
+def test_an_expired_page_token_restarts_from_the_last_start_time_without_duplicates(api: FakeCalendly) -> None:
+    seed(api)
+    expired = {"title": "Invalid Argument", "message": "The supplied parameters are invalid.",
+               "details": [{"parameter": "page_token", "message": "is invalid"}]}  # fmt: skip
+    original = api._route
+    state = {"expired": False}
+
+    def expire_first_token(path, q, user):  # type: ignore[no-untyped-def]
+        if path == "/scheduled_events" and "page_token" in q and not state["expired"]:
+            state["expired"] = True
+            return 400, expired
+        return original(path, q, user)
+
+    api._route = expire_first_token  # type: ignore[method-assign]
+    out = run_read(["scheduled_events"])
+    assert state["expired"]
+    got = uris(out, "scheduled_events")
+    assert len(got) == len(set(got)) == 250
+    restart = [q for q in api.paths("/scheduled_events") if "min_start_time" in q]
+    assert restart and restart[0]["min_start_time"] == [api.events[99]["start_time"]]
+
+
+def test_full_refresh_ignores_saved_state(api: FakeCalendly) -> None:
+    seed(api, 5)
+    future = {"updated_at": "2121-01-01T00:00:00.000000Z", "last_sync_started_at": "2121-01-01T00:00:00.000000Z"}
+    out = run_read(["scheduled_events"], state={"scheduled_events": future}, full_refresh=True)
+    assert len(uris(out, "scheduled_events")) == 5
+
+
+def test_abnormal_future_state_emits_nothing(api: FakeCalendly) -> None:
+    seed(api, 5)
+    future = {"updated_at": "2121-01-01T00:00:00.000000Z", "last_sync_started_at": "2121-01-01T00:00:00.000000Z"}
+    out = run_read(EVENTS, state={"scheduled_events": future, "event_invitees": future})
+    assert records(out, "scheduled_events") == [] and records(out, "event_invitees") == []
+
+
+def test_concurrent_fan_out_gives_the_same_records_in_event_order(api: FakeCalendly) -> None:
+    seed(api)
+    sequential = uris(run_read(["event_invitees"]), "event_invitees")
+    concurrent = uris(run_read(["event_invitees"], config(num_workers=8)), "event_invitees")
+    assert concurrent == sequential
+
+
+def test_corrupt_state_is_a_config_error(api: FakeCalendly) -> None:
+    seed(api, 2)
+    out = run_read(["scheduled_events"], state={"scheduled_events": {"updated_at": "soon"}}, expect_error=True)
+    message = error_messages(out)[0]
+    assert "saved state of stream scheduled_events" in message and "Refresh" in message

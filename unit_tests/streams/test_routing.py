@@ -1,0 +1,78 @@
+"""routing_forms and routing_form_submissions: plan gating, scopes, the created_at window."""
+
+from datetime import timedelta
+
+from unit_tests.fake_api import API, NOW, FakeCalendly, Fault, days, ts
+from unit_tests.helpers import error_messages, final_states, records, run_read, uris, warnings
+
+ROUTING = ["routing_forms", "routing_form_submissions"]
+
+
+def form(i: int) -> dict:
+    return {"uri": f"{API}/routing_forms/f{i}", "name": f"Form {i}", "status": "published",
+            "created_at": ts(days(-500 + i)), "updated_at": ts(days(-500 + i)), "questions": []}  # fmt: skip
+
+
+def submission(form_uri: str, uuid: str, created: float, updated: float | None = None) -> dict:
+    return {"uri": f"{API}/routing_form_submissions/{uuid}", "routing_form": form_uri,
+            "created_at": ts(days(created)), "updated_at": ts(days(updated if updated is not None else created)),
+            "questions_and_answers": [], "submitter": None}  # fmt: skip
+
+
+def seed(api: FakeCalendly, forms: int = 3, per_form: int = 150) -> None:
+    api.routing_forms = [form(i) for i in range(forms)]
+    for f in api.routing_forms:
+        api.submissions[f["uri"]] = [submission(f["uri"], f"{f['uri'][-2:]}-{j}", -300 + j) for j in range(per_form)]
+
+
+def test_all_forms_and_submissions_on_a_first_sync(api: FakeCalendly) -> None:
+    seed(api)
+    out = run_read(ROUTING)
+    assert len(uris(out, "routing_forms")) == 3
+    assert len(set(uris(out, "routing_form_submissions"))) == 450
+    assert all(
+        q["count"] == ["100"] and q["sort"] == ["created_at:desc"] for q in api.paths("/routing_form_submissions")
+    )
+
+
+def test_a_plan_without_routing_forms_skips_both_streams_with_a_warning_and_succeeds(api: FakeCalendly) -> None:
+    api.routing_forms = None
+    out = run_read([*ROUTING, "organization_memberships"])
+    assert not out.errors
+    assert records(out, "routing_forms") == [] and records(out, "routing_form_submissions") == []
+    assert len(uris(out, "organization_memberships")) == 2
+    plan_warnings = [w for w in warnings(out) if "Teams or Enterprise" in w]
+    assert len(plan_warnings) == 2  # one per stream
+
+
+def test_a_token_without_the_routing_scope_fails_naming_it(api: FakeCalendly) -> None:
+    body = {"title": "Insufficient scope", "message": "…", "required_scopes": ["routing_forms:read"]}
+    api.faults.append(Fault("/routing_forms", 403, body))
+    out = run_read(["routing_forms"], expect_error=True)
+    assert "routing_forms:read" in error_messages(out)[0]
+
+
+def test_next_sync_reads_only_the_window_and_catches_new_and_updated_submissions(api: FakeCalendly) -> None:
+    seed(api)
+    state = final_states(run_read(["routing_form_submissions"]))
+    api.server_date = NOW + timedelta(hours=5)
+    target = api.routing_forms[1]["uri"]
+    api.submissions[target].append(submission(target, "new-one", 0.1))
+    recent = api.submissions[target][-2]  # made recent (inside the lookback) and updated after sync 1
+    recent.update(created_at=ts(days(-2)), updated_at=ts(days(0.15)))
+    api.requests.clear()
+    second = run_read(["routing_form_submissions"], state=state)
+    assert sorted(uris(second, "routing_form_submissions")) == sorted(
+        [recent["uri"], f"{API}/routing_form_submissions/new-one"]
+    )
+    # Newest first and stopping at the window start: one page per form, not all of them.
+    assert len(api.paths("/routing_form_submissions")) == 3
+
+
+def test_unchanged_submissions_are_not_emitted_again(api: FakeCalendly) -> None:
+    seed(api, forms=1, per_form=5)
+    for s in api.submissions[api.routing_forms[0]["uri"]]:
+        s["created_at"] = s["updated_at"] = ts(days(-1))
+    state = final_states(run_read(["routing_form_submissions"]))
+    api.server_date = NOW + timedelta(hours=1)
+    assert records(run_read(["routing_form_submissions"], state=state), "routing_form_submissions") == []

@@ -1,0 +1,96 @@
+import threading
+from collections.abc import Iterator
+
+import pytest
+import requests
+
+from source_calendly.rate_budget import RateBudget, RateLimitBackoff
+
+
+@pytest.fixture(autouse=True)
+def no_sleep() -> Iterator[None]:
+    """These tests drive the budget's real waiting logic on a fake clock: keep it."""
+    yield
+
+
+class FakeClock:
+    """A clock the budget's waits advance, so nothing really sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def response(status: int = 200, **headers: str) -> requests.Response:
+    r = requests.Response()
+    r.status_code = status
+    r.headers.update(headers)
+    return r
+
+
+def budget_with_clock() -> tuple[RateBudget, FakeClock]:
+    clock = FakeClock()
+    budget = RateBudget(clock=clock)
+
+    def wait(timeout: float | None = None) -> bool:  # the condition's wait moves the fake clock instead
+        clock.now += timeout or 0
+        return True
+
+    budget._cond.wait = wait  # type: ignore[method-assign]
+    return budget, clock
+
+
+def test_spends_what_calendly_says_is_left_then_waits_for_the_reset() -> None:
+    budget, clock = budget_with_clock()
+    budget.acquire_call(None)
+    budget.update_from_response(None, response(**{"X-RateLimit-Remaining": "2", "X-RateLimit-Reset": "30"}))
+    start = clock.now
+    budget.acquire_call(None)
+    budget.acquire_call(None)
+    assert clock.now == start  # two left: no wait
+    budget.acquire_call(None)  # none left: waits out the window
+    assert clock.now >= start + 30
+    assert budget.waited_seconds >= 30
+
+
+def test_out_of_order_responses_keep_the_smallest_count() -> None:
+    budget, _ = budget_with_clock()
+    budget.update_from_response(None, response(**{"X-RateLimit-Remaining": "5", "X-RateLimit-Reset": "30"}))
+    budget.update_from_response(None, response(**{"X-RateLimit-Remaining": "9", "X-RateLimit-Reset": "30"}))
+    assert budget._remaining == 5
+
+
+def test_a_429_empties_the_budget_until_the_reset() -> None:
+    budget, clock = budget_with_clock()
+    budget.update_from_response(None, response(**{"X-RateLimit-Remaining": "400", "X-RateLimit-Reset": "50"}))
+    budget.update_from_response(None, response(429, **{"X-RateLimit-Reset": "12"}))
+    start = clock.now
+    budget.acquire_call(None)
+    assert 12 <= clock.now - start <= 13
+
+
+def test_requests_per_minute_cap_spaces_requests() -> None:
+    clock = FakeClock()
+    budget = RateBudget(requests_per_minute=60, clock=clock)
+    budget._cond.wait = lambda timeout=None: setattr(clock, "now", clock.now + (timeout or 0)) or True  # type: ignore
+    for _ in range(4):
+        budget.acquire_call(None)
+    assert clock.now - 1000.0 >= 3.0  # one a second
+
+
+def test_no_headers_no_waiting() -> None:
+    budget = RateBudget()
+    done = threading.Event()
+    threading.Thread(target=lambda: [budget.acquire_call(None) for _ in range(1000)] and done.set()).start()
+    assert done.wait(5)
+
+
+def test_backoff_reads_reset_seconds_and_accounts_for_the_cdks_extra_second() -> None:
+    backoff = RateLimitBackoff()
+    assert backoff.backoff_time(response(429, **{"X-RateLimit-Reset": "20"}), 1) == 19
+    assert backoff.backoff_time(response(429, **{"Retry-After": "5"}), 1) == 4
+    assert backoff.backoff_time(response(429), 3) == 7  # exponential when Calendly says nothing
+    assert backoff.backoff_time(response(429, **{"X-RateLimit-Reset": "0"}), 1) > 0  # 0 would mean "default"
+    assert backoff.backoff_time(response(500), 1) is None

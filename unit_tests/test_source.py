@@ -1,0 +1,78 @@
+"""spec, check and discover through the entrypoint."""
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from airbyte_cdk.test.entrypoint_wrapper import _run_command, discover
+from airbyte_cdk.test.models.outcome import ExpectedOutcome
+
+from source_calendly import SourceCalendly
+from unit_tests.fake_api import MEMBER_TOKEN, FakeCalendly
+from unit_tests.helpers import config
+
+SPEC = yaml.safe_load((Path(__file__).parents[1] / "source_calendly/spec.yaml").read_text())
+
+
+def check(cfg: dict, tmp_path: Path) -> tuple[str, str | None, list[str]]:
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(cfg))
+    out = _run_command(SourceCalendly(), ["check", "--config", str(path)], ExpectedOutcome.EXPECT_SUCCESS)
+    [status] = out.connection_status_messages
+    logs = [m.log.message for m in out.logs]
+    return status.connectionStatus.status.value, status.connectionStatus.message, logs
+
+
+def test_spec_token_is_secret_and_only_it_is_required() -> None:
+    props = SPEC["connectionSpecification"]["properties"]
+    assert props["personal_access_token"]["airbyte_secret"] is True
+    assert "Integrations & Apps > API & Webhooks" in props["personal_access_token"]["description"]
+    assert SPEC["connectionSpecification"]["required"] == ["personal_access_token"]
+    assert props["lookback_days"]["default"] == 7 and props["lookback_days"]["minimum"] == 0
+    assert props["api_url"]["default"] == "https://api.calendly.com" and props["api_url"]["airbyte_hidden"]
+
+
+def test_check_succeeds_and_says_who_the_token_belongs_to(api: FakeCalendly, tmp_path: Path) -> None:
+    status, _, logs = check(config(), tmp_path)
+    assert status == "SUCCEEDED"
+    assert any("Ada Admin" in line and "'owner'" in line for line in logs)
+
+
+def test_check_with_a_non_admin_token_succeeds_with_the_warning(api: FakeCalendly, tmp_path: Path) -> None:
+    status, _, logs = check(config(personal_access_token=MEMBER_TOKEN), tmp_path)
+    assert status == "SUCCEEDED"
+    assert any("admin or owner" in line for line in logs)
+
+
+def test_check_with_a_wrong_token_fails_saying_what_to_do(api: FakeCalendly, tmp_path: Path) -> None:
+    status, message, _ = check(config(personal_access_token="nope"), tmp_path)
+    assert status == "FAILED"
+    assert "invalid or expired" in message and "Integrations & Apps > API & Webhooks" in message
+
+
+@pytest.mark.parametrize("bad", [{"start_date": "2024-02-30T00:00:00Z"}, {"api_url": "http://example.com"}])
+def test_check_with_bad_config_fails_clearly(api: FakeCalendly, tmp_path: Path, bad: dict) -> None:
+    status, message, _ = check(config(**bad), tmp_path)
+    assert status == "FAILED"
+    assert ("start_date" in message) or ("api_url" in message)
+    assert api.requests == []  # nothing was sent: the token never goes to a refused host
+
+
+def test_discover_makes_no_request_and_declares_the_sync_modes(api: FakeCalendly) -> None:
+    out = discover(SourceCalendly(), config())
+    streams = {s.name: s for s in out.catalog.catalog.streams}
+    assert api.requests == []
+    modes = {name: sorted(m.value for m in s.supported_sync_modes) for name, s in streams.items()}
+    assert modes == {
+        "scheduled_events": ["full_refresh", "incremental"],
+        "event_invitees": ["full_refresh", "incremental"],
+        "event_types": ["full_refresh"],
+        "organization_memberships": ["full_refresh"],
+        "routing_forms": ["full_refresh"],
+        "routing_form_submissions": ["full_refresh", "incremental"],
+    }
+    for name, stream in streams.items():
+        assert stream.source_defined_primary_key == [["uri"]]
+        if "incremental" in modes[name]:
+            assert stream.source_defined_cursor and stream.default_cursor_field == ["updated_at"]

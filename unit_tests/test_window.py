@@ -1,0 +1,90 @@
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
+from source_calendly.window import WindowState
+
+T0 = datetime(2026, 11, 1, tzinfo=UTC)
+WEEK = timedelta(days=7)
+
+
+def test_first_pass_reads_from_start_date_or_all_history() -> None:
+    assert WindowState().begin(T0, None, WEEK).read_from is None
+    start = datetime(2025, 1, 1, tzinfo=UTC)
+    assert WindowState().begin(T0, start, WEEK).read_from == start
+
+
+def test_next_window_is_previous_start_minus_lookback_not_the_cursor() -> None:
+    state = WindowState(updated_at=T0 - timedelta(days=300), last_sync_started_at=T0)
+    assert state.begin(T0 + timedelta(days=1), None, WEEK).read_from == T0 - WEEK
+
+
+def test_window_never_before_start_date() -> None:
+    start = T0 - timedelta(days=2)
+    state = WindowState(last_sync_started_at=T0)
+    assert state.begin(T0, start, WEEK).read_from == start
+
+
+def test_window_does_not_drift_back_when_nothing_changes() -> None:
+    state = WindowState(updated_at=T0 - timedelta(days=30), last_sync_started_at=T0)
+    for day in range(1, 4):
+        now = T0 + timedelta(days=day)
+        state = state.begin(now, None, WEEK)
+        assert state.read_from == now - timedelta(days=1) - WEEK
+        state = state.finish()
+        assert state.updated_at == T0 - timedelta(days=30)
+        assert state.last_sync_started_at == now
+
+
+def test_cursor_advances_to_newest_emitted_but_never_past_the_pass_start() -> None:
+    state = WindowState().begin(T0, None, WEEK).progress(None, T0 - timedelta(hours=1))
+    assert state.finish().updated_at == T0 - timedelta(hours=1)
+    changed_during_pass = WindowState().begin(T0, None, WEEK).progress(None, T0 + timedelta(minutes=5))
+    assert changed_during_pass.finish().updated_at == T0
+
+
+def test_is_new_is_strictly_after_the_cursor() -> None:
+    state = WindowState(updated_at=T0)
+    assert not state.is_new(T0)
+    assert state.is_new(T0 + timedelta(microseconds=1))
+    assert state.is_new(None)
+
+
+def test_an_unfinished_pass_survives_a_round_trip_and_resumes() -> None:
+    begun = WindowState(updated_at=T0 - WEEK, last_sync_started_at=T0 - WEEK).begin(T0, None, WEEK)
+    midway = begun.progress(T0 - timedelta(days=3), T0 - timedelta(days=1))
+    restored = WindowState.parse("s", midway.to_dict())
+    assert restored == midway
+    resumed = restored.begin(T0 + timedelta(hours=2), None, WEEK)
+    assert resumed.read_from == T0 - timedelta(days=3)
+    assert resumed.current is not None and resumed.current.started_at == T0  # the original pass's start
+    assert not resumed.is_new(T0 - WEEK)  # the old cursor still filters
+
+
+def test_resume_point_only_moves_forward() -> None:
+    state = WindowState().begin(T0, None, WEEK).progress(T0, None).progress(T0 - WEEK, None)
+    assert state.read_from == T0
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        {"updated_at": "not a date"},
+        {"updated_at": 5},
+        {"cursor": "2024-01-01T00:00:00Z"},
+        {"pass": {"resume_from": "2024-01-01T00:00:00Z"}},
+        {"pass": "x"},
+        ["x"],
+    ],
+)
+def test_state_that_cannot_be_understood_is_a_config_error(raw: object) -> None:
+    with pytest.raises(AirbyteTracedException) as error:
+        WindowState.parse("scheduled_events", raw)  # type: ignore[arg-type]
+    assert "scheduled_events" in error.value.message
+    assert "Refresh" in error.value.message
+
+
+def test_empty_state_is_a_first_sync() -> None:
+    assert WindowState.parse("s", {}) == WindowState()
+    assert WindowState.parse("s", None) == WindowState()
