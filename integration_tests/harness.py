@@ -135,3 +135,33 @@ def run_connector(
 def without_nulls(record: Mapping[str, Any]) -> dict[str, Any]:
     """The CDK drops top-level keys whose value is null (airbyte-cdk-notes.md §2)."""
     return {k: v for k, v in record.items() if v is not None}
+
+
+def pages(n: int) -> int:
+    """Requests to list n records at count=100 (an empty list still takes one)."""
+    return max(1, -(-n // 100))
+
+
+def minimum_requests(sandbox: Any, token: str, window_start: str | None = None) -> int:
+    """The fewest requests any client needs for every stream: /users/me for the organization, each listing
+    at count=100, one invitee list per event in the window, and for each form its submissions in the window
+    (at least one page per form). Full sync: window_start None. The connector's one extra request, its own
+    membership for the role, is not counted here."""
+    truth = sandbox.truth
+    events = [e for e in truth.scheduled_events(token) if window_start is None or e["start_time"] >= window_start]
+    forms = truth.routing_forms(token)
+    submissions = 0
+    for form in forms:
+        rows = truth.routing_form_submissions(token, form_uri=form["uri"])
+        in_window = [s for s in rows if window_start is None or s["created_at"] >= window_start]
+        # Read newest first, a form needs one page past the window's edge only when the edge falls on a page end.
+        submissions += pages(len(in_window) + (0 if window_start is None or len(in_window) == len(rows) else 1))
+    return (
+        1
+        + pages(len(events))
+        + sum(pages(len(truth.invitees(e["uri"]))) for e in events)
+        + pages(len(truth.event_types(token)))
+        + pages(len(truth.organization_memberships(token)))
+        + pages(len(forms))
+        + submissions
+    )

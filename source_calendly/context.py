@@ -14,6 +14,7 @@ from airbyte_cdk.sources.streams.http.requests_native_auth import TokenAuthentic
 
 from source_calendly.config import CalendlyConfig
 from source_calendly.rate_budget import RateBudget
+from source_calendly.spool import ListingSpool
 
 ADMIN_ROLES = frozenset({"owner", "admin"})
 NON_ADMIN_WARNING = (
@@ -58,6 +59,7 @@ class SyncContext:
         self.logger = logger
         self.authenticator = TokenAuthenticator(token=config.token)
         self.budget = RateBudget(requests_per_minute=config.requests_per_minute)
+        self.spool = ListingSpool()  # parent listings read once per sync, replayed for substreams
         self._account: Account | None = None
         self._lock = threading.Lock()
         self._warned_scope = False

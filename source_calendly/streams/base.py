@@ -92,6 +92,7 @@ class CalendlyStream(HttpStream):
 
     primary_key = "uri"
     endpoint: str = ""
+    shared_listing = False  # True: a substream lists the same records as its parent (see ListingSpool)
     # Statuses the stream handles itself instead of failing (it receives those responses and decides).
     tolerated_statuses: frozenset[int] = frozenset()
 
@@ -144,7 +145,7 @@ class CalendlyStream(HttpStream):
     ) -> Iterable[Mapping[str, Any]]:
         # Overriding read_records also keeps the CDK from applying its page-by-page "resumable full refresh"
         # cursor, which reads only first pages under concurrency (airbyte-cdk-notes.md §4).
-        yield from self.list(self.endpoint, self.request_params())
+        yield from self.list(self.endpoint, self.request_params(), shared=self.shared_listing)
 
     def get(self, path: str, params: Mapping[str, str] | None = None) -> requests.Response:
         """One GET through the CDK's client: retries, backoff, error mapping and the shared rate budget."""
@@ -156,12 +157,22 @@ class CalendlyStream(HttpStream):
         )
         return response
 
-    def list(self, path: str, params: Mapping[str, str], keyset: Keyset | None = None) -> Iterator[Mapping[str, Any]]:
+    def list(
+        self, path: str, params: Mapping[str, str], keyset: Keyset | None = None, shared: bool = False
+    ) -> Iterator[Mapping[str, Any]]:
         """Every record of a collection, page by page with `page_token` and `count=100`.
 
         A page token Calendly no longer accepts restarts the listing (from the keyset value if the listing has
         one) without yielding anything twice; a page token that repeats is an error, never an endless loop.
+        A `shared` listing that another stream of this sync already read to the end is replayed, not requested.
         """
+        if not shared:
+            return self._list(path, params, keyset)
+        key = (path, tuple(sorted(params.items())))
+        replayed = self.context.spool.replay(key)
+        return replayed if replayed is not None else self.context.spool.keep(key, self._list(path, params, keyset))
+
+    def _list(self, path: str, params: Mapping[str, str], keyset: Keyset | None) -> Iterator[Mapping[str, Any]]:
         base = {**params, "count": str(PAGE_SIZE)}
         listing = dict(base)  # the query this run of the listing started with; its page tokens belong to it
         query = listing

@@ -35,7 +35,7 @@ class ScheduledEvents(WindowedStream):
         params = {**self.context.scope_params(), "sort": "start_time:asc"}
         if start is not None:
             params["min_start_time"] = format_utc(start)
-        return self.list(self.endpoint, params, keyset=BY_START_TIME)
+        return self.list(self.endpoint, params, keyset=BY_START_TIME, shared=True)
 
     def read_records(self, sync_mode: SyncMode, *args: Any, **kwargs: Any) -> Iterable[Mapping[str, Any]]:
         self.begin_pass(sync_mode)

@@ -33,6 +33,7 @@ class RoutingForms(CalendlyStream):
     name = "routing_forms"
     endpoint = "routing_forms"
     tolerated_statuses = frozenset({403})
+    shared_listing = True
 
     def request_params(self, **kwargs: Any) -> MutableMapping[str, Any]:
         return {"organization": self.context.account.organization_uri, "sort": "created_at:asc"}
@@ -74,7 +75,7 @@ class RoutingFormSubmissions(HttpSubStream, WindowedStream):
 
     def _forms_after(self, resume_from: Any) -> Iterator[Mapping[str, Any]]:
         try:
-            for form in self.parent.list(self.parent.endpoint, self.parent.request_params()):
+            for form in self.parent.list(self.parent.endpoint, self.parent.request_params(), shared=True):
                 created = timestamp(form, "created_at")
                 # Forms come oldest first; those before the resume point were fully read by a killed sync.
                 if resume_from is None or created is None or created >= resume_from:
