@@ -5,4 +5,7 @@ if ! command -v uv >/dev/null 2>&1; then
 fi
 # Use the system CA bundle (a proxy's CA is trusted there); uv ignores pip.conf.
 export UV_SYSTEM_CERTS=1
+# Compile bytecode at install: with PYTHONDONTWRITEBYTECODE set, every connector start would recompile.
+export UV_COMPILE_BYTECODE=1
 uv sync --frozen --quiet
+

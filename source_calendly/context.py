@@ -54,8 +54,9 @@ def server_time(response: requests.Response) -> datetime:
 class SyncContext:
     """Built once per process; streams read the account lazily so that `discover` makes no request."""
 
-    def __init__(self, config: CalendlyConfig, logger: logging.Logger) -> None:
+    def __init__(self, config: CalendlyConfig, logger: logging.Logger, selected: frozenset[str] | None = None) -> None:
         self.config = config
+        self.selected = selected  # streams in the catalog; None when unknown (then every listing is shared)
         self.logger = logger
         self.authenticator = TokenAuthenticator(token=config.token)
         self.budget = RateBudget(requests_per_minute=config.requests_per_minute)
@@ -77,6 +78,10 @@ class SyncContext:
                 assert self._resolver is not None, "the source sets the account resolver"
                 self._account = self._resolver()
             return self._account
+
+    def both_selected(self, parent: str, child: str) -> bool:
+        """Whether a parent listing will be read twice this sync, so is worth spooling."""
+        return self.selected is None or {parent, child} <= self.selected
 
     def scope_params(self) -> dict[str, str]:
         """`organization=` for admins and owners; otherwise the token owner's own data, with one warning."""

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
+from airbyte_cdk.models import AirbyteMessage, AirbyteStateMessage, ConfiguredAirbyteCatalog
 from airbyte_cdk.sources import AbstractSource
 from airbyte_cdk.sources.streams import Stream
 
@@ -22,13 +23,28 @@ from source_calendly.streams import (
 )
 
 
-def build_context(config: Mapping[str, Any], logger: logging.Logger) -> SyncContext:
-    context = SyncContext(CalendlyConfig.from_mapping(config), logger)
+def build_context(
+    config: Mapping[str, Any], logger: logging.Logger, selected: frozenset[str] | None = None
+) -> SyncContext:
+    context = SyncContext(CalendlyConfig.from_mapping(config), logger, selected)
     context.set_account_resolver(AccountLookup(context).resolve)
     return context
 
 
 class SourceCalendly(AbstractSource):
+    _selected: frozenset[str] | None = None  # the streams of the catalog being read, if any
+
+    def read(
+        self,
+        logger: logging.Logger,
+        config: Mapping[str, Any],
+        catalog: ConfiguredAirbyteCatalog,
+        state: list[AirbyteStateMessage] | None = None,
+    ) -> Iterator[AirbyteMessage]:
+        # Knowing the catalog lets a parent listing be spooled only when its substream will replay it.
+        self._selected = frozenset(s.stream.name for s in catalog.streams)
+        yield from super().read(logger, config, catalog, state)
+
     def check_connection(self, logger: logging.Logger, config: Mapping[str, Any]) -> tuple[bool, Any]:
         # Errors raise AirbyteTracedException with a message that says what to do (401, 403, bad config).
         account = build_context(config, logger).account
@@ -38,7 +54,7 @@ class SourceCalendly(AbstractSource):
         return True, None
 
     def streams(self, config: Mapping[str, Any]) -> list[Stream]:
-        context = build_context(config, logging.getLogger("airbyte"))
+        context = build_context(config, logging.getLogger("airbyte"), self._selected)
         events = ScheduledEvents(context=context)
         forms = RoutingForms(context=context)
         return [

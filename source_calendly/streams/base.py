@@ -92,7 +92,7 @@ class CalendlyStream(HttpStream):
 
     primary_key = "uri"
     endpoint: str = ""
-    shared_listing = False  # True: a substream lists the same records as its parent (see ListingSpool)
+    shared_with: str | None = None  # the substream that lists the same records again (see ListingSpool)
     # Statuses the stream handles itself instead of failing (it receives those responses and decides).
     tolerated_statuses: frozenset[int] = frozenset()
 
@@ -145,7 +145,8 @@ class CalendlyStream(HttpStream):
     ) -> Iterable[Mapping[str, Any]]:
         # Overriding read_records also keeps the CDK from applying its page-by-page "resumable full refresh"
         # cursor, which reads only first pages under concurrency (airbyte-cdk-notes.md §4).
-        yield from self.list(self.endpoint, self.request_params(), shared=self.shared_listing)
+        shared = self.shared_with is not None and self.context.both_selected(self.name, self.shared_with)
+        yield from self.list(self.endpoint, self.request_params(), shared=shared)
 
     def get(self, path: str, params: Mapping[str, str] | None = None) -> requests.Response:
         """One GET through the CDK's client: retries, backoff, error mapping and the shared rate budget."""

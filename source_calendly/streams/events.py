@@ -35,7 +35,8 @@ class ScheduledEvents(WindowedStream):
         params = {**self.context.scope_params(), "sort": "start_time:asc"}
         if start is not None:
             params["min_start_time"] = format_utc(start)
-        return self.list(self.endpoint, params, keyset=BY_START_TIME, shared=True)
+        shared = self.context.both_selected("scheduled_events", "event_invitees")
+        return self.list(self.endpoint, params, keyset=BY_START_TIME, shared=shared)
 
     def read_records(self, sync_mode: SyncMode, *args: Any, **kwargs: Any) -> Iterable[Mapping[str, Any]]:
         self.begin_pass(sync_mode)
@@ -85,7 +86,7 @@ class EventInvitees(HttpSubStream, WindowedStream):
                 if self.note_emitted(invitee):
                     yield {**invitee, "event_uri": parent["uri"]}
         if parents:
-            self.note_progress(timestamp(parents[-1], "start_time"))
+            self.note_progress(timestamp(parents[-1], "start_time"), fold=True)  # the slice's checkpoint
         if (stream_slice or {}).get("last", True):
             self.finish_pass()
 

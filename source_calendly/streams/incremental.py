@@ -45,22 +45,34 @@ def chunks_with_last(items: Iterable[Any], size: int = PAGE_SIZE) -> Iterator[tu
 
 
 class WindowedStream(CalendlyStream, CheckpointMixin):
-    """Holds a `WindowState`; Airbyte's state for the stream is exactly `WindowState.to_dict()`."""
+    """Holds a `WindowState`; Airbyte's state for the stream is exactly `WindowState.to_dict()`.
+
+    The CDK reads `state` after every record, so progress is kept in plain attributes and folded into the
+    state once per page of records: a checkpoint may lag the records by up to a page, which only means a
+    resumed sync re-reads (and re-emits) a little more, never less.
+    """
 
     cursor_field = "updated_at"
     state_checkpoint_interval = PAGE_SIZE
 
     def __init__(self, **kwargs: Any) -> None:
         self._window = WindowState()
+        self._resume_from: datetime | None = None
+        self._newest: datetime | None = None
+        self._unfolded = 0
+        self._state_dict: Mapping[str, Any] = {}
         super().__init__(**kwargs)
 
     @property
     def state(self) -> Mapping[str, Any]:
-        return self._window.to_dict()
+        if self._unfolded >= PAGE_SIZE:
+            self._fold()
+        return self._state_dict
 
     @state.setter
     def state(self, value: Mapping[str, Any]) -> None:
         self._window = WindowState.parse(self.name, value)
+        self._state_dict = self._window.to_dict()
 
     def begin_pass(self, sync_mode: SyncMode) -> None:
         """Open (or resume) this sync's pass; a full refresh ignores any saved state."""
@@ -68,18 +80,33 @@ class WindowedStream(CalendlyStream, CheckpointMixin):
             self._window = WindowState()
         config = self.context.config
         self._window = self._window.begin(self.context.account.server_time, config.start_date, config.lookback)
+        self._resume_from = self._newest = None
+        self._fold()
 
     def note_emitted(self, record: Mapping[str, Any]) -> bool:
         """True if the record changed since the cursor; it then counts towards the pass's newest change."""
         updated = timestamp(record, "updated_at")
         if not self._window.is_new(updated):
             return False
-        if updated is not None:
-            self._window = self._window.progress(None, updated)
+        if updated is not None and (self._newest is None or updated > self._newest):
+            self._newest = updated
+        self._unfolded += 1
         return True
 
-    def note_progress(self, resume_from: datetime | None) -> None:
-        self._window = self._window.progress(resume_from, None)
+    def note_progress(self, resume_from: datetime | None, fold: bool = False) -> None:
+        """Everything ordered before `resume_from` is handled; `fold` makes the next checkpoint show it."""
+        if resume_from is not None and (self._resume_from is None or resume_from > self._resume_from):
+            self._resume_from = resume_from
+        if fold:
+            self._fold()
 
     def finish_pass(self) -> None:
+        self._fold()
         self._window = self._window.finish()
+        self._state_dict = self._window.to_dict()
+
+    def _fold(self) -> None:
+        if self._window.current is not None:
+            self._window = self._window.progress(self._resume_from, self._newest)
+        self._state_dict = self._window.to_dict()
+        self._unfolded = 0

@@ -33,7 +33,7 @@ class RoutingForms(CalendlyStream):
     name = "routing_forms"
     endpoint = "routing_forms"
     tolerated_statuses = frozenset({403})
-    shared_listing = True
+    shared_with = "routing_form_submissions"
 
     def request_params(self, **kwargs: Any) -> MutableMapping[str, Any]:
         return {"organization": self.context.account.organization_uri, "sort": "created_at:asc"}
@@ -75,7 +75,8 @@ class RoutingFormSubmissions(HttpSubStream, WindowedStream):
 
     def _forms_after(self, resume_from: Any) -> Iterator[Mapping[str, Any]]:
         try:
-            for form in self.parent.list(self.parent.endpoint, self.parent.request_params(), shared=True):
+            shared = self.context.both_selected("routing_forms", self.name)
+            for form in self.parent.list(self.parent.endpoint, self.parent.request_params(), shared=shared):
                 created = timestamp(form, "created_at")
                 # Forms come oldest first; those before the resume point were fully read by a killed sync.
                 if resume_from is None or created is None or created >= resume_from:
@@ -96,7 +97,7 @@ class RoutingFormSubmissions(HttpSubStream, WindowedStream):
                 if self.note_emitted(submission):
                     yield submission
         if forms:
-            self.note_progress(timestamp(forms[-1], "created_at"))
+            self.note_progress(timestamp(forms[-1], "created_at"), fold=True)  # the slice's checkpoint
         if (stream_slice or {}).get("last", True):
             self.finish_pass()
 

@@ -1,0 +1,156 @@
+"""Benchmarks of the connector against the sandbox: prints figures, asserts nothing.
+
+1. Rate-limited syncs of the reference organization (2,000 events over two years plus three months ahead,
+   ~1.3 invitees per event, 40 event types, 60 members, 5 routing forms x 200 submissions) at Calendly's
+   500 requests/min with ~100 ms latency (lognormal spread): a full sync, then an incremental sync with no
+   changes, each with concurrency 1 and with the default. For each: requests made, the minimum, wall time,
+   the floor (minimum / rate) and the ratios. `--quick` scales the limit up and the latency down by 10.
+2. Throughput with zero latency and no limit: records per second through the entrypoint.
+3. Peak memory (RSS) of the connector process for full syncs of 10,000 and 100,000 events.
+
+Usage:  .venv/bin/python benchmarks/sync_benchmark.py [--quick] [--only rate|throughput|memory]
+The connector runs as its own process (`python main.py read ...`), the sandbox in this one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from calendly_sandbox import DatasetSpec, Faults, Sandbox  # noqa: E402
+from integration_tests.harness import ALL_STREAMS, catalog, minimum_requests  # noqa: E402
+from source_calendly.config import DEFAULT_NUM_WORKERS  # noqa: E402
+
+RATE = 500  # requests per minute, Calendly's paid-plan limit
+LATENCY_MS = 100.0
+
+
+def run_read(config: dict[str, Any], streams: tuple[str, ...] | list[str], state: list | None = None) -> dict:
+    """One `read` in a fresh process: wall time, peak RSS, records, final states."""
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = {name: Path(tmp) / f"{name}.json" for name in ("config", "catalog", "state")}
+        paths["config"].write_text(json.dumps(config))
+        paths["catalog"].write_text(json.dumps(catalog(streams)))
+        argv = [sys.executable, str(REPO / "main.py"), "read", "--config", str(paths["config"]),
+                "--catalog", str(paths["catalog"])]  # fmt: skip
+        if state:
+            paths["state"].write_text(json.dumps(state))
+            argv += ["--state", str(paths["state"])]
+        out_path = Path(tmp) / "out.jsonl"
+        started = time.monotonic()
+        with out_path.open("wb") as out:
+            process = subprocess.Popen(argv, stdout=out, stderr=subprocess.DEVNULL, cwd=REPO)
+            _, status, usage = os.wait4(process.pid, 0)
+        wall = time.monotonic() - started
+        records, states, errors = 0, {}, []
+        with out_path.open("rb") as lines:
+            for line in lines:
+                if line.startswith(b'{"type":"RECORD"'):
+                    records += 1
+                    continue
+                message = json.loads(line)
+                if message["type"] == "STATE":
+                    stream = message["state"]["stream"]
+                    states[stream["stream_descriptor"]["name"]] = stream["stream_state"]
+                elif message["type"] == "TRACE" and message["trace"]["type"] == "ERROR":
+                    errors.append(message["trace"]["error"]["message"])
+    state_messages = [
+        {"type": "STREAM", "stream": {"stream_descriptor": {"name": n}, "stream_state": s}} for n, s in states.items()
+    ]
+    return {
+        "wall": wall,
+        "rss_mb": usage.ru_maxrss / 1024,
+        "records": records,
+        "state": state_messages,
+        "states": states,
+        "exit": os.waitstatus_to_exitcode(status),
+        "errors": errors,
+    }
+
+
+def rate_limited(quick: bool) -> None:
+    scale = 10 if quick else 1
+    rate, latency = RATE * scale, LATENCY_MS / scale
+    print(f"\n== Rate-limited syncs: reference organization, {rate} requests/min, latency ~{latency:g} ms "
+          f"(lognormal){' [quick: limit x10, latency /10]' if quick else ''}")  # fmt: skip
+    header = f"{'sync':<12} {'workers':>7} {'requests':>8} {'minimum':>7} {'req ratio':>9} {'wall s':>7} "
+    print(header + f"{'floor s':>7} {'ratio':>6} {'429s':>5}")
+    faults = Faults(latency_ms_median=latency, latency_sigma=0.5, seed=1)
+    with Sandbox(dataset=DatasetSpec.reference(), rate_limit_per_minute=rate, faults=faults) as sandbox:
+        token = sandbox.tokens.admin
+        for workers in (1, DEFAULT_NUM_WORKERS):
+            config = {"personal_access_token": token, "api_url": sandbox.url, "num_workers": workers}
+            previous = None
+            for kind in ("full", "incremental"):
+                sandbox.set_rate_limit(rate, 60)  # a fresh window for each measured sync
+                sandbox.clear_request_log()
+                result = run_read(config, ALL_STREAMS, previous["state"] if previous else None)
+                made = len(sandbox.request_log)
+                too_many = sum(1 for e in sandbox.request_log if e.status == 429)
+                window = None
+                if previous:
+                    started = datetime.fromisoformat(previous["states"]["scheduled_events"]["last_sync_started_at"])
+                    window = (started - timedelta(days=7)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+                minimum = minimum_requests(sandbox, token, window)
+                floor = minimum / rate * 60
+                print(f"{kind:<12} {workers:>7} {made:>8} {minimum:>7} {made / minimum:>9.3f} {result['wall']:>7.1f} "
+                      f"{floor:>7.1f} {result['wall'] / floor:>6.2f} {too_many:>5}"
+                      + (f"  ERRORS: {result['errors'][:1]}" if result["errors"] else ""))  # fmt: skip
+                previous = result
+
+
+def throughput() -> None:
+    print("\n== Throughput: zero latency, no rate limit (records/s over the whole process, start-up included)")
+    cases = [
+        ("reference org, all six streams", DatasetSpec.reference(), ALL_STREAMS),
+        ("100,000 events, scheduled_events", DatasetSpec.large(events=100_000), ("scheduled_events",)),
+    ]
+    for label, spec, streams in cases:
+        with Sandbox(dataset=spec, rate_limit_per_minute=None) as sandbox:
+            gc.freeze()
+            config = {"personal_access_token": sandbox.tokens.admin, "api_url": sandbox.url}
+            result = run_read(config, streams)
+            print(f"{label:<36} {result['records']:>8} records {result['wall']:>6.1f} s "
+                  f"{result['records'] / result['wall']:>9,.0f} records/s  {len(sandbox.request_log)} requests")  # fmt: skip
+        gc.unfreeze()
+
+
+def memory() -> None:
+    print("\n== Peak memory of the connector process, full sync of all six streams, zero latency")
+    for events in (10_000, 100_000):
+        with Sandbox(dataset=DatasetSpec.large(events=events), rate_limit_per_minute=None) as sandbox:
+            gc.freeze()
+            config = {"personal_access_token": sandbox.tokens.admin, "api_url": sandbox.url}
+            result = run_read(config, ALL_STREAMS)
+            print(f"{events:>7,} events: {result['records']:>8,} records in {result['wall']:>6.1f} s, "
+                  f"peak RSS {result['rss_mb']:.0f} MB, exit {result['exit']}")  # fmt: skip
+        gc.unfreeze()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="limit x10 and latency /10: about a minute")
+    parser.add_argument("--only", choices=["rate", "throughput", "memory"])
+    args = parser.parse_args()
+    if args.only in (None, "rate"):
+        rate_limited(args.quick)
+    if args.only in (None, "throughput"):
+        throughput()
+    if args.only in (None, "memory"):
+        memory()
+
+
+if __name__ == "__main__":
+    main()
