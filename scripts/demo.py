@@ -51,7 +51,9 @@ def main() -> int:
         if m["type"] == "STATE":
             states[m["state"]["stream"]["stream_descriptor"]["name"]] = m["state"]["stream"]["stream_state"]
     warnings = [m["log"]["message"] for m in messages if m["type"] == "LOG" and m["log"]["level"] == "WARN"]
-    errors = [m["trace"]["error"]["message"] for m in messages if m["type"] == "TRACE" and m["trace"]["type"] == "ERROR"]
+    errors = [
+        m["trace"]["error"]["message"] for m in messages if m["type"] == "TRACE" and m["trace"]["type"] == "ERROR"
+    ]
 
     print(f"\n{'stream':<26} {'records':>8}  final state")
     for stream in ("scheduled_events", "event_invitees", "event_types", "organization_memberships",
