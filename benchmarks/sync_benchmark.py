@@ -87,7 +87,7 @@ def rate_limited(quick: bool) -> None:
     window = 60 / scale
     rate, latency = RATE * scale, LATENCY_MS / scale
     print(f"\n== Rate-limited syncs: reference organization, {rate} requests/min, latency ~{latency:g} ms "
-          f"(lognormal){' [quick: limit x10, latency /10]' if quick else ''}")  # fmt: skip
+          f"(lognormal){' [quick: 500 per 6 s window, latency /10]' if quick else ''}")  # fmt: skip
     header = f"{'sync':<12} {'workers':>7} {'requests':>8} {'minimum':>7} {'req ratio':>9} {'wall s':>7} "
     print(header + f"{'floor s':>7} {'ratio':>6} {'429s':>5}")
     faults = Faults(latency_ms_median=latency, latency_sigma=0.5, seed=1)
@@ -103,11 +103,11 @@ def rate_limited(quick: bool) -> None:
                 result = run_read(config, ALL_STREAMS, previous["state"] if previous else None)
                 made = len(sandbox.request_log)
                 too_many = sum(1 for e in sandbox.request_log if e.status == 429)
-                window = None
+                window_start = None
                 if previous:
                     started = datetime.fromisoformat(previous["states"]["scheduled_events"]["last_sync_started_at"])
-                    window = (started - timedelta(days=7)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-                minimum = minimum_requests(sandbox, token, window)
+                    window_start = (started - timedelta(days=7)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+                minimum = minimum_requests(sandbox, token, window_start)
                 floor = minimum / rate * 60
                 print(f"{kind:<12} {workers:>7} {made:>8} {minimum:>7} {made / minimum:>9.3f} {result['wall']:>7.1f} "
                       f"{floor:>7.1f} {result['wall'] / floor:>6.2f} {too_many:>5}"

@@ -20,8 +20,8 @@ from airbyte_cdk.sources.streams.http.error_handlers import BackoffStrategy
 
 # A window whose reported end moves by more than this is a new window (the header has one-second resolution).
 _NEW_WINDOW_SLACK = 1.5
-# Wait this long past the reported reset, because the header is rounded to whole seconds.
-_RESET_MARGIN = 0.25
+# Wait this long past the estimated reset, for clock jitter between us and Calendly.
+_RESET_MARGIN = 0.1
 # When Calendly sends no usable reset, wait this long after a 429.
 _DEFAULT_RESET = 60.0
 
@@ -92,8 +92,12 @@ class RateBudget(AbstractAPIBudget):
             else:
                 # Responses to concurrent requests arrive out of order: the smallest count is the freshest.
                 self._remaining = min(self._remaining, remaining)
-            if new_window or response.status_code == 429:
+            if new_window or response.status_code == 429 or self._window_ends is None:
                 self._window_ends = window_ends
+            else:
+                # The reset is given in whole seconds: each response bounds the window's end, the lowest bound
+                # is the closest (rounding it down instead would only risk a 429, which is retried anyway).
+                self._window_ends = min(self._window_ends, window_ends)
             self._cond.notify_all()
 
     # internals ---------------------------------------------------------------------------------------------

@@ -94,3 +94,14 @@ def test_backoff_reads_reset_seconds_and_accounts_for_the_cdks_extra_second() ->
     assert backoff.backoff_time(response(429), 3) == 7  # exponential when Calendly says nothing
     assert backoff.backoff_time(response(429, **{"X-RateLimit-Reset": "0"}), 1) > 0  # 0 would mean "default"
     assert backoff.backoff_time(response(500), 1) is None
+
+
+def test_the_window_end_is_the_lowest_bound_seen_since_reset_is_rounded_up() -> None:
+    budget, clock = budget_with_clock()
+    budget.update_from_response(None, response(**{"X-RateLimit-Remaining": "3", "X-RateLimit-Reset": "30"}))
+    clock.now += 0.8  # 29.2 s really left; the header says 30 again, then 29
+    budget.update_from_response(None, response(**{"X-RateLimit-Remaining": "2", "X-RateLimit-Reset": "30"}))
+    budget.update_from_response(None, response(**{"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "29"}))
+    start = clock.now
+    budget.acquire_call(None)
+    assert 29 <= clock.now - start < 29.5
