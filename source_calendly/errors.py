@@ -74,6 +74,14 @@ def required_scopes(response: requests.Response) -> list[str]:
     return [str(s) for s in scopes] if isinstance(scopes, list) else []
 
 
+def forbidden_message(response: requests.Response) -> str:
+    """What a 403 means for the user: the scopes the token lacks, else the organization role it lacks."""
+    scopes = required_scopes(response)
+    if scopes:
+        return MISSING_SCOPES.format(scopes=", ".join(scopes))
+    return ORG_ACCESS.format(detail=error_detail(response))
+
+
 def is_page_token_rejection(response: requests.Response) -> bool:
     """Calendly answers 400 `page_token: is invalid` for a token redeemed too late (see calendly-api.md §9)."""
     if response.status_code != 400:
@@ -113,14 +121,7 @@ class CalendlyErrorHandler(HttpStatusErrorHandler):
         if status == 401:
             return ErrorResolution(ResponseAction.FAIL, FailureType.config_error, UNAUTHORIZED)
         if status == 403:
-            scopes = required_scopes(response)
-            if scopes:
-                return ErrorResolution(
-                    ResponseAction.FAIL, FailureType.config_error, MISSING_SCOPES.format(scopes=", ".join(scopes))
-                )
-            return ErrorResolution(
-                ResponseAction.FAIL, FailureType.config_error, ORG_ACCESS.format(detail=error_detail(response))
-            )
+            return ErrorResolution(ResponseAction.FAIL, FailureType.config_error, forbidden_message(response))
         if 200 <= status < 300:
             if is_json(response_json(response)):
                 return ErrorResolution(ResponseAction.SUCCESS, None, None)

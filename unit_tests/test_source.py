@@ -9,7 +9,7 @@ from airbyte_cdk.test.entrypoint_wrapper import _run_command, discover
 from airbyte_cdk.test.models.outcome import ExpectedOutcome
 
 from source_calendly import SourceCalendly
-from unit_tests.fake_api import MEMBER_TOKEN, FakeCalendly
+from unit_tests.fake_api import MEMBER_TOKEN, FakeCalendly, Fault
 from unit_tests.helpers import config
 
 SPEC = yaml.safe_load((Path(__file__).parents[1] / "source_calendly/spec.yaml").read_text())
@@ -76,3 +76,17 @@ def test_discover_makes_no_request_and_declares_the_sync_modes(api: FakeCalendly
         assert stream.source_defined_primary_key == [["uri"]]
         if "incremental" in modes[name]:
             assert stream.source_defined_cursor and stream.default_cursor_field == ["updated_at"]
+
+
+def test_check_with_a_token_lacking_users_read_names_the_scope(api: FakeCalendly, tmp_path: Path) -> None:
+    body = {"title": "Insufficient scope", "message": "…", "required_scopes": ["users:read"]}
+    api.faults.append(Fault("/users/me", 403, body))
+    status, message, _ = check(config(), tmp_path)
+    assert status == "FAILED" and "users:read" in message
+
+
+def test_a_member_whose_role_is_hidden_is_treated_as_non_admin(api: FakeCalendly, tmp_path: Path) -> None:
+    api.faults.append(Fault("/organization_memberships", 403, {"title": "Permission Denied", "message": "no"}))
+    status, _, logs = check(config(), tmp_path)
+    assert status == "SUCCEEDED"
+    assert any("role 'unknown'" in line for line in logs) and any("admin or owner" in line for line in logs)

@@ -7,7 +7,9 @@ from typing import Any
 
 import requests
 
+from source_calendly.config import config_error
 from source_calendly.context import Account, server_time
+from source_calendly.errors import forbidden_message
 from source_calendly.streams.base import CalendlyStream
 
 
@@ -66,8 +68,8 @@ class AccountLookup(CalendlyStream):
         )
 
     def on_tolerated_response(self, response: requests.Response) -> None:
-        if response.url and "/users/me" in response.url:
-            super().on_tolerated_response(response)
+        if response.url and "/users/me" in response.url:  # only the role lookup may be refused
+            raise config_error(forbidden_message(response))
         raise _RoleHidden()
 
     def get_json_schema(self) -> Mapping[str, Any]:

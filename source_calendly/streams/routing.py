@@ -10,7 +10,7 @@ from airbyte_cdk.models import SyncMode
 from airbyte_cdk.sources.streams.http import HttpSubStream
 
 from source_calendly.config import config_error
-from source_calendly.errors import MISSING_SCOPES, error_detail, required_scopes
+from source_calendly.errors import error_detail, forbidden_message, required_scopes
 from source_calendly.streams.base import CalendlyStream
 from source_calendly.streams.incremental import WindowedStream, chunks_with_last, timestamp
 
@@ -45,9 +45,8 @@ class RoutingForms(CalendlyStream):
             self.logger.warning(str(unavailable))
 
     def on_tolerated_response(self, response: requests.Response) -> None:
-        scopes = required_scopes(response)
-        if scopes:
-            raise config_error(MISSING_SCOPES.format(scopes=", ".join(scopes)))
+        if required_scopes(response):
+            raise config_error(forbidden_message(response))
         raise RoutingFormsUnavailable(PLAN_WARNING.format(detail=f"HTTP 403: {error_detail(response)}"))
 
 
