@@ -8,11 +8,10 @@ from typing import Any
 
 import requests
 from airbyte_cdk.models import SyncMode
-from airbyte_cdk.sources.streams.http import HttpSubStream
 
 from source_calendly.config import format_utc
 from source_calendly.streams.base import Keyset, uuid_of
-from source_calendly.streams.incremental import WindowedStream, chunks_with_last, timestamp
+from source_calendly.streams.incremental import FanOutSubStream, WindowedStream, timestamp
 
 BY_START_TIME = Keyset(field="start_time", param="min_start_time")
 
@@ -48,7 +47,7 @@ class ScheduledEvents(WindowedStream):
         self.finish_pass()
 
 
-class EventInvitees(HttpSubStream, WindowedStream):
+class EventInvitees(FanOutSubStream):
     """Invitees (all statuses) of every event in the window, each with `event_uri`, its event's URI.
 
     Every event in the window is visited, changed or not: an invitee can cancel, be marked a no-show or
@@ -59,39 +58,17 @@ class EventInvitees(HttpSubStream, WindowedStream):
     """
 
     name = "event_invitees"
+    order_field = "start_time"
     tolerated_statuses = frozenset({404})
     parent: ScheduledEvents
 
-    def stream_slices(
-        self, sync_mode: SyncMode, cursor_field: list[str] | None = None, stream_state: Mapping[str, Any] | None = None
-    ) -> Iterable[Mapping[str, Any] | None]:
-        self.begin_pass(sync_mode)
-        events = self.parent.events_from(self._window.read_from)
-        parents = ({"uri": e["uri"], "start_time": e.get("start_time")} for e in events)
-        for batch, last in chunks_with_last(parents):
-            yield {"parents": batch, "last": last}
+    def parents(self) -> Iterator[Mapping[str, Any]]:
+        return self.parent.events_from(self._window.read_from)
 
-    def read_records(
-        self,
-        sync_mode: SyncMode,
-        cursor_field: Any = None,
-        stream_slice: Mapping[str, Any] | None = None,
-        **kwargs: Any,
-    ) -> Iterable[Mapping[str, Any]]:
-        parents = (stream_slice or {}).get("parents", [])
-        for parent, (invitees, warning) in self.fan_out(parents, self._invitees_of):
-            if warning:
-                self.logger.warning(warning)
-            for invitee in invitees:
-                if self.note_emitted(invitee):
-                    yield {**invitee, "event_uri": parent["uri"]}
-        if parents:
-            self.note_progress(timestamp(parents[-1], "start_time"), fold=True)  # the slice's checkpoint
-        if (stream_slice or {}).get("last", True):
-            self.finish_pass()
+    def decorate(self, record: Mapping[str, Any], parent: Mapping[str, Any]) -> Mapping[str, Any]:
+        return {**record, "event_uri": parent["uri"]}
 
-    def _invitees_of(self, event: Mapping[str, Any]) -> tuple[list[Mapping[str, Any]], str | None]:
-        """Runs on a worker thread: warnings go back to the main thread, which logs them."""
+    def children_of(self, event: Mapping[str, Any]) -> tuple[list[Mapping[str, Any]], str | None]:
         try:
             return list(self.list(f"scheduled_events/{uuid_of(event['uri'])}/invitees", {})), None
         except _EventGone:

@@ -8,6 +8,7 @@ from typing import Any
 
 from airbyte_cdk.models import SyncMode
 from airbyte_cdk.sources.streams import CheckpointMixin
+from airbyte_cdk.sources.streams.http import HttpSubStream
 
 from source_calendly.config import parse_utc
 from source_calendly.streams.base import PAGE_SIZE, CalendlyStream
@@ -110,3 +111,51 @@ class WindowedStream(CalendlyStream, CheckpointMixin):
             self._window = self._window.progress(self._resume_from, self._newest)
         self._state_dict = self._window.to_dict()
         self._unfolded = 0
+
+
+class FanOutSubStream(HttpSubStream, WindowedStream):
+    """A substream whose slices are pages of slim parents (`{"uri", <order_field>}`, never whole records).
+
+    Each parent's children are listed concurrently and emitted in parent order; after a slice, the pass has
+    handled every parent ordered before the slice's last one, which is the checkpoint.
+    """
+
+    order_field: str  # the parent field parents are listed by, ascending: the resume point
+
+    def parents(self) -> Iterator[Mapping[str, Any]]:
+        """The parents this pass visits, oldest first (the pass is open)."""
+        raise NotImplementedError
+
+    def children_of(self, parent: Mapping[str, Any]) -> tuple[list[Mapping[str, Any]], str | None]:
+        """A parent's records and an optional warning; runs on a worker thread, so it logs nothing itself."""
+        raise NotImplementedError
+
+    def decorate(self, record: Mapping[str, Any], parent: Mapping[str, Any]) -> Mapping[str, Any]:
+        return record
+
+    def stream_slices(
+        self, sync_mode: SyncMode, cursor_field: list[str] | None = None, stream_state: Mapping[str, Any] | None = None
+    ) -> Iterable[Mapping[str, Any] | None]:
+        self.begin_pass(sync_mode)
+        slim = ({"uri": p["uri"], self.order_field: p.get(self.order_field)} for p in self.parents())
+        for batch, last in chunks_with_last(slim):
+            yield {"parents": batch, "last": last}
+
+    def read_records(
+        self,
+        sync_mode: SyncMode,
+        cursor_field: Any = None,
+        stream_slice: Mapping[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> Iterable[Mapping[str, Any]]:
+        parents = (stream_slice or {}).get("parents", [])
+        for parent, (records, warning) in self.fan_out(parents, self.children_of):
+            if warning:
+                self.logger.warning(warning)
+            for record in records:
+                if self.note_emitted(record):
+                    yield self.decorate(record, parent)
+        if parents:
+            self.note_progress(timestamp(parents[-1], self.order_field), fold=True)  # the slice's checkpoint
+        if (stream_slice or {}).get("last", True):
+            self.finish_pass()

@@ -6,13 +6,11 @@ from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from typing import Any
 
 import requests
-from airbyte_cdk.models import SyncMode
-from airbyte_cdk.sources.streams.http import HttpSubStream
 
 from source_calendly.config import config_error
 from source_calendly.errors import error_detail, forbidden_message, required_scopes
 from source_calendly.streams.base import CalendlyStream
-from source_calendly.streams.incremental import WindowedStream, chunks_with_last, timestamp
+from source_calendly.streams.incremental import FanOutSubStream, timestamp
 
 PLAN_WARNING = (
     "Calendly refused routing forms ({detail}): routing forms need the Teams or Enterprise plan (and access to the "
@@ -50,7 +48,7 @@ class RoutingForms(CalendlyStream):
         raise RoutingFormsUnavailable(PLAN_WARNING.format(detail=f"HTTP 403: {error_detail(response)}"))
 
 
-class RoutingFormSubmissions(HttpSubStream, WindowedStream):
+class RoutingFormSubmissions(FanOutSubStream):
     """Submissions of every routing form, incremental on `updated_at`.
 
     Calendly lists submissions only per form and only by `created_at`, so each form is read newest first
@@ -62,46 +60,23 @@ class RoutingFormSubmissions(HttpSubStream, WindowedStream):
     """
 
     name = "routing_form_submissions"
+    order_field = "created_at"
     parent: RoutingForms
 
-    def stream_slices(
-        self, sync_mode: SyncMode, cursor_field: list[str] | None = None, stream_state: Mapping[str, Any] | None = None
-    ) -> Iterable[Mapping[str, Any] | None]:
-        self.begin_pass(sync_mode)
+    def parents(self) -> Iterator[Mapping[str, Any]]:
         resume_from = self._window.current.resume_from if self._window.current else None
-        for batch, last in chunks_with_last(self._forms_after(resume_from)):
-            yield {"forms": batch, "last": last}
-
-    def _forms_after(self, resume_from: Any) -> Iterator[Mapping[str, Any]]:
         try:
             shared = self.context.both_selected("routing_forms", self.name)
             for form in self.parent.list(self.parent.endpoint, self.parent.request_params(), shared=shared):
                 created = timestamp(form, "created_at")
                 # Forms come oldest first; those before the resume point were fully read by a killed sync.
                 if resume_from is None or created is None or created >= resume_from:
-                    yield {"uri": form["uri"], "created_at": form.get("created_at")}
+                    yield form
         except RoutingFormsUnavailable as unavailable:
             self.logger.warning(str(unavailable))
 
-    def read_records(
-        self,
-        sync_mode: SyncMode,
-        cursor_field: Any = None,
-        stream_slice: Mapping[str, Any] | None = None,
-        **kwargs: Any,
-    ) -> Iterable[Mapping[str, Any]]:
-        forms = (stream_slice or {}).get("forms", [])
-        for _form, submissions in self.fan_out(forms, self._recent_submissions):
-            for submission in submissions:
-                if self.note_emitted(submission):
-                    yield submission
-        if forms:
-            self.note_progress(timestamp(forms[-1], "created_at"), fold=True)  # the slice's checkpoint
-        if (stream_slice or {}).get("last", True):
-            self.finish_pass()
-
-    def _recent_submissions(self, form: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-        """A form's submissions created at or after the window start, newest first (runs on a worker thread)."""
+    def children_of(self, form: Mapping[str, Any]) -> tuple[list[Mapping[str, Any]], str | None]:
+        """A form's submissions created at or after the window start, newest first."""
         window_start = self._window.current.window_start if self._window.current else None
         params = {"form": str(form["uri"]), "sort": "created_at:desc"}
         out = []
@@ -110,4 +85,4 @@ class RoutingFormSubmissions(HttpSubStream, WindowedStream):
             if window_start is not None and created is not None and created < window_start:
                 break  # everything after this was created earlier still
             out.append(submission)
-        return out
+        return out, None
