@@ -7,6 +7,7 @@ tested here directly with the same files.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from airbyte_cdk.test.standard_tests import SourceTestSuiteBase
 from calendly_sandbox import DatasetSpec, Sandbox
 from integration_tests.conftest import sandbox_config
 from integration_tests.harness import INCREMENTAL, REPO, run_connector
+from integration_tests.image_support import IMAGE, build_image, podman_or_fail, write_docker_shim
 from source_calendly import SourceCalendly
 
 SECRETS = REPO / "secrets"
@@ -38,6 +40,27 @@ class TestSourceCalendlyStandard(SourceTestSuiteBase):
     @classmethod
     def get_connector_root_dir(cls) -> Path:
         return REPO  # whatever the clone's directory is called (the suite otherwise wants source-*)
+
+    # The suite's image tests call `docker run`; with no Docker engine here, a `docker` stand-in runs podman
+    # with the host's network, so the container reaches the sandbox on 127.0.0.1 (image_support.py).
+    @pytest.fixture(scope="class")
+    def _docker_shim_dir(self, tmp_path_factory: pytest.TempPathFactory) -> Path:
+        podman = podman_or_fail()
+        build_image(podman, IMAGE)
+        return write_docker_shim(tmp_path_factory.mktemp("docker-shim"), podman).parent
+
+    @pytest.fixture
+    def connector_image_override(self, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str | None:
+        if "image_tests" not in request.keywords:
+            return None
+        if os.environ.get("SKIP_IMAGE_TESTS") == "1":
+            pytest.skip("SKIP_IMAGE_TESTS=1")
+        monkeypatch.setenv("PATH", f"{request.getfixturevalue('_docker_shim_dir')}:{os.environ['PATH']}")
+        return IMAGE
+
+    @pytest.fixture
+    def read_from_streams(self) -> str:
+        return "all"  # else the suite's docker read test is skipped
 
 
 def test_incremental_from_abnormal_state_emits_nothing(acceptance_sandbox: Sandbox) -> None:
