@@ -80,7 +80,7 @@ def run_read(config: dict[str, Any], streams: tuple[str, ...] | list[str], state
     }
 
 
-def rate_limited(quick: bool) -> None:
+def rate_limited(quick: bool, workers_list: list[int]) -> None:
     # Quick: Calendly's 500 requests per window, but a 6 s window instead of 60 s, and a tenth of the latency:
     # the budget still binds (the sync spans many windows), ten times faster.
     scale = 10 if quick else 1
@@ -94,7 +94,7 @@ def rate_limited(quick: bool) -> None:
     with Sandbox(dataset=DatasetSpec.reference(), rate_limit_per_minute=RATE, rate_window_seconds=window,
                  faults=faults) as sandbox:  # fmt: skip
         token = sandbox.tokens.admin
-        for workers in (1, DEFAULT_NUM_WORKERS):
+        for workers in workers_list:
             config = {"personal_access_token": token, "api_url": sandbox.url, "num_workers": workers}
             previous = None
             for kind in ("full", "incremental"):
@@ -158,9 +158,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="window and latency /10: about a minute")
     parser.add_argument("--only", choices=["rate", "throughput", "memory"])
+    parser.add_argument(
+        "--workers", default=f"1,{DEFAULT_NUM_WORKERS}", help="concurrency levels for the rate-limited syncs"
+    )
     args = parser.parse_args()
     if args.only in (None, "rate"):
-        rate_limited(args.quick)
+        rate_limited(args.quick, [int(w) for w in args.workers.split(",")])
     if args.only in (None, "throughput"):
         throughput()
     if args.only in (None, "memory"):
