@@ -22,6 +22,7 @@ import pytest
 from packaging.markers import Marker
 
 from calendly_sandbox import DatasetSpec, Sandbox
+from integration_tests.harness import ALL_STREAMS
 from integration_tests.image_support import (
     IMAGE,
     ROOT,
@@ -45,14 +46,7 @@ CONFIG = "/secrets/config.json"
 CATALOG = "/secrets/catalog.json"
 STATE = "/secrets/state.json"
 CONFIGURED_CATALOG = ROOT / "integration_tests" / "configured_catalog.json"
-STREAMS = {
-    "scheduled_events",
-    "event_invitees",
-    "event_types",
-    "organization_memberships",
-    "routing_forms",
-    "routing_form_submissions",
-}
+STREAMS = set(ALL_STREAMS)
 
 
 @pytest.fixture(scope="module")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -64,11 +65,11 @@ class SyncContext:
         self._account: Account | None = None
         self._lock = threading.Lock()
         self._warned_scope = False
-        self._resolver = None  # set by the source: a callable returning an Account (it makes the requests)
+        self._resolver: Callable[[], Account] | None = None  # set by the source; it makes the requests
         # Worker threads for the invitee and submission fan-out; None runs everything on the main thread.
         self.executor = ThreadPoolExecutor(config.num_workers, "calendly") if config.num_workers > 1 else None
 
-    def set_account_resolver(self, resolver) -> None:  # type: ignore[no-untyped-def]
+    def set_account_resolver(self, resolver: Callable[[], Account]) -> None:
         self._resolver = resolver
 
     @property
