@@ -145,8 +145,12 @@ class CalendlyStream(HttpStream):
     ) -> Iterable[Mapping[str, Any]]:
         # Overriding read_records also keeps the CDK from applying its page-by-page "resumable full refresh"
         # cursor, which reads only first pages under concurrency (airbyte-cdk-notes.md §4).
+        yield from self.list_own(self.request_params())
+
+    def list_own(self, params: Mapping[str, str], keyset: Keyset | None = None) -> Iterator[Mapping[str, Any]]:
+        """This stream's own endpoint, spooled for its substream when both are in the catalog."""
         shared = self.shared_with is not None and self.context.both_selected(self.name, self.shared_with)
-        yield from self.list(self.endpoint, self.request_params(), shared=shared)
+        return self.list(self.endpoint, params, keyset=keyset, shared=shared)
 
     def get(self, path: str, params: Mapping[str, str] | None = None) -> requests.Response:
         """One GET through the CDK's client: retries, backoff, error mapping and the shared rate budget."""

@@ -28,14 +28,14 @@ class ScheduledEvents(WindowedStream):
 
     name = "scheduled_events"
     endpoint = "scheduled_events"
+    shared_with = "event_invitees"
 
     def events_from(self, start: datetime | None) -> Iterator[Mapping[str, Any]]:
         """Every event in scope starting at or after `start` (None: all history), oldest start first."""
         params = {**self.context.scope_params(), "sort": "start_time:asc"}
         if start is not None:
             params["min_start_time"] = format_utc(start)
-        shared = self.context.both_selected("scheduled_events", "event_invitees")
-        return self.list(self.endpoint, params, keyset=BY_START_TIME, shared=shared)
+        return self.list_own(params, keyset=BY_START_TIME)
 
     def read_records(self, sync_mode: SyncMode, *args: Any, **kwargs: Any) -> Iterable[Mapping[str, Any]]:
         self.begin_pass(sync_mode)

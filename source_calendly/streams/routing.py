@@ -66,8 +66,7 @@ class RoutingFormSubmissions(FanOutSubStream):
     def parents(self) -> Iterator[Mapping[str, Any]]:
         resume_from = self._window.current.resume_from if self._window.current else None
         try:
-            shared = self.context.both_selected("routing_forms", self.name)
-            for form in self.parent.list(self.parent.endpoint, self.parent.request_params(), shared=shared):
+            for form in self.parent.list_own(self.parent.request_params()):
                 created = timestamp(form, "created_at")
                 # Forms come oldest first; those before the resume point were fully read by a killed sync.
                 if resume_from is None or created is None or created >= resume_from:
