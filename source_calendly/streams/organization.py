@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, MutableMapping
+from collections.abc import MutableMapping
 from typing import Any
 
 import requests
@@ -50,12 +50,10 @@ class AccountLookup(CalendlyStream):
     def resolve(self) -> Account:
         user, response = self.fetch_resource(self.endpoint)
         organization = str(user.get("current_organization") or "")
-        role = None
         try:
             params = {"organization": organization, "user": str(user.get("uri"))}
-            for membership in self.list("organization_memberships", params):
-                role = str(membership.get("role") or "") or None
-                break
+            membership = next(iter(self.list("organization_memberships", params)), {})
+            role = str(membership.get("role") or "") or None
         except _RoleHidden:
             role = None
         return Account(
@@ -71,9 +69,6 @@ class AccountLookup(CalendlyStream):
         if response.url and "/users/me" in response.url:  # only the role lookup may be refused
             raise config_error(forbidden_message(response))
         raise _RoleHidden()
-
-    def get_json_schema(self) -> Mapping[str, Any]:
-        return {"type": "object"}
 
 
 class _RoleHidden(Exception):
