@@ -37,12 +37,11 @@ def chunks_with_last(items: Iterable[Any], size: int = PAGE_SIZE) -> Iterator[tu
             if pending is not None:
                 yield pending, False
             pending, chunk = chunk, []
-    if pending is not None and chunk:
-        yield pending, False
+    if chunk:
+        if pending is not None:
+            yield pending, False
         pending = chunk
-    elif pending is None:
-        pending = chunk
-    yield pending, True
+    yield pending or [], True
 
 
 class WindowedStream(CalendlyStream, CheckpointMixin):
