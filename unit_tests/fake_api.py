@@ -105,6 +105,7 @@ class FakeCalendly:
     submissions: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # by form uri
     faults: list[Fault] = field(default_factory=list)
     requests: list[tuple[str, dict[str, list[str]]]] = field(default_factory=list)
+    sent: list[Any] = field(default_factory=list)  # requests-mock's request objects: proxies, verify, headers
     server_date: datetime = NOW
     repeat_token: bool = False  # answer every page with the same next_page_token
 
@@ -123,6 +124,7 @@ class FakeCalendly:
         parts = urlsplit(request.url)
         query = parse_qs(parts.query)
         self.requests.append((parts.path, query))
+        self.sent.append(request)
         context.headers["Date"] = self.server_date.strftime("%a, %d %b %Y %H:%M:%S GMT")
         for fault in self.faults:
             if fault.times > 0 and re.search(fault.path, parts.path):

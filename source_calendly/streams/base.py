@@ -6,7 +6,7 @@ from a response is never followed, so the token cannot be sent anywhere else.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -41,6 +41,20 @@ def uuid_of(uri: str) -> str:
     return quote(uri.rstrip("/").rsplit("/", 1)[-1], safe="")
 
 
+def settle_environment(session: requests.Session, url: str) -> None:
+    """Read the proxy and CA-bundle environment variables once, for the API host, instead of per request.
+
+    requests re-reads them from `os.environ` (and parses `no_proxy`) for every request the CDK sends. Every
+    request of a sync goes to the same host, so resolving them up front gives the same proxies and
+    certificates; `trust_env = False` then stops the re-reading.
+    """
+    settings = session.merge_environment_settings(url, {}, None, None, None)
+    session.proxies = settings["proxies"]
+    session.verify = settings["verify"]
+    session.cert = settings["cert"]
+    session.trust_env = False
+
+
 @dataclass(frozen=True)
 class Keyset:
     """Lets a listing sorted ascending by `field` restart at its last value when a page token expires."""
@@ -58,15 +72,20 @@ class _ListingProgress:
     at_boundary: set[str] = field(default_factory=set)  # keyset: URIs yielded with that value
     seen: set[str] = field(default_factory=set)  # no keyset: every URI yielded
 
-    def note(self, record: Mapping[str, Any]) -> None:
-        uri = str(record.get("uri"))
+    def note_page(self, page: Sequence[Mapping[str, Any]]) -> None:
+        """Called once a whole page has been yielded: a restart only ever happens between pages."""
         if self.keyset is None:
-            self.seen.add(uri)
+            self.seen.update(str(record.get("uri")) for record in page)
             return
-        value = record.get(self.keyset.field)
+        if not page:
+            return
+        value = page[-1].get(self.keyset.field)
         if value != self.boundary:
             self.boundary, self.at_boundary = value, set()
-        self.at_boundary.add(uri)
+        for record in reversed(page):  # the page's tail that shares its last value
+            if record.get(self.keyset.field) != value:
+                break
+            self.at_boundary.add(str(record.get("uri")))
 
     def already_yielded(self, record: Mapping[str, Any]) -> bool:
         uri = str(record.get("uri"))
@@ -99,6 +118,8 @@ class CalendlyStream(HttpStream):
     def __init__(self, context: SyncContext) -> None:
         self.context = context  # set before super().__init__: the CDK asks for the error handler there
         super().__init__(authenticator=context.authenticator, api_budget=context.budget)
+        # HttpStream builds its client's session and takes none from us, so it is adjusted in place.
+        settle_environment(self._http_client._session, self.url_base)
 
     # HttpStream contract -------------------------------------------------------------------------------------
     @property
@@ -125,7 +146,7 @@ class CalendlyStream(HttpStream):
         token = self._pagination(response).get("next_page_token")
         return {"page_token": token} if token else None
 
-    def parse_response(self, response: requests.Response, **kwargs: Any) -> Iterable[Mapping[str, Any]]:
+    def parse_response(self, response: requests.Response, **kwargs: Any) -> list[Mapping[str, Any]]:
         body = self._body(response)
         collection = body.get("collection")
         if not isinstance(collection, list) or not all(isinstance(r, Mapping) for r in collection):
@@ -202,11 +223,11 @@ class CalendlyStream(HttpStream):
             if not response.ok:  # a status the stream tolerates: let it decide
                 self.on_tolerated_response(response)
                 return
-            for record in self.parse_response(response):
-                if restarted and progress.already_yielded(record):
-                    continue
-                progress.note(record)
-                yield record
+            page = self.parse_response(response)
+            for record in page:
+                if not (restarted and progress.already_yielded(record)):
+                    yield record
+            progress.note_page(page)
             token = (self.next_page_token(response) or {}).get("page_token")
             if not token:
                 return

@@ -3,8 +3,11 @@
 import json
 from unittest.mock import patch
 
+import pytest
+import requests
 from airbyte_cdk.models import FailureType
 
+from source_calendly.streams.base import Keyset, _ListingProgress, settle_environment
 from unit_tests.fake_api import ADMIN_TOKEN, FakeCalendly, Fault, days, event
 from unit_tests.helpers import error_messages, records, run_read, uris
 
@@ -118,3 +121,71 @@ def test_the_token_appears_nowhere_in_the_output(api: FakeCalendly) -> None:
         text = "\n".join(json.dumps(str(m)) for m in out._messages)
         assert "unit-admin-token" not in text
         assert records(out, "event_types") == []
+
+
+PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "no_proxy", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
+
+
+def clear_proxy_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.upper(), raising=False)
+
+
+def test_requests_use_the_proxy_and_ca_bundle_of_the_environment(
+    api: FakeCalendly, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clear_proxy_environment(monkeypatch)
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/corporate-ca.pem")
+    api.event_types = event_types(3)
+    run_read(["event_types"])
+    assert api.sent, "no request reached the API"
+    for request in api.sent:
+        assert request.proxies.get("https") == "http://proxy.internal:3128"
+        assert request.verify == "/etc/ssl/corporate-ca.pem"
+
+
+def test_no_proxy_for_the_api_host_is_honoured(api: FakeCalendly, monkeypatch: pytest.MonkeyPatch) -> None:
+    clear_proxy_environment(monkeypatch)
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
+    monkeypatch.setenv("NO_PROXY", "api.calendly.com")
+    api.event_types = event_types(3)
+    run_read(["event_types"])
+    assert api.sent and all("https" not in request.proxies for request in api.sent)
+    assert all(request.verify is True for request in api.sent)
+
+
+def test_the_environment_is_read_once_not_per_request(monkeypatch: pytest.MonkeyPatch) -> None:
+    clear_proxy_environment(monkeypatch)
+    monkeypatch.setenv("HTTPS_PROXY", "http://first.internal:3128")
+    session = requests.Session()
+    settle_environment(session, "https://api.calendly.com/")
+    monkeypatch.setenv("HTTPS_PROXY", "http://second.internal:3128")
+    settings = session.merge_environment_settings("https://api.calendly.com/users/me", {}, None, None, None)
+    assert settings["proxies"] == {"https": "http://first.internal:3128"}
+    assert session.trust_env is False
+
+
+def test_listing_progress_skips_exactly_what_earlier_pages_yielded_across_ties() -> None:
+    progress = _ListingProgress(Keyset(field="start_time", param="min_start_time"))
+
+    def rec(uri: str, start: str) -> dict[str, str]:
+        return {"uri": uri, "start_time": f"2025-01-01T00:00:0{start}.000000Z"}
+
+    progress.note_page([rec("a", "1"), rec("b", "2"), rec("c", "3"), rec("d", "3")])
+    progress.note_page([rec("e", "3"), rec("f", "3")])  # a whole page on the same start time
+    assert progress.restart_params({"count": "100"})["min_start_time"] == "2025-01-01T00:00:03.000000Z"
+    replay = [rec("c", "3"), rec("d", "3"), rec("e", "3"), rec("f", "3"), rec("g", "3"), rec("h", "4")]
+    assert [r["uri"] for r in replay if not progress.already_yielded(r)] == ["g", "h"]
+    assert progress.already_yielded(rec("b", "2"))
+
+    progress.note_page([rec("g", "3"), rec("h", "4")])  # the boundary moves on: only "h" sits on it now
+    assert [r["uri"] for r in (rec("g", "3"), rec("h", "4"), rec("i", "4")) if not progress.already_yielded(r)] == ["i"]
+
+
+def test_listing_progress_without_keyset_remembers_every_uri() -> None:
+    progress = _ListingProgress(None)
+    progress.note_page([{"uri": "a"}, {"uri": "b"}])
+    progress.note_page([])
+    assert [u for u in "abc" if not progress.already_yielded({"uri": u})] == ["c"]
