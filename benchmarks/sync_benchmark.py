@@ -5,7 +5,9 @@
    500 requests/min with ~100 ms latency (lognormal spread): a full sync, then an incremental sync with no
    changes, each with concurrency 1 and with the default. For each: requests made, the minimum, wall time,
    the floor (minimum / rate) and the ratios. `--quick` scales the limit up and the latency down by 10.
-2. Throughput with zero latency and no limit: records per second through the entrypoint.
+2. Throughput with zero latency and no limit: records per second through the entrypoint, over the whole
+   process and from the first record to the last; and the same for the CDK alone (`cdk_ceiling.py`: the
+   same records, no HTTP, no connector code), the most any airbyte-cdk source can reach here.
 3. Peak memory (RSS) of the connector process for full syncs of 10,000 and 100,000 events.
 
 Usage:  .venv/bin/python benchmarks/sync_benchmark.py [--quick] [--only rate|throughput|memory]
@@ -21,7 +23,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -34,31 +35,60 @@ from integration_tests.harness import ALL_STREAMS, catalog, minimum_requests  # 
 from source_calendly.config import DEFAULT_NUM_WORKERS  # noqa: E402
 
 RATE = 500  # requests per minute, Calendly's paid-plan limit
+
+# Runs the connector from a small, fresh process and reports its wall time and peak RSS. Linux carries the
+# peak RSS of the process that spawns a child into the child's own figure, so spawning the connector from
+# this benchmark (which holds sandboxes of 100,000 events) would report this process's memory, not its own.
+SPAWN_AND_MEASURE = """
+import json, os, sys, time
+usage_file, argv = sys.argv[1], sys.argv[2:]
+started = time.monotonic()
+pid = os.posix_spawn(argv[0], argv, os.environ)
+_, status, usage = os.wait4(pid, 0)
+wall = time.monotonic() - started
+with open(usage_file, "w") as out:
+    json.dump({"wall": wall, "maxrss_kb": usage.ru_maxrss, "status": status}, out)
+"""
 LATENCY_MS = 100.0
 
 
-def run_read(config: dict[str, Any], streams: tuple[str, ...] | list[str], state: list | None = None) -> dict:
-    """One `read` in a fresh process: wall time, peak RSS, records, final states."""
+def run_read(
+    config: dict[str, Any],
+    streams: tuple[str, ...] | list[str],
+    state: list | None = None,
+    program: list[str] | None = None,
+) -> dict:
+    """One `read` in a fresh process: wall time, peak RSS, records, final states.
+
+    Also the steady rate: records between the first and the last record's `emitted_at`, which leaves out the
+    process's start-up (importing the CDK) and shutdown. `program` replaces `main.py` (the CDK ceiling).
+    """
     with tempfile.TemporaryDirectory() as tmp:
         paths = {name: Path(tmp) / f"{name}.json" for name in ("config", "catalog", "state")}
         paths["config"].write_text(json.dumps(config))
         paths["catalog"].write_text(json.dumps(catalog(streams)))
-        argv = [sys.executable, str(REPO / "main.py"), "read", "--config", str(paths["config"]),
+        argv = [sys.executable, *(program or [str(REPO / "main.py")]), "read", "--config", str(paths["config"]),
                 "--catalog", str(paths["catalog"])]  # fmt: skip
         if state:
             paths["state"].write_text(json.dumps(state))
             argv += ["--state", str(paths["state"])]
-        out_path = Path(tmp) / "out.jsonl"
-        started = time.monotonic()
+        out_path, usage_path = Path(tmp) / "out.jsonl", Path(tmp) / "usage.json"
         with out_path.open("wb") as out:
-            process = subprocess.Popen(argv, stdout=out, stderr=subprocess.DEVNULL, cwd=REPO)
-            _, status, usage = os.wait4(process.pid, 0)
-        wall = time.monotonic() - started
+            subprocess.run([sys.executable, "-c", SPAWN_AND_MEASURE, str(usage_path), *argv],
+                           stdout=out, stderr=subprocess.DEVNULL, cwd=REPO, check=False)  # fmt: skip
+        usage = json.loads(usage_path.read_text())
+        wall, status = usage["wall"], usage["status"]
         records, states, errors = 0, {}, []
+        first_ms = last_ms = 0
+        sample = None
         with out_path.open("rb") as lines:
             for line in lines:
                 if line.startswith(b'{"type":"RECORD"'):
                     records += 1
+                    # The record's own data may hold anything; emitted_at is the envelope's last key.
+                    last_ms = int(line[line.rindex(b'"emitted_at":') + 13 :].rstrip(b"}\n"))
+                    if records == 1:
+                        first_ms, sample = last_ms, json.loads(line)["record"]["data"]
                     continue
                 message = json.loads(line)
                 if message["type"] == "STATE":
@@ -69,10 +99,13 @@ def run_read(config: dict[str, Any], streams: tuple[str, ...] | list[str], state
     state_messages = [
         {"type": "STREAM", "stream": {"stream_descriptor": {"name": n}, "stream_state": s}} for n, s in states.items()
     ]
+    streaming = (last_ms - first_ms) / 1000
     return {
         "wall": wall,
-        "rss_mb": usage.ru_maxrss / 1024,
+        "rss_mb": usage["maxrss_kb"] / 1024,
         "records": records,
+        "steady_rate": records / streaming if streaming > 0 else float("nan"),
+        "sample": sample,
         "state": state_messages,
         "states": states,
         "exit": os.waitstatus_to_exitcode(status),
@@ -116,20 +149,35 @@ def rate_limited(quick: bool, workers_list: list[int]) -> None:
 
 
 def throughput() -> None:
-    print("\n== Throughput: zero latency, no rate limit (records/s over the whole process, start-up included)")
+    print("\n== Throughput: zero latency, no rate limit, through the entrypoint to stdout")
+    print("   whole: records / process wall time (start-up, ~1 s of importing the CDK, included)")
+    print("   steady: records / time from the first record to the last")
+    print(f"{'case':<44} {'records':>8} {'wall s':>7} {'whole/s':>9} {'steady/s':>9} {'requests':>8}")
+
+    def show(label: str, result: dict, requests: int | str) -> None:
+        print(f"{label:<44} {result['records']:>8} {result['wall']:>7.2f} {result['records'] / result['wall']:>9,.0f} "
+              f"{result['steady_rate']:>9,.0f} {requests:>8}"
+              + (f"  ERRORS: {result['errors'][:1]}" if result["errors"] else ""))  # fmt: skip
+
     cases = [
         ("reference org, all six streams", DatasetSpec.reference(), ALL_STREAMS),
         ("100,000 events, scheduled_events", DatasetSpec.large(events=100_000), ("scheduled_events",)),
     ]
+    sample = None
     for label, spec, streams in cases:
         with Sandbox(dataset=spec, rate_limit_per_minute=None) as sandbox:
             gc.freeze()
             config = {"personal_access_token": sandbox.tokens.admin, "api_url": sandbox.url}
             result = run_read(config, streams)
-            rate = result["records"] / result["wall"]
-            print(f"{label:<36} {result['records']:>8} records {result['wall']:>6.1f} s {rate:>9,.0f} records/s  "
-                  f"{len(sandbox.request_log)} requests")  # fmt: skip
+            show(label, result, len(sandbox.request_log))
+            sample = result["sample"] if streams == ("scheduled_events",) else sample
         gc.unfreeze()
+    # The same records through the CDK alone: no HTTP, no connector code (benchmarks/cdk_ceiling.py).
+    with tempfile.TemporaryDirectory() as tmp:
+        record_file = Path(tmp) / "record.json"
+        record_file.write_text(json.dumps(sample))
+        program = [str(REPO / "benchmarks" / "cdk_ceiling.py"), "100000", str(record_file)]
+        show("CDK ceiling: 100,000 records, no HTTP", run_read({}, ("scheduled_events",), program=program), "-")
 
 
 def memory() -> None:
