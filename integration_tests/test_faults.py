@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from typing import Any
+
+import requests
 
 from calendly_sandbox import DatasetSpec, Faults, Sandbox
 from integration_tests.conftest import sandbox_config
@@ -54,3 +58,36 @@ def test_a_tight_rate_limit_is_followed_without_a_storm_of_429s(make_sandbox: An
     assert_complete(sandbox, run)
     too_many = [e for e in sandbox.request_log if e.status == 429]
     assert len(too_many) <= 3, f"{len(too_many)} requests hit 429"
+
+
+def test_a_budget_shared_with_another_integration_is_followed_without_a_storm_of_429s(make_sandbox: Any) -> None:
+    # Calendly's limit is per user: another integration of the same user spends the window's budget while the
+    # connector syncs. It calls GET /organizations/{uuid}, which the connector never does, so the request
+    # log tells the two apart. The connector sees less remaining and waits, rather than hitting 429s.
+    window = 1.5
+    sandbox: Sandbox = make_sandbox(rate_limit_per_minute=60, rate_window_seconds=window)
+    headers = {"Authorization": f"Bearer {sandbox.tokens.admin}"}
+    organization = requests.get(f"{sandbox.url}/users/me", headers=headers).json()["resource"]["current_organization"]
+    neighbour_url = f"{sandbox.url}/organizations/{organization.rsplit('/', 1)[-1]}"
+    stop = threading.Event()
+
+    def neighbour() -> None:  # a third of every window's budget, evenly
+        while not stop.wait(window / 20):
+            requests.get(neighbour_url, headers=headers, timeout=10)
+
+    thread = threading.Thread(target=neighbour, daemon=True)
+    thread.start()
+    started = time.monotonic()
+    try:
+        run = run_connector("read", sandbox_config(sandbox, num_workers=4), catalog(ALL_STREAMS), timeout=600)
+    finally:
+        stop.set()
+        thread.join()
+    windows = (time.monotonic() - started) / window
+    assert_complete(sandbox, run)
+    neighbour_ok = [e for e in sandbox.request_log if e.endpoint == "/organizations/{uuid}" and e.status == 200]
+    assert len(neighbour_ok) > 3 * windows, "the neighbour should really have spent the budget"
+    ours_429 = [e for e in sandbox.request_log if e.status == 429 and e.endpoint != "/organizations/{uuid}"]
+    # Without the budget, every request past the window's share would be refused; with it, only the few in
+    # flight when the neighbour took the last units.
+    assert len(ours_429) <= windows / 2, f"{len(ours_429)} of the connector's requests hit 429 in {windows:.0f} windows"
