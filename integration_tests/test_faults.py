@@ -88,6 +88,6 @@ def test_a_budget_shared_with_another_integration_is_followed_without_a_storm_of
     neighbour_ok = [e for e in sandbox.request_log if e.endpoint == "/organizations/{uuid}" and e.status == 200]
     assert len(neighbour_ok) > 3 * windows, "the neighbour should really have spent the budget"
     ours_429 = [e for e in sandbox.request_log if e.status == 429 and e.endpoint != "/organizations/{uuid}"]
-    # Without the budget, every request past the window's share would be refused; with it, only the few in
-    # flight when the neighbour took the last units.
-    assert len(ours_429) <= windows / 2, f"{len(ours_429)} of the connector's requests hit 429 in {windows:.0f} windows"
+    # Measured: 0, at most 1 with the other core busy; with the budget switched off, 8 in 5 windows. Only a
+    # request in flight when the neighbour takes a window's last unit can be refused.
+    assert len(ours_429) <= 3, f"{len(ours_429)} of the connector's requests hit 429 in {windows:.0f} windows"
