@@ -108,6 +108,7 @@ def run_connector(
     state: Sequence[Mapping[str, Any]] | None = None,
     timeout: float = 300,
     argv: Sequence[str] | None = None,
+    extra_args: Sequence[str] = (),
 ) -> Run:
     """`python main.py <command> --config … [--catalog …] [--state …]` in a fresh process."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -122,6 +123,7 @@ def run_connector(
         if state is not None:
             (Path(tmp) / "state.json").write_text(json.dumps(list(state)))
             args += ["--state", str(Path(tmp) / "state.json")]
+        args += list(extra_args)
         env = {**os.environ, "PYTHONPATH": str(REPO)}
         done = subprocess.run(args, capture_output=True, text=True, timeout=timeout, cwd=REPO, env=env, check=False)
     messages = []

@@ -75,3 +75,13 @@ def test_final_state_of_every_incremental_stream_is_a_completed_pass(full_sync: 
     states = full_sync.states()
     for stream in ("scheduled_events", "event_invitees", "routing_form_submissions"):
         assert "last_sync_started_at" in states[stream] and "pass" not in states[stream]
+
+
+def test_debug_logs_never_show_the_token_even_with_whitespace_around_it(shared_sandbox: Sandbox) -> None:
+    # The token actually sent is the stripped one; debug logs print the outbound request headers.
+    token = shared_sandbox.tokens.admin
+    config = sandbox_config(shared_sandbox, token=f" {token}\n")
+    run = run_connector("check", config, extra_args=["--debug"])
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "Making outbound API request" in run.stdout, "the debug log should show the requests"
+    assert token not in run.stdout + run.stderr

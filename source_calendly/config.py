@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from airbyte_cdk.models import FailureType
+from airbyte_cdk.utils.airbyte_secrets_utils import add_to_secrets
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 DEFAULT_API_URL = "https://api.calendly.com"
@@ -82,6 +83,9 @@ class CalendlyConfig:
                 "personal_access_token is missing. Generate one in Calendly > Integrations & Apps > "
                 "API & Webhooks > Personal Access Tokens."
             )
+        # The CDK masks the config's own value in everything it prints; the stripped token that is actually
+        # sent (and shows in debug logs of requests) must be masked too.
+        add_to_secrets(token.strip())
         return cls(
             token=token.strip(),
             start_date=_start_date(config.get("start_date")),
