@@ -24,6 +24,9 @@ _NEW_WINDOW_SLACK = 1.5
 _RESET_MARGIN = 0.1
 # When Calendly sends no usable reset, wait this long after a 429.
 _DEFAULT_RESET = 60.0
+# Calendly's windows are a minute long. A longer reset (an epoch timestamp from a proxy, say) is not believed:
+# the sync would sleep for years instead of failing or going on.
+_MAX_RESET = 900.0
 
 
 def _header_number(response: requests.Response, name: str) -> float | None:
@@ -78,7 +81,7 @@ class RateBudget(AbstractAPIBudget):
         if not isinstance(response, requests.Response):
             return
         remaining = _header_number(response, "X-RateLimit-Remaining")
-        reset = _header_number(response, "X-RateLimit-Reset")
+        reset = _reset_seconds(response)
         if response.status_code == 429:
             remaining = 0.0
             reset = reset if reset is not None else _retry_after(response) or _DEFAULT_RESET
@@ -113,7 +116,13 @@ class RateBudget(AbstractAPIBudget):
 
 
 def _retry_after(response: requests.Response) -> float | None:
-    return _header_number(response, "Retry-After")
+    seconds = _header_number(response, "Retry-After")
+    return seconds if seconds is not None and seconds <= _MAX_RESET else None
+
+
+def _reset_seconds(response: requests.Response) -> float | None:
+    seconds = _header_number(response, "X-RateLimit-Reset")
+    return seconds if seconds is not None and seconds <= _MAX_RESET else None
 
 
 class RateLimitBackoff(BackoffStrategy):
@@ -127,7 +136,7 @@ class RateLimitBackoff(BackoffStrategy):
     ) -> float | None:
         if not isinstance(response_or_exception, requests.Response) or response_or_exception.status_code != 429:
             return None
-        seconds = _header_number(response_or_exception, "X-RateLimit-Reset")
+        seconds = _reset_seconds(response_or_exception)
         if seconds is None:
             seconds = _retry_after(response_or_exception)
         if seconds is None:

@@ -105,3 +105,19 @@ def test_the_window_end_is_the_lowest_bound_seen_since_reset_is_rounded_up() -> 
     start = clock.now
     budget.acquire_call(None)
     assert 29 <= clock.now - start < 29.5
+
+
+def test_an_implausible_reset_is_not_believed() -> None:
+    # An epoch timestamp where seconds are expected (a proxy's header, say) must not put the sync to sleep for
+    # decades: it counts as no reset at all.
+    budget, clock = budget_with_clock()
+    budget.update_from_response(None, response(**{"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "1700000000"}))
+    start = clock.now
+    budget.acquire_call(None)
+    assert clock.now == start
+    budget.update_from_response(None, response(429, **{"X-RateLimit-Reset": "1700000000"}))
+    budget.acquire_call(None)
+    assert 60 <= clock.now - start < 61  # a 429 with no believable reset waits Calendly's one-minute window
+    backoff = RateLimitBackoff()
+    assert backoff.backoff_time(response(429, **{"X-RateLimit-Reset": "1700000000"}), 2) == 3  # exponential
+    assert backoff.backoff_time(response(429, **{"Retry-After": "86400"}), 2) == 3
