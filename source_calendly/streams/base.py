@@ -204,17 +204,20 @@ class CalendlyStream(HttpStream):
         query = listing
         progress = _ListingProgress(keyset)
         seen_tokens: set[str] = set()
-        restarts = 0
+        restarts = 0  # in a row, with no new record in between: a slow reader restarts as often as it must
         restarted = False
         while True:
             response = self.get(path, query)
             if is_page_token_rejection(response):
                 restarts += 1
                 if restarts > MAX_PAGE_TOKEN_RESTARTS:
+                    message = (
+                        f"Calendly kept rejecting page tokens for stream {self.name} at GET /{path} ({restarts} "
+                        "times in a row, with no new record in between). Run the sync again; it resumes from its "
+                        "last checkpoint."
+                    )
                     raise AirbyteTracedException(
-                        message=f"Calendly kept rejecting page tokens for stream {self.name} at GET /{path} "
-                        f"({restarts} times). Run the sync again; it resumes from its last checkpoint.",
-                        failure_type=FailureType.transient_error,
+                        message=message, internal_message=message, failure_type=FailureType.transient_error
                     )
                 self.logger.info(f"Stream {self.name}: Calendly expired a page token at GET /{path}; restarting.")
                 listing, seen_tokens, restarted = progress.restart_params(base), set(), True
@@ -226,6 +229,7 @@ class CalendlyStream(HttpStream):
             page = self.parse_response(response)
             for record in page:
                 if not (restarted and progress.already_yielded(record)):
+                    restarts = 0
                     yield record
             progress.note_page(page)
             token = (self.next_page_token(response) or {}).get("page_token")

@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+from source_calendly.streams.base import MAX_PAGE_TOKEN_RESTARTS
 from unit_tests.fake_api import (
     MEMBER_TOKEN,
     MEMBER_USER,
@@ -187,6 +188,51 @@ def test_an_expired_page_token_restarts_from_the_last_start_time_without_duplica
     assert len(got) == len(set(got)) == 250
     restart = [q for q in api.paths("/scheduled_events") if "min_start_time" in q]
     assert restart and restart[0]["min_start_time"] == [api.events[99]["start_time"]]
+
+
+def test_a_slow_reader_whose_every_page_token_expires_still_finishes(api: FakeCalendly) -> None:
+    # Every page token is rejected the first time it is used: the listing restarts before every page but the
+    # first, nine times in all, each time after new records. Only restarts in a row without progress fail.
+    seed(api, 900)
+    expired = {"title": "Invalid Argument", "message": "The supplied parameters are invalid.",
+               "details": [{"parameter": "page_token", "message": "is invalid"}]}  # fmt: skip
+    original = api._route
+    rejected: set[tuple[str | None, str]] = set()
+
+    def expire_every_token_once(path, q, user):  # type: ignore[no-untyped-def]
+        if path == "/scheduled_events" and "page_token" in q:
+            key = (q.get("min_start_time", [None])[0], q["page_token"][0])
+            if key not in rejected:
+                rejected.add(key)
+                return 400, expired
+        return original(path, q, user)
+
+    api._route = expire_every_token_once  # type: ignore[method-assign]
+    out = run_read(["scheduled_events"])
+    assert len(rejected) > MAX_PAGE_TOKEN_RESTARTS
+    got = uris(out, "scheduled_events")
+    assert len(got) == len(set(got)) == 900
+
+
+def test_page_tokens_rejected_again_and_again_without_progress_fail_with_what_to_do(api: FakeCalendly) -> None:
+    # event_types has no keyset: a restart starts over, and its first page holds nothing new.
+    api.event_types = [{"uri": f"https://api.calendly.com/event_types/t{i:03}", "name": f"T{i}"} for i in range(250)]
+    expired = {"title": "Invalid Argument", "message": "The supplied parameters are invalid.",
+               "details": [{"parameter": "page_token", "message": "is invalid"}]}  # fmt: skip
+    original = api._route
+
+    def reject_every_token(path, q, user):  # type: ignore[no-untyped-def]
+        if path == "/event_types" and "page_token" in q:
+            return 400, expired
+        return original(path, q, user)
+
+    api._route = reject_every_token  # type: ignore[method-assign]
+    out = run_read(["event_types"], expect_error=True)
+    message = error_messages(out)[0]
+    assert "kept rejecting page tokens" in message and "Run the sync again" in message
+    assert out.errors[0].trace.error.internal_message == message
+    assert len(api.paths("/event_types")) == 2 * (MAX_PAGE_TOKEN_RESTARTS + 1)
+    assert len(set(uris(out, "event_types"))) == len(uris(out, "event_types")) == 100
 
 
 def test_full_refresh_ignores_saved_state(api: FakeCalendly) -> None:
