@@ -90,3 +90,11 @@ def test_a_member_whose_role_is_hidden_is_treated_as_non_admin(api: FakeCalendly
     status, _, logs = check(config(), tmp_path)
     assert status == "SUCCEEDED"
     assert any("role 'unknown'" in line for line in logs) and any("admin or owner" in line for line in logs)
+
+
+def test_a_token_lacking_the_scope_to_read_its_role_names_the_scope(api: FakeCalendly, tmp_path: Path) -> None:
+    # Not a hidden role: an owner's token without organizations:read would otherwise sync only its own data.
+    body = {"title": "Insufficient scope", "message": "…", "required_scopes": ["organizations:read"]}
+    api.faults.append(Fault("/organization_memberships", 403, body))
+    status, message, _ = check(config(), tmp_path)
+    assert status == "FAILED" and "organizations:read" in message

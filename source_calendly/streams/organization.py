@@ -9,7 +9,7 @@ import requests
 
 from source_calendly.config import config_error
 from source_calendly.context import Account, server_time
-from source_calendly.errors import forbidden_message
+from source_calendly.errors import forbidden_message, required_scopes
 from source_calendly.streams.base import CalendlyStream
 
 
@@ -66,7 +66,9 @@ class AccountLookup(CalendlyStream):
         )
 
     def on_tolerated_response(self, response: requests.Response) -> None:
-        if response.url and "/users/me" in response.url:  # only the role lookup may be refused
+        # Only a role lookup refused for lack of permission leaves the role unknown; a token without a scope
+        # would otherwise pass an owner off as a member and sync only their own data.
+        if (response.url and "/users/me" in response.url) or required_scopes(response):
             raise config_error(forbidden_message(response))
         raise _RoleHidden()
 
