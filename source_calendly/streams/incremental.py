@@ -57,6 +57,7 @@ class WindowedStream(CalendlyStream, CheckpointMixin):
 
     def __init__(self, **kwargs: Any) -> None:
         self._window = WindowState()
+        self._before_pass = self._window  # the state as the sync found it (see abandon_pass)
         self._resume_from: datetime | None = None
         self._newest: datetime | None = None
         self._unfolded = 0
@@ -76,6 +77,7 @@ class WindowedStream(CalendlyStream, CheckpointMixin):
 
     def begin_pass(self, sync_mode: SyncMode) -> None:
         """Open (or resume) this sync's pass; a full refresh ignores any saved state."""
+        self._before_pass = self._window
         if sync_mode == SyncMode.full_refresh:
             self._window = WindowState()
         config = self.context.config
@@ -103,6 +105,11 @@ class WindowedStream(CalendlyStream, CheckpointMixin):
     def finish_pass(self) -> None:
         self._fold()
         self._window = self._window.finish()
+        self._state_dict = self._window.to_dict()
+
+    def abandon_pass(self) -> None:
+        """Leave the state as the sync found it: nothing could be read, so nothing may move forward."""
+        self._window = self._before_pass
         self._state_dict = self._window.to_dict()
 
     def _fold(self) -> None:

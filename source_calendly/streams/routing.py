@@ -62,6 +62,7 @@ class RoutingFormSubmissions(FanOutSubStream):
     name = "routing_form_submissions"
     order_field = "created_at"
     parent: RoutingForms
+    _forms_unavailable = False
 
     def parents(self) -> Iterator[Mapping[str, Any]]:
         resume_from = self._window.current.resume_from if self._window.current else None
@@ -73,6 +74,15 @@ class RoutingFormSubmissions(FanOutSubStream):
                     yield form
         except RoutingFormsUnavailable as unavailable:
             self.logger.warning(str(unavailable))
+            self._forms_unavailable = True
+
+    def finish_pass(self) -> None:
+        if self._forms_unavailable:
+            # Nothing was read: moving the window on would skip the submissions of the refused period once
+            # routing forms are back.
+            self.abandon_pass()
+        else:
+            super().finish_pass()
 
     def children_of(self, form: Mapping[str, Any]) -> tuple[list[Mapping[str, Any]], str | None]:
         """A form's submissions created at or after the window start, newest first."""

@@ -45,6 +45,27 @@ def test_a_plan_without_routing_forms_skips_both_streams_with_a_warning_and_succ
     assert len(plan_warnings) == 2  # one per stream
 
 
+def test_a_refused_sync_leaves_the_submissions_state_where_it_was(api: FakeCalendly) -> None:
+    # Plan downgraded (or access lost) for a while: when forms come back, the window must still start at the
+    # last sync that really read them, or the submissions made meanwhile would be skipped.
+    seed(api, forms=1, per_form=5)
+    before = final_states(run_read(["routing_form_submissions"]))["routing_form_submissions"]
+    saved = {"routing_form_submissions": before}
+    api.routing_forms, api.server_date = None, NOW + timedelta(days=30)
+    refused = run_read(["routing_form_submissions"], state=saved)
+    assert not refused.errors and any("Teams or Enterprise" in w for w in warnings(refused))
+    assert final_states(refused)["routing_form_submissions"] == before
+    # Forms are back 30 days on: a submission made while they were refused is caught.
+    seed(api, forms=1, per_form=5)
+    target = api.routing_forms[0]["uri"]
+    api.submissions[target].append(submission(target, "meanwhile", 15))
+    back = run_read(
+        ["routing_form_submissions"],
+        state={"routing_form_submissions": final_states(refused)["routing_form_submissions"]},
+    )
+    assert f"{API}/routing_form_submissions/meanwhile" in uris(back, "routing_form_submissions")
+
+
 def test_a_token_without_the_routing_scope_fails_naming_it(api: FakeCalendly) -> None:
     body = {"title": "Insufficient scope", "message": "…", "required_scopes": ["routing_forms:read"]}
     api.faults.append(Fault("/routing_forms", 403, body))
