@@ -10,9 +10,14 @@ when nothing changes.
 A pass over the window is resumable: while it runs, the state also holds where it stands, so a sync killed
 halfway resumes from its last checkpoint instead of starting over, with the old cursor still in force.
 
+The state also names the data it describes (`scope`: the organization's URI, or the user's when the token
+is not an admin's). A sync that reads another scope (an admin's token replacing a member's, say) starts
+over from `start_date`, since the cursor says nothing about the records the old scope never included.
+
 State shape (per stream):
     {"updated_at": "...",             # emit records updated after this (absent until a pass completes)
      "last_sync_started_at": "...",   # start of the last completed pass; next window = this - lookback
+     "scope": "https://api.calendly.com/organizations/...",
      "pass": {"started_at": "...", "window_start": "...", "resume_from": "...", "max_updated_at": "..."}}
 """
 
@@ -25,7 +30,7 @@ from typing import Any
 
 from source_calendly.config import config_error, format_utc, parse_utc
 
-_TOP_KEYS = {"updated_at", "last_sync_started_at", "pass"}
+_TOP_KEYS = {"updated_at", "last_sync_started_at", "scope", "pass"}
 _PASS_KEYS = {"started_at", "window_start", "resume_from", "max_updated_at"}
 
 
@@ -42,6 +47,7 @@ class WindowState:
     updated_at: datetime | None = None
     last_sync_started_at: datetime | None = None
     current: Pass | None = None
+    scope: str | None = None  # the organization or user URI the records were listed for
 
     # parsing ---------------------------------------------------------------------------------------------
     @classmethod
@@ -66,10 +72,14 @@ class WindowState:
                     resume_from=_opt_time(p.get("resume_from")),
                     max_updated_at=_opt_time(p.get("max_updated_at")),
                 )
+            scope = raw.get("scope")
+            if scope is not None and not isinstance(scope, str):
+                raise ValueError("'scope' is not a string")
             return cls(
                 updated_at=_opt_time(raw.get("updated_at")),
                 last_sync_started_at=_opt_time(raw.get("last_sync_started_at")),
                 current=current,
+                scope=scope,
             )
         except (ValueError, TypeError) as error:
             raise config_error(
@@ -84,6 +94,8 @@ class WindowState:
             out["updated_at"] = format_utc(self.updated_at)
         if self.last_sync_started_at:
             out["last_sync_started_at"] = format_utc(self.last_sync_started_at)
+        if self.scope:
+            out["scope"] = self.scope
         if self.current:
             p = self.current
             out["pass"] = {"started_at": format_utc(p.started_at)} | {
@@ -98,8 +110,21 @@ class WindowState:
         return out
 
     # the pass ------------------------------------------------------------------------------------------------
-    def begin(self, now: datetime, start_date: datetime | None, lookback: timedelta) -> WindowState:
-        """Start a pass, or carry on with the one a killed sync left unfinished."""
+    def is_for(self, scope: str) -> bool:
+        """Whether this state describes `scope`'s records (a state saved before scopes were recorded does)."""
+        return self.scope is None or self.scope == scope
+
+    def begin(
+        self, now: datetime, start_date: datetime | None, lookback: timedelta, scope: str | None = None
+    ) -> WindowState:
+        """Start a pass, or carry on with the one a killed sync left unfinished.
+
+        A state saved for another scope is dropped: the pass starts over from `start_date`.
+        """
+        if scope is not None and not self.is_for(scope):
+            return WindowState(scope=scope).begin(now, start_date, lookback, scope)
+        if scope is not None and self.scope is None:
+            return replace(self, scope=scope).begin(now, start_date, lookback, scope)
         if self.current:
             return self
         window_start = start_date
@@ -144,6 +169,7 @@ class WindowState:
             updated_at=cursor,
             last_sync_started_at=_later(self.last_sync_started_at, p.started_at),
             current=None,
+            scope=self.scope,
         )
 
 

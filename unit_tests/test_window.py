@@ -88,3 +88,30 @@ def test_state_that_cannot_be_understood_is_a_config_error(raw: object) -> None:
 def test_empty_state_is_a_first_sync() -> None:
     assert WindowState.parse("s", {}) == WindowState()
     assert WindowState.parse("s", None) == WindowState()
+
+
+ORG = "https://api.calendly.com/organizations/o1"
+USER = "https://api.calendly.com/users/u1"
+
+
+def test_a_state_for_another_scope_starts_over_from_start_date() -> None:
+    start = T0 - timedelta(days=90)
+    saved = WindowState(updated_at=T0 - WEEK, last_sync_started_at=T0 - WEEK, scope=USER)
+    begun = saved.begin(T0, start, WEEK, ORG)
+    assert begun.read_from == start and begun.updated_at is None and begun.scope == ORG
+    assert begun.is_new(T0 - timedelta(days=60))  # the old cursor no longer hides anything
+
+
+def test_the_same_scope_or_a_state_without_one_keeps_the_cursor() -> None:
+    for scope in (ORG, None):
+        saved = WindowState(updated_at=T0 - WEEK, last_sync_started_at=T0, scope=scope)
+        begun = saved.begin(T0 + WEEK, None, WEEK, ORG)
+        assert begun.read_from == T0 - WEEK and begun.updated_at == T0 - WEEK and begun.scope == ORG
+
+
+def test_scope_round_trips_through_the_saved_state() -> None:
+    state = WindowState().begin(T0, None, WEEK, ORG).finish()
+    assert state.to_dict()["scope"] == ORG
+    assert WindowState.parse("s", state.to_dict()) == state
+    with pytest.raises(AirbyteTracedException):
+        WindowState.parse("s", {"scope": 3})

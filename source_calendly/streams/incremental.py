@@ -81,9 +81,20 @@ class WindowedStream(CalendlyStream, CheckpointMixin):
         if sync_mode == SyncMode.full_refresh:
             self._window = WindowState()
         config = self.context.config
-        self._window = self._window.begin(self.context.account.server_time, config.start_date, config.lookback)
+        scope = self.scope()
+        if not self._window.is_for(scope):
+            self.logger.warning(
+                f"Stream {self.name}: the saved state describes {self._window.scope}'s records, but this sync reads "
+                f"{scope}'s (a token of another user or role). Reading from start_date again, so that no record "
+                "is missed; records already in the destination are emitted again."
+            )
+        self._window = self._window.begin(self.context.account.server_time, config.start_date, config.lookback, scope)
         self._resume_from = self._newest = None
         self._fold()
+
+    def scope(self) -> str:
+        """The organization or user URI this stream lists records for (recorded in its state)."""
+        return next(iter(self.context.scope_params().values()))
 
     def note_emitted(self, record: Mapping[str, Any]) -> bool:
         """True if the record changed since the cursor; it then counts towards the pass's newest change."""

@@ -76,6 +76,9 @@ class RoutingFormSubmissions(FanOutSubStream):
             self.logger.warning(str(unavailable))
             self._forms_unavailable = True
 
+    def scope(self) -> str:
+        return self.context.account.organization_uri  # routing forms are always the organization's
+
     def finish_pass(self) -> None:
         if self._forms_unavailable:
             # Nothing was read: moving the window on would skip the submissions of the refused period once

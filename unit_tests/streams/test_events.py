@@ -7,6 +7,7 @@ from unit_tests.fake_api import (
     MEMBER_TOKEN,
     MEMBER_USER,
     NOW,
+    ORG,
     FakeCalendly,
     Fault,
     cancel,
@@ -68,6 +69,24 @@ def test_non_admin_falls_back_to_own_data_with_one_warning(api: FakeCalendly) ->
     assert len(uris(out, "scheduled_events")) == 3
     scope_warnings = [w for w in warnings(out) if "admin or owner" in w]
     assert len(scope_warnings) == 1 and "Max Member" in scope_warnings[0]
+
+
+def test_a_state_saved_for_another_scope_starts_over_instead_of_missing_records(api: FakeCalendly) -> None:
+    # A member's token first (own events only), then the admin's token the warning asked for: the members'
+    # cursor says nothing about the other hosts' events, all updated long before it.
+    seed(api, 3, host=MEMBER_USER)
+    for i in range(4):
+        api.add_event(event(f"org-{i}", days(-100 + i), days(-150)))
+    member = final_states(run_read(EVENTS, config(personal_access_token=MEMBER_TOKEN)))
+    assert member["scheduled_events"]["scope"] == MEMBER_USER
+    api.server_date = NOW + timedelta(days=1)
+    out = run_read(EVENTS, state=member)
+    assert len(uris(out, "scheduled_events")) == 7 and len(uris(out, "event_invitees")) == 3
+    assert final_states(out)["scheduled_events"]["scope"] == ORG
+    assert any("another user or role" in w for w in warnings(out))
+    # The same scope again: the cursor holds, nothing unchanged comes back.
+    again = run_read(EVENTS, state=final_states(out))
+    assert uris(again, "scheduled_events") == [] and not any("another user or role" in w for w in warnings(again))
 
 
 def test_late_booking_and_cancellation_are_caught_by_the_next_sync(api: FakeCalendly) -> None:
