@@ -16,12 +16,22 @@ from source_calendly.streams.incremental import FanOutSubStream, WindowedStream,
 BY_START_TIME = Keyset(field="start_time", param="min_start_time")
 
 
+def is_group_event(event: Mapping[str, Any]) -> bool:
+    """An event more than one invitee can book. When one of them books or cancels, only its `invitees_counter`
+    changes, and Calendly does not say that its `updated_at` moves (calendly-api.md §5): so every group event
+    in the window is emitted again, and the destination's counters never go stale."""
+    counter = event.get("invitees_counter")
+    limit = counter.get("limit") if isinstance(counter, Mapping) else None
+    return isinstance(limit, int) and limit > 1
+
+
 class _EventGone(Exception):
     """The event was deleted between listing it and listing its invitees (HTTP 404)."""
 
 
 class ScheduledEvents(WindowedStream):
-    """Events, active and canceled, that start in the window (no upper bound: upcoming ones too).
+    """Events, active and canceled, that start in the window (no upper bound: upcoming ones too): those changed
+    since the cursor, and every group event (see `is_group_event`).
 
     https://developer.calendly.com/api-docs/calendly-api/scheduled-events/list-events
     """
@@ -42,7 +52,8 @@ class ScheduledEvents(WindowedStream):
         for event in self.events_from(self._window.read_from):
             # Progress first: the checkpoint the CDK may take right after this record then covers it.
             self.note_progress(timestamp(event, "start_time"))
-            if self.note_emitted(event):
+            # `or` keeps note_emitted first: a changed group event still counts towards the cursor.
+            if self.note_emitted(event) or is_group_event(event):
                 yield event
         self.finish_pass()
 

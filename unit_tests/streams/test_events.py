@@ -89,6 +89,26 @@ def test_a_state_saved_for_another_scope_starts_over_instead_of_missing_records(
     assert uris(again, "scheduled_events") == [] and not any("another user or role" in w for w in warnings(again))
 
 
+def test_group_events_in_the_window_are_emitted_again_so_their_counters_stay_current(api: FakeCalendly) -> None:
+    seed(api, 5)  # solo events, unchanged between the syncs
+    webinar = api.add_event(
+        event("webinar", days(3), days(-5), invitees_counter={"total": 2, "active": 2, "limit": 10})
+    )
+    old_webinar = api.add_event(  # a group event that started before the next window
+        event("old-webinar", days(-100), days(-101), invitees_counter={"total": 1, "active": 1, "limit": 10})
+    )
+    state = final_states(run_read(["scheduled_events"]))
+    # One of the webinar's invitees cancels: only the counter changes, not the event's updated_at.
+    webinar["invitees_counter"] = {"total": 2, "active": 1, "limit": 10}
+    api.server_date = NOW + timedelta(hours=2)
+    out = run_read(["scheduled_events"], state=state)
+    assert uris(out, "scheduled_events") == [webinar["uri"]]
+    assert records(out, "scheduled_events")[0]["invitees_counter"]["active"] == 1
+    assert old_webinar["uri"] not in uris(out, "scheduled_events")
+    # Emitted for its kind, not for a change: the cursor does not move.
+    assert final_states(out)["scheduled_events"]["updated_at"] == state["scheduled_events"]["updated_at"]
+
+
 def test_late_booking_and_cancellation_are_caught_by_the_next_sync(api: FakeCalendly) -> None:
     seed(api)  # includes events up to ~50 days ahead
     first = run_read(EVENTS)
