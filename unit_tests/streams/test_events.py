@@ -19,6 +19,9 @@ from unit_tests.fake_api import (
 from unit_tests.helpers import config, error_messages, final_states, records, run_read, uris, warnings
 
 EVENTS = ["scheduled_events", "event_invitees"]
+# Calendly's answer to a page token redeemed too late.
+EXPIRED_TOKEN = {"title": "Invalid Argument", "message": "The supplied parameters are invalid.",
+                 "details": [{"parameter": "page_token", "message": "is invalid"}]}  # fmt: skip
 
 
 def seed(api: FakeCalendly, n: int = 250, host: str | None = None) -> None:
@@ -209,15 +212,13 @@ def test_an_event_deleted_before_its_invitees_are_read_is_skipped_with_a_warning
 
 def test_an_expired_page_token_restarts_from_the_last_start_time_without_duplicates(api: FakeCalendly) -> None:
     seed(api)
-    expired = {"title": "Invalid Argument", "message": "The supplied parameters are invalid.",
-               "details": [{"parameter": "page_token", "message": "is invalid"}]}  # fmt: skip
     original = api._route
     state = {"expired": False}
 
     def expire_first_token(path, q, user):  # type: ignore[no-untyped-def]
         if path == "/scheduled_events" and "page_token" in q and not state["expired"]:
             state["expired"] = True
-            return 400, expired
+            return 400, EXPIRED_TOKEN
         return original(path, q, user)
 
     api._route = expire_first_token  # type: ignore[method-assign]
@@ -233,8 +234,6 @@ def test_a_slow_reader_whose_every_page_token_expires_still_finishes(api: FakeCa
     # Every page token is rejected the first time it is used: the listing restarts before every page but the
     # first, nine times in all, each time after new records. Only restarts in a row without progress fail.
     seed(api, 900)
-    expired = {"title": "Invalid Argument", "message": "The supplied parameters are invalid.",
-               "details": [{"parameter": "page_token", "message": "is invalid"}]}  # fmt: skip
     original = api._route
     rejected: set[tuple[str | None, str]] = set()
 
@@ -243,7 +242,7 @@ def test_a_slow_reader_whose_every_page_token_expires_still_finishes(api: FakeCa
             key = (q.get("min_start_time", [None])[0], q["page_token"][0])
             if key not in rejected:
                 rejected.add(key)
-                return 400, expired
+                return 400, EXPIRED_TOKEN
         return original(path, q, user)
 
     api._route = expire_every_token_once  # type: ignore[method-assign]
@@ -256,13 +255,11 @@ def test_a_slow_reader_whose_every_page_token_expires_still_finishes(api: FakeCa
 def test_page_tokens_rejected_again_and_again_without_progress_fail_with_what_to_do(api: FakeCalendly) -> None:
     # event_types has no keyset: a restart starts over, and its first page holds nothing new.
     api.event_types = [{"uri": f"https://api.calendly.com/event_types/t{i:03}", "name": f"T{i}"} for i in range(250)]
-    expired = {"title": "Invalid Argument", "message": "The supplied parameters are invalid.",
-               "details": [{"parameter": "page_token", "message": "is invalid"}]}  # fmt: skip
     original = api._route
 
     def reject_every_token(path, q, user):  # type: ignore[no-untyped-def]
         if path == "/event_types" and "page_token" in q:
-            return 400, expired
+            return 400, EXPIRED_TOKEN
         return original(path, q, user)
 
     api._route = reject_every_token  # type: ignore[method-assign]
