@@ -81,10 +81,10 @@ class RateBudget(AbstractAPIBudget):
         if not isinstance(response, requests.Response):
             return
         remaining = _header_number(response, "X-RateLimit-Remaining")
-        reset = _reset_seconds(response)
+        reset = _wait_header(response, "X-RateLimit-Reset")
         if response.status_code == 429:
             remaining = 0.0
-            reset = reset if reset is not None else _retry_after(response) or _DEFAULT_RESET
+            reset = reset if reset is not None else _wait_header(response, "Retry-After") or _DEFAULT_RESET
         if remaining is None or reset is None:
             return
         with self._cond:
@@ -115,13 +115,9 @@ class RateBudget(AbstractAPIBudget):
         return 0.0
 
 
-def _retry_after(response: requests.Response) -> float | None:
-    seconds = _header_number(response, "Retry-After")
-    return seconds if seconds is not None and seconds <= _MAX_RESET else None
-
-
-def _reset_seconds(response: requests.Response) -> float | None:
-    seconds = _header_number(response, "X-RateLimit-Reset")
+def _wait_header(response: requests.Response, name: str) -> float | None:
+    """A number of seconds to wait (`X-RateLimit-Reset`, `Retry-After`), if there is a believable one."""
+    seconds = _header_number(response, name)
     return seconds if seconds is not None and seconds <= _MAX_RESET else None
 
 
@@ -136,9 +132,9 @@ class RateLimitBackoff(BackoffStrategy):
     ) -> float | None:
         if not isinstance(response_or_exception, requests.Response) or response_or_exception.status_code != 429:
             return None
-        seconds = _reset_seconds(response_or_exception)
+        seconds = _wait_header(response_or_exception, "X-RateLimit-Reset")
         if seconds is None:
-            seconds = _retry_after(response_or_exception)
+            seconds = _wait_header(response_or_exception, "Retry-After")
         if seconds is None:
             seconds = min(_DEFAULT_RESET, 2.0**attempt_count)
         # The CDK adds one second to whatever is returned, and treats 0 as "no opinion".

@@ -121,16 +121,15 @@ class WindowState:
 
         A state saved for another scope is dropped: the pass starts over from `start_date`.
         """
-        if scope is not None and not self.is_for(scope):
-            return WindowState(scope=scope).begin(now, start_date, lookback, scope)
-        if scope is not None and self.scope is None:
-            return replace(self, scope=scope).begin(now, start_date, lookback, scope)
-        if self.current:
-            return self
+        state = self
+        if scope is not None:
+            state = replace(self, scope=scope) if self.is_for(scope) else WindowState(scope=scope)
+        if state.current:
+            return state
         window_start = start_date
-        if self.last_sync_started_at is not None:
-            window_start = _later(start_date, self.last_sync_started_at - lookback)
-        return replace(self, current=Pass(started_at=now, window_start=window_start))
+        if state.last_sync_started_at is not None:
+            window_start = _later(start_date, state.last_sync_started_at - lookback)
+        return replace(state, current=Pass(started_at=now, window_start=window_start))
 
     @property
     def read_from(self) -> datetime | None:
