@@ -85,9 +85,10 @@ class CalendlyConfig:
             )
         # The CDK masks the config's own value in everything it prints; the stripped token that is actually
         # sent (and shows in debug logs of requests) must be masked too.
-        add_to_secrets(token.strip())
+        token = token.strip()
+        add_to_secrets(token)
         return cls(
-            token=token.strip(),
+            token=token,
             start_date=_start_date(config.get("start_date")),
             lookback=timedelta(days=_int_option(config, "lookback_days", DEFAULT_LOOKBACK_DAYS, 0, 3650)),
             api_url=validate_api_url(str(config.get("api_url") or DEFAULT_API_URL)),

@@ -227,10 +227,10 @@ class CalendlyStream(HttpStream):
                 self.on_tolerated_response(response)
                 return
             page = self.parse_response(response)
-            for record in page:
-                if not (restarted and progress.already_yielded(record)):
-                    restarts = 0
-                    yield record
+            fresh = [r for r in page if not progress.already_yielded(r)] if restarted else page
+            if fresh:
+                restarts = 0
+            yield from fresh
             progress.note_page(page)
             token = (self.next_page_token(response) or {}).get("page_token")
             if not token:
