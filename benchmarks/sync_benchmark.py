@@ -35,6 +35,7 @@ from integration_tests.harness import ALL_STREAMS, catalog, minimum_requests  # 
 from source_calendly.config import DEFAULT_NUM_WORKERS  # noqa: E402
 
 RATE = 500  # requests per minute, Calendly's paid-plan limit
+LATENCY_MS = 100.0
 
 # Runs the connector from a small, fresh process and reports its wall time and peak RSS. Linux carries the
 # peak RSS of the process that spawns a child into the child's own figure, so spawning the connector from
@@ -49,7 +50,6 @@ wall = time.monotonic() - started
 with open(usage_file, "w") as out:
     json.dump({"wall": wall, "maxrss_kb": usage.ru_maxrss, "status": status}, out)
 """
-LATENCY_MS = 100.0
 
 
 def run_read(
