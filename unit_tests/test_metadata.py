@@ -2,8 +2,8 @@
 
 - metadata.yaml validates against Airbyte's metadata schema (ConnectorMetadataDefinitionV0 and the files it
   references). The schema's required fields and enums are also checked here without the schema files, so the
-  essentials hold wherever the tests run; the full validation needs the schema folder (AIRBYTE_METADATA_SCHEMA_DIR,
-  default ../shared/docs/airbyte-metadata-schema).
+  essentials hold even against another copy of the schema; the full validation reads the schema folder the repo
+  carries (unit_tests/resources/airbyte-metadata-schema-v0, see its README; AIRBYTE_METADATA_SCHEMA_DIR overrides).
 - dockerImageTag = pyproject version = the image's io.airbyte.version label; baseImage = the Dockerfile's default.
 - requirements.lock (what the image installs) is exactly `uv export` of uv.lock's runtime dependencies.
 """
@@ -25,11 +25,10 @@ from airbyte_cdk.models.connector_metadata import ConnectorLanguage, MetadataFil
 
 ROOT = Path(__file__).resolve().parent.parent
 METADATA_PATH = ROOT / "metadata.yaml"
-# shared/ sits beside the repository (as in CI's clone): ../shared/docs/airbyte-metadata-schema.
+# Airbyte's metadata schema, carried in the repository (source, version and licence in its README).
 SCHEMA_DIR = Path(
     os.environ.get(
-        "AIRBYTE_METADATA_SCHEMA_DIR",
-        Path(__file__).resolve().parents[2] / "shared/docs/airbyte-metadata-schema",
+        "AIRBYTE_METADATA_SCHEMA_DIR", Path(__file__).resolve().parent / "resources/airbyte-metadata-schema-v0"
     )
 )
 BASE_IMAGE_RE = re.compile(r"^docker\.io/airbyte/python-connector-base:4\.\d+\.\d+@sha256:[0-9a-f]{64}$")

@@ -1,8 +1,9 @@
 """Checks of the stream JSON schemas in source_calendly/schemas against the Calendly docs.
 
 Sources of truth:
-- ../shared/docs/calendly-api.md (current API, incl. newer fields and real example records, section 4);
-- ../shared/docs/calendly-openapi-2023.yaml (official 2023 OpenAPI spec with examples).
+- Calendly's current API reference (newer fields and real example records), written down in the expectations below;
+- Calendly's official 2023 OpenAPI spec with its examples, carried in unit_tests/resources (source and licence in
+  its README; CALENDLY_OPENAPI_2023 points at another copy).
 
 Only declared fields become destination columns, so every documented field must be declared.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 import copy
 import functools
 import json
+import os
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -23,8 +25,9 @@ from airbyte_cdk.sources.utils.schema_helpers import ResourceSchemaLoader
 from jsonschema import Draft7Validator, FormatChecker
 
 SCHEMAS_DIR = Path(__file__).resolve().parents[1] / "source_calendly" / "schemas"
-# In CI the repository is cloned with `shared/` beside it (../shared relative to the repo root).
-OPENAPI_PATH = Path(__file__).resolve().parents[2] / "shared/docs/calendly-openapi-2023.yaml"
+OPENAPI_PATH = Path(
+    os.environ.get("CALENDLY_OPENAPI_2023", Path(__file__).resolve().parent / "resources/calendly-openapi-2023.yaml")
+)
 
 DRAFT_07 = "http://json-schema.org/draft-07/schema#"
 DT_SAMPLE = "2020-01-02T03:04:05.678123Z"
@@ -490,8 +493,8 @@ def load_openapi() -> dict[str, Any]:
     """The 2023 spec; a missing file fails the calling test (it is a required input, never a reason to skip)."""
     if not OPENAPI_PATH.is_file():
         pytest.fail(
-            f"Calendly 2023 OpenAPI spec not found at {OPENAPI_PATH}. The schema tests need the shared docs "
-            "checked out beside the repository (../shared/docs/calendly-openapi-2023.yaml).",
+            f"Calendly 2023 OpenAPI spec not found at {OPENAPI_PATH}: the repository carries it in "
+            "unit_tests/resources (or set CALENDLY_OPENAPI_2023).",
             pytrace=False,
         )
     return _load_openapi()

@@ -22,10 +22,10 @@ from sandbox_helpers import Client
 
 from calendly_sandbox import Sandbox
 
-# shared/ sits beside the repository (as in CI's clone). A missing spec fails these tests: never a skip.
+# Carried in the repository (unit_tests/resources, with its source). A missing spec fails these tests: never a skip.
 SPEC = Path(
     os.environ.get(
-        "CALENDLY_OPENAPI_2023", Path(__file__).resolve().parents[3] / "shared/docs/calendly-openapi-2023.yaml"
+        "CALENDLY_OPENAPI_2023", Path(__file__).resolve().parents[1] / "resources/calendly-openapi-2023.yaml"
     )
 )
 if not SPEC.exists():
