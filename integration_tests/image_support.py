@@ -27,6 +27,9 @@ IMAGE = "source-calendly:dev"
 LOCAL_BASE = "localbase:bookworm"
 CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 BUILD_SCRIPT = "scripts/build_image.sh"
+# Every podman call (here, and through the `docker` shim) reads the project's own settings, as the build script
+# does; the host's /etc/containers is never changed.
+os.environ.setdefault("CONTAINERS_CONF", str(ROOT / "scripts" / "containers.conf"))
 CONTAINER_SECRETS = "/secrets"
 
 # State keys holding the sync's start, read from the server's Date header: two runs differ in them.

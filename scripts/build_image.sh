@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Build the connector image `source-calendly:dev` on a machine with no Docker engine and no registry
-# (see docs: container-build.md). Idempotent; each step runs only if it is still needed:
+# Build the connector image `source-calendly:dev` on a machine with no Docker engine and no registry (README:
+# "Run it"). Idempotent; each step runs only if it is still needed:
 #   1. apt-get install podman buildah debootstrap runc        (only if one of them is missing)
-#   2. /etc/containers/containers.conf: runc + ulimits         (only if it differs)
+#   2. podman reads the project's own scripts/containers.conf (CONTAINERS_CONF; the host's /etc is not touched)
 #   3. local base image `localbase:bookworm` via debootstrap   (only if absent; LOCALBASE_REBUILD=1 forces it)
 #   4. podman build --build-arg BASE_IMAGE=localbase:bookworm -t source-calendly:dev .
 # Prints the time of each step, then runs `spec` in the image as a smoke test. Env: IMAGE (default source-calendly:dev), BASE (default localbase:bookworm),
@@ -41,21 +41,11 @@ fi
 step_end "tools"
 
 # 2. containers.conf ----------------------------------------------------------------------------------
-# runc, because crun fails on these VMs ("cgroups in hybrid mode not supported"); default rlimits below
-# the VM's hard limits, else "setrlimit: Operation not permitted".
-step_start "containers.conf"
-CONF_WANTED='[containers]
-default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
-[engine]
-runtime = "runc"'
-if [ "$(cat /etc/containers/containers.conf 2>/dev/null)" != "$CONF_WANTED" ]; then
-    $SUDO mkdir -p /etc/containers
-    printf '%s\n' "$CONF_WANTED" | $SUDO tee /etc/containers/containers.conf >/dev/null
-    echo "    written"
-else
-    echo "    unchanged"
-fi
-step_end "containers.conf"
+# The project's own podman settings (runc, ulimits: see the file), given to every podman call below through
+# CONTAINERS_CONF; nothing under /etc/containers is written. A CONTAINERS_CONF already set is respected.
+export CONTAINERS_CONF="${CONTAINERS_CONF:-$ROOT/scripts/containers.conf}"
+echo "==> podman settings: CONTAINERS_CONF=$CONTAINERS_CONF"
+if [ -n "$SUDO" ]; then SUDO="sudo --preserve-env=CONTAINERS_CONF"; fi
 
 # 3. Local base image -----------------------------------------------------------------------------------
 # Stands in for airbyte/python-connector-base (unreachable here): minimal Debian bookworm with python3 + pip,
