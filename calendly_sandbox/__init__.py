@@ -3,6 +3,7 @@
 Lives in the repository only; the connector package never imports it and the image never ships it.
 """
 
+from .behaviour import Behaviour
 from .dataset import DatasetSpec
 from .faults import Faults
 from .requestlog import RequestLogEntry
@@ -14,6 +15,7 @@ __all__ = [
     "API_BASE",
     "TOKENS",
     "TOKEN_SCOPES",
+    "Behaviour",
     "DatasetSpec",
     "Faults",
     "RequestLogEntry",

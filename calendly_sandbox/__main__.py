@@ -18,7 +18,7 @@ from types import FrameType
 
 import orjson
 
-from .dataset import DatasetSpec
+from .dataset import PLANS, DatasetSpec
 from .faults import Faults
 from .sandbox import Sandbox
 
@@ -34,6 +34,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--profile", choices=sorted(PROFILES), default="small")
     serve.add_argument("--seed", type=int, default=7)
     serve.add_argument("--events", type=int, default=None, help="override the profile's number of Acme events")
+    serve.add_argument("--plan", choices=PLANS, default=None, help="Acme's plan (default: enterprise)")
     serve.add_argument("--anchor", default=None, help="ISO time the data is generated around (default: now)")
     serve.add_argument("--rate-limit", type=int, default=500, help="requests per user per window; 0 = unlimited")
     serve.add_argument("--rate-window", type=float, default=60.0, help="rate-limit window in seconds")
@@ -52,6 +53,8 @@ def _spec(args: argparse.Namespace) -> DatasetSpec:
     spec = PROFILES[args.profile](seed=args.seed)
     if args.events is not None:
         spec = replace(spec, events=args.events)
+    if args.plan is not None:
+        spec = replace(spec, plan=args.plan)
     if args.anchor:
         spec = replace(spec, anchor=datetime.fromisoformat(args.anchor.replace("Z", "+00:00")))
     return spec

@@ -11,13 +11,14 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
 from . import errors
+from .api_org import OrgEndpoints
 from .errors import ApiError
+from .listing import Handler, Listing, Principal, Query
 from .pagination import PageTokens, Params, collection_body, page_url, resource_body, slice_page
 from .store import TEAMS_PLANS, EventRow, Row, Store
 from .timeutil import fmt, parse
@@ -34,29 +35,6 @@ from .tokens import (
 
 _COUNT_RE = re.compile(r"^\d+$")
 _ID_RE = re.compile(r"^[A-Za-z0-9-]+$")
-
-
-@dataclass(frozen=True, slots=True)
-class Principal:
-    label: str
-    user: str
-    org: str
-    scopes: frozenset[str]
-
-
-@dataclass(slots=True)
-class Listing:
-    """Rows in ascending key order; the page is cut from positions [lo, hi)."""
-
-    keys: Sequence[str]
-    rows: Sequence[Any]
-    lo: int
-    hi: int
-    desc: bool
-
-
-Query = dict[str, str]
-Handler = Callable[[Principal, Query, Sequence[str]], bytes]
 
 
 class Api:
@@ -85,6 +63,7 @@ class Api:
             (("routing_form_submissions",), 0): ("/routing_form_submissions", self.list_submissions),
             (("routing_form_submissions",), 1): ("/routing_form_submissions/{uuid}", self.get_submission),
         }
+        self._routes.update(OrgEndpoints(self).routes())
 
     # -- entry points -------------------------------------------------------------------------------------
     def authenticate(self, authorization: str | None) -> Principal:
@@ -132,15 +111,15 @@ class Api:
 
     # -- shared parameter parsing -------------------------------------------------------------------------
     @staticmethod
-    def _count(q: Query) -> int:
+    def _count(q: Query, max_count: int = 100) -> int:
         raw = q.get("count")
         if raw is None:
             return 20
         if not _COUNT_RE.match(raw):
             raise errors.invalid(("count", "must be an integer"))
         value = int(raw)
-        if not 1 <= value <= 100:
-            raise errors.invalid(("count", "must be between 1 and 100"))
+        if not 1 <= value <= max_count:
+            raise errors.invalid(("count", f"must be between 1 and {max_count}"))
         return value
 
     @staticmethod
@@ -202,8 +181,19 @@ class Api:
             raise errors.insufficient_scope(scope)
 
     # -- pagination driver --------------------------------------------------------------------------------
-    def _paginate(self, p: Principal, endpoint: str, q: Query, build: Callable[[Query], Listing]) -> bytes:
-        count = self._count(q)
+    def _paginate(
+        self,
+        p: Principal,
+        endpoint: str,
+        q: Query,
+        build: Callable[[Query], Listing],
+        max_count: int = 100,
+        extras: Callable[[Listing, list[Any]], dict[str, Any]] | None = None,
+        blob_of: Callable[[Query], Callable[[Any], bytes] | None] | None = None,
+    ) -> bytes:
+        """One page of ``build``'s listing. ``extras`` adds top-level keys (from the listing and the page's rows);
+        ``blob_of``, given the listing's parameters, may serialise rows differently (e.g. without some fields)."""
+        count = self._count(q, max_count)
         token = q.get("page_token") or None  # DECISION: an empty page_token is treated as absent
         cursor = None
         if token is not None:
@@ -217,6 +207,7 @@ class Api:
             params = tuple(sorted((k, v) for k, v in q.items() if k not in ("count", "page_token")))
         with self.store.lock:  # indices may change under concurrent mutations: cut the page atomically
             listing = build(dict(params))
+            serialise = blob_of(dict(params)) if blob_of else None
             sl = slice_page(
                 listing.keys,
                 listing.lo,
@@ -226,7 +217,9 @@ class Api:
                 cursor.key if cursor else None,
                 cursor.forward if cursor else True,
             )
-            blobs = [r.blob for r in listing.rows[sl.start : sl.end]]
+            page_rows = list(listing.rows[sl.start : sl.end])
+            blobs = [serialise(r) for r in page_rows] if serialise else [r.blob for r in page_rows]
+            extra = extras(listing, page_rows) if extras else None
             low_key = high_key = ""
             if sl.end > sl.start:
                 low_key, high_key = listing.keys[sl.start], listing.keys[sl.end - 1]
@@ -246,7 +239,7 @@ class Api:
             "next_page_token": next_token,
             "previous_page_token": prev_token,
         }
-        return collection_body(blobs, pagination)
+        return collection_body(blobs, pagination, extra)
 
     @staticmethod
     def _sorted_listing(rows: Sequence[Any], key: Callable[[Any], str], desc: bool) -> Listing:

@@ -25,6 +25,11 @@ MUTATIONS = (
     "mark_no_show",
     "unmark_no_show",
     "add_form_submission",
+    "add_activity_log_entry",
+    "create_contact",
+    "update_contact",
+    "add_outgoing_communication",
+    "advance_clock",
 )
 
 
@@ -59,6 +64,8 @@ class Control:
                 return sb.stats()
             if name == "request_log":
                 return [e.as_dict() for e in sb.request_log]
+            if name == "behaviour":
+                return sb.behaviour.as_dict()
             if name.startswith("truth/"):
                 return self._truth(name[len("truth/") :], query)
         elif method == "POST":
@@ -80,6 +87,8 @@ class Control:
             if name == "page_token_ttl":
                 sb.set_page_token_ttl(body.get("seconds"))
                 return {"ok": True}
+            if name == "behaviour":
+                return sb.set_behaviour(**body).as_dict()
         raise LookupError(f"{method} /_sandbox/{name}")
 
     def _truth(self, stream: str, query: dict[str, str]) -> Any:
@@ -91,6 +100,10 @@ class Control:
             return truth.invitees(query["event_uri"])
         if stream == "routing_form_submissions":
             return truth.routing_form_submissions(label, query.get("form"))
-        if stream not in truth.STREAMS and stream not in ("user", "organization"):
+        if stream in ("user", "organization"):  # the record itself (records("organization") is a list of it)
+            return getattr(truth, stream)(label)
+        if stream == "contacts" and "sort" in query:
+            return truth.contacts(label, query["sort"])
+        if stream not in truth.STREAMS:
             raise LookupError(f"truth stream {stream!r}")
-        return getattr(truth, stream)(label)
+        return truth.records(stream, label)

@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from . import vocab
+from .orgdata import OrgDataset, build_org_data
 from .records import (
     LOCATION_KINDS,
     MEMBERSHIP_USER_KEYS,
@@ -36,6 +37,7 @@ from .timeutil import DAY, HOUR, MICROS, MINUTE, floor_minute, fmt, now_us, to_u
 from .tokens import API_BASE
 
 QUARTER = 15 * MINUTE
+PLANS = ("basic", "essentials", "standard", "professional", "teams", "enterprise")
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,11 @@ class DatasetSpec:
     routing_forms: int = 2
     submissions_per_form: int = 15
     solo_co_events: int = 12
+    plan: str = "enterprise"  # Acme's plan (Solo Co is always on "standard")
+    groups: int = 2  # Acme groups
+    teams: int = 2  # Acme teams
+    pending_invitations: int = 3  # Acme invitations still pending (accepted and declined ones come on top)
+    activity_log_entries: int = 80  # Acme entries over 150 days; Calendly serves the last 90
 
     @classmethod
     def small(cls, seed: int = 7, **overrides: Any) -> DatasetSpec:
@@ -74,6 +81,10 @@ class DatasetSpec:
             routing_forms=5,
             submissions_per_form=200,
             solo_co_events=40,
+            groups=4,
+            teams=4,
+            pending_invitations=5,
+            activity_log_entries=400,
         )
         return replace(base, **overrides)
 
@@ -90,6 +101,10 @@ class DatasetSpec:
             routing_forms=5,
             submissions_per_form=400,
             solo_co_events=100,
+            groups=6,
+            teams=6,
+            pending_invitations=8,
+            activity_log_entries=2000,
         )
         return replace(base, **overrides)
 
@@ -114,6 +129,7 @@ class Dataset:
     token_users: dict[str, str]  # token label -> user URI
     event_type_capacity: dict[str, int] = field(default_factory=dict)  # max invitees per slot
     event_type_pool: dict[str, list[str]] = field(default_factory=dict)  # hosts a round robin rotates over
+    org: OrgDataset = field(default_factory=OrgDataset)  # groups, contacts, activity log... (orgdata.py)
 
 
 class _Generator:
@@ -124,6 +140,8 @@ class _Generator:
             raise ValueError("members must be >= 3 (owner, member-token user, scoped-token admin)")
         if spec.event_types < 2:
             raise ValueError("event_types must be >= 2 (at least one solo and one group type)")
+        if spec.plan not in PLANS:
+            raise ValueError(f"plan must be one of {PLANS}")
         self.spec = spec
         self.rng = FastRandom(spec.seed)
         self.anchor = spec.anchor_us()
@@ -526,7 +544,9 @@ def build(spec: DatasetSpec) -> Dataset:
 def _build(spec: DatasetSpec) -> Dataset:
     g = _Generator(spec)
     rng = g.rng
-    acme = g.organization("Acme", "teams", "multiple", g.org_created)
+    acme = g.organization("Acme", spec.plan, "multiple", g.org_created)
+    if spec.plan == "basic":
+        acme["stage"] = "free"
     solo = g.organization("Solo Co", "standard", "single", g.org_created + 30 * DAY)
 
     # Acme people: [0] owner (admin token), [1] plain user (member token), [2] admin (scoped token), then a mix.
@@ -567,7 +587,7 @@ def _build(spec: DatasetSpec) -> Dataset:
         g.generate_events(solo_types, [1.0, 1.0], spec.solo_co_events)
 
     forms, submissions = g.routing(acme, acme_types, acme_invitees)
-    return Dataset(
+    ds = Dataset(
         spec=spec,
         anchor_us=g.anchor,
         organizations=[acme, solo],
@@ -583,7 +603,11 @@ def _build(spec: DatasetSpec) -> Dataset:
             "member": acme_users[1]["uri"],
             "no_teams": solo_owner["uri"],
             "no_routing_scope": acme_users[2]["uri"],
+            "no_availability_scope": acme_users[2]["uri"],
+            "no_contacts_scope": acme_users[2]["uri"],
         },
         event_type_capacity=g.capacity,
         event_type_pool={uri: [u["uri"] for u in pool] for uri, pool in g.pool.items()},
     )
+    ds.org = build_org_data(ds)
+    return ds

@@ -125,9 +125,14 @@ def page_url(endpoint: str, params: Params, count: int, token: str | None) -> st
     return f"{API_BASE}{endpoint}?{urlencode(query)}"
 
 
-def collection_body(blobs: list[bytes], pagination: dict[str, object]) -> bytes:
-    """Serialise a list envelope from pre-serialised records (no per-request re-encoding of records)."""
-    return b'{"collection":[' + b",".join(blobs) + b'],"pagination":' + orjson.dumps(pagination) + b"}"
+def collection_body(blobs: list[bytes], pagination: dict[str, object], extra: dict[str, object] | None = None) -> bytes:
+    """Serialise a list envelope from pre-serialised records (no per-request re-encoding of records).
+
+    ``extra`` adds top-level keys after ``pagination`` (e.g. the activity log's ``total_count``)."""
+    body = b'{"collection":[' + b",".join(blobs) + b'],"pagination":' + orjson.dumps(pagination)
+    if extra:
+        body += b"," + orjson.dumps(extra)[1:-1]
+    return body + b"}"
 
 
 def resource_body(blob: bytes) -> bytes:

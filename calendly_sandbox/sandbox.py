@@ -9,6 +9,7 @@ from types import TracebackType
 from typing import Any
 
 from .api import Api
+from .behaviour import Behaviour
 from .control import Control
 from .dataset import DatasetSpec, build
 from .faults import FaultInjector, Faults
@@ -42,6 +43,7 @@ class Sandbox:
         page_token_ttl_seconds: float | None = None,
         send_retry_after: bool = False,
         request_log_limit: int = 200_000,
+        behaviour: Behaviour | None = None,
     ) -> None:
         self.spec = dataset if dataset is not None else DatasetSpec.small()
         self.host = host
@@ -55,6 +57,8 @@ class Sandbox:
         finally:
             if was_enabled:
                 gc.enable()
+        if behaviour is not None:
+            self.store.behaviour = behaviour
         self.page_tokens = PageTokens(page_token_ttl_seconds)
         self.api = Api(self.store, self.tokens, self.page_tokens)
         self.limiter = RateLimiter(rate_limit_per_minute, rate_window_seconds)
@@ -171,7 +175,49 @@ class Sandbox:
         """New submission on a routing form (optionally from an invitee). Returns ``{"submission"}``."""
         return self.store.add_form_submission(form_uri, submitter_uri)
 
+    def add_activity_log_entry(
+        self,
+        namespace: str = "User",
+        action: str = "Login",
+        actor_uri: str | None = None,
+        details: dict[str, Any] | None = None,
+        occurred_at: datetime | str | None = None,
+    ) -> dict[str, Any]:
+        """New activity log entry in the actor's organization (Acme's, by the system, without an actor).
+        ``occurred_at`` defaults to now. Returns ``{"entry"}``."""
+        return self.store.add_activity_log_entry(namespace, action, actor_uri, details, occurred_at)
+
+    def create_contact(self, email: str, owner_uri: str | None = None, **fields: Any) -> dict[str, Any]:
+        """New contact in ``owner_uri``'s contact book (default: the admin token's user). ``fields`` sets
+        name, company, job_title, ... Returns ``{"contact"}``."""
+        return self.store.create_contact(email, owner_uri, **fields)
+
+    def update_contact(self, contact_uri: str, **changes: Any) -> dict[str, Any]:
+        """Change a contact's fields; its ``updated_at`` moves to now. Returns ``{"contact"}``."""
+        return self.store.update_contact(contact_uri, **changes)
+
+    def add_outgoing_communication(self, event_uri: str | None = None, type: str = "email") -> dict[str, Any]:
+        """An email or SMS sent now about an event (default: Acme's last-starting active event).
+        Returns ``{"communication"}``."""
+        return self.store.add_outgoing_communication(event_uri, type)
+
+    def advance_clock(self, days: float = 0.0, seconds: float = 0.0) -> dict[str, Any]:
+        """Move the store's clock (what the activity log's 90-day retention counts from) forward."""
+        return {"clock": self.store.advance_clock(days, seconds)}
+
     # -- knobs on a running sandbox ---------------------------------------------------------------------------
+    @property
+    def behaviour(self) -> Behaviour:
+        return self.store.behaviour
+
+    def set_behaviour(self, **changes: Any) -> Behaviour:
+        """Change how the sandbox answers where Calendly's behaviour is unconfirmed (see behaviour.py)."""
+        from dataclasses import replace
+
+        with self.store.lock:
+            self.store.behaviour = replace(self.store.behaviour, **changes)
+            return self.store.behaviour
+
     def set_faults(self, faults: Faults | None = None, **changes: Any) -> Faults:
         """Replace the faults (``Faults()`` clears them), or change some fields of the current ones."""
         from dataclasses import replace

@@ -17,9 +17,11 @@ from typing import Any
 import orjson
 
 from . import vocab
+from .behaviour import Behaviour
 from .dataset import Dataset
+from .orgstore import OrgStore
 from .records import FastRandom, Record, new_event, new_invitee, tracking, uuid4
-from .timeutil import MINUTE, fmt, now_us, parse, to_us
+from .timeutil import DAY, MINUTE, fmt, now_us, parse, to_us
 from .tokens import API_BASE
 
 TEAMS_PLANS = frozenset({"teams", "enterprise"})
@@ -121,6 +123,8 @@ class Store:
         self._rng = FastRandom(ds.spec.seed ^ 0x5A4DB0C5)  # ids of records created by mutations
         self._last_now = 0
         self._guest_counter = 0
+        self.clock_offset_us = 0  # moved by advance_clock
+        self.behaviour = Behaviour()  # how the API answers where Calendly's behaviour is unconfirmed
 
         self.orgs: dict[str, Row] = {}
         self.org_by_uri: dict[str, Row] = {}
@@ -198,6 +202,7 @@ class Store:
             row = Row(rec)
             self.submissions.setdefault(rec["routing_form"], []).append(row)
             self.submission_by_uuid[row.uuid] = row
+        self.org = OrgStore(self, ds.org)
 
     # -- lookups ------------------------------------------------------------------------------------------
     def _indices_of(self, row: EventRow) -> Iterable[SortedIndex]:
@@ -245,6 +250,21 @@ class Store:
         if row.uri != uri:
             raise KeyError(uri)
         return row
+
+    def clock_us(self) -> int:
+        """The store's clock, which the activity log's 90-day retention counts from: the anchor, or the time of
+        the latest mutation when later, plus whatever ``advance_clock`` added. It stands still between
+        mutations, so the API and the truth always agree on what is retained, whatever the wall clock does."""
+        return max(self.anchor_us, self._last_now) + self.clock_offset_us
+
+    def advance_clock(self, days: float = 0.0, seconds: float = 0.0) -> str:
+        """Move the store's clock forward (retention only; record timestamps stay as they are)."""
+        step = int(days * DAY + seconds * 1_000_000)
+        if step < 0:
+            raise ValueError("the clock only moves forward")
+        with self.lock:
+            self.clock_offset_us += step
+            return fmt(self.clock_us())
 
     # -- mutations ----------------------------------------------------------------------------------------
     def _now(self) -> int:
@@ -565,6 +585,45 @@ class Store:
             self.submissions.setdefault(form.uri, []).append(row)
             self.submission_by_uuid[row.uuid] = row
             return {"submission": rec}
+
+    # -- mutations of the newer resources (orgstore.py) ---------------------------------------------------
+    def add_activity_log_entry(
+        self,
+        namespace: str = "User",
+        action: str = "Login",
+        actor_uri: str | None = None,
+        details: dict[str, Any] | None = None,
+        occurred_at: datetime | str | None = None,
+    ) -> dict[str, Any]:
+        with self.lock:
+            if actor_uri is not None and actor_uri not in self.user_org:
+                raise KeyError(actor_uri)
+            at = self._now() if occurred_at is None else _to_us(occurred_at)
+            return {"entry": self.org.add_activity_log_entry(namespace, action, actor_uri, details, at)}
+
+    def create_contact(self, email: str, owner_uri: str | None = None, **fields: Any) -> dict[str, Any]:
+        with self.lock:
+            owner = owner_uri or self.token_users["admin"]
+            if owner not in self.user_org:
+                raise KeyError(owner)
+            return {"contact": self.org.create_contact(owner, email, fields, self._now())}
+
+    def update_contact(self, contact_uri: str, **changes: Any) -> dict[str, Any]:
+        with self.lock:
+            if contact_uri not in self.org.contact_by_uri:
+                raise KeyError(contact_uri)
+            return {"contact": self.org.update_contact(contact_uri, changes, self._now())}
+
+    def add_outgoing_communication(self, event_uri: str | None = None, type: str = "email") -> dict[str, Any]:
+        with self.lock:
+            if event_uri is None:  # Acme's active event that starts last
+                rows = self.event_index(self.user_org[self.token_users["admin"]], "active").rows
+                if not rows:
+                    raise ValueError("no active event to write about")
+                row = rows[-1]
+            else:
+                row = self.event_by_uri(event_uri)
+            return {"communication": self.org.add_communication(row.record(), type, self._now())}
 
 
 def _to_us(value: datetime | str | int) -> int:

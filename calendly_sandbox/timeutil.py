@@ -43,6 +43,22 @@ def fmt(us: int) -> str:
     return f"{prefix}{_HMS[sod]}{frac:06d}Z"
 
 
+def fmt_ms(us: int) -> str:
+    """Format with millisecond precision, as the activity log writes ``occurred_at`` (``…05.678Z``)."""
+    return fmt(us)[:23] + "Z"
+
+
+_DAY_US: dict[str, int] = {}
+
+
+def parse_own(value: str) -> int:
+    """Fast parse of a timestamp this package wrote with ``fmt`` (``YYYY-MM-DDTHH:MM:SS.ffffffZ``)."""
+    day = _DAY_US.get(value[:10])
+    if day is None:
+        day = _DAY_US[value[:10]] = to_us(datetime.fromisoformat(value[:10]).replace(tzinfo=UTC))
+    return day + (int(value[11:13]) * 3600 + int(value[14:16]) * 60 + int(value[17:19])) * MICROS + int(value[20:26])
+
+
 def parse(value: str) -> int:
     """Parse a filter timestamp to epoch microseconds; raise ValueError when malformed."""
     m = _TIME_RE.match(value.strip())

@@ -16,17 +16,42 @@ SCOPE_EVENTS = "scheduled_events:read"
 SCOPE_EVENT_TYPES = "event_types:read"
 SCOPE_ORGS = "organizations:read"
 SCOPE_ROUTING = "routing_forms:read"
-ALL_SCOPES: frozenset[str] = frozenset({SCOPE_USERS, SCOPE_EVENTS, SCOPE_EVENT_TYPES, SCOPE_ORGS, SCOPE_ROUTING})
+SCOPE_GROUPS = "groups:read"
+SCOPE_AVAILABILITY = "availability:read"
+SCOPE_ACTIVITY_LOG = "activity_log:read"
+SCOPE_OUTGOING = "outgoing_communications:read"
+SCOPE_WEBHOOKS = "webhooks:read"
+SCOPE_CONTACTS = "contacts:read"
+# Teams, organization invitations and the organization itself need organizations:read; event type hosts need
+# event_types:read (calendly-api 2026 reference): no scope of their own.
+ALL_SCOPES: frozenset[str] = frozenset(
+    {
+        SCOPE_USERS,
+        SCOPE_EVENTS,
+        SCOPE_EVENT_TYPES,
+        SCOPE_ORGS,
+        SCOPE_ROUTING,
+        SCOPE_GROUPS,
+        SCOPE_AVAILABILITY,
+        SCOPE_ACTIVITY_LOG,
+        SCOPE_OUTGOING,
+        SCOPE_WEBHOOKS,
+        SCOPE_CONTACTS,
+    }
+)
 
 
 @dataclass(frozen=True)
 class Tokens:
-    """The four bearer tokens the sandbox accepts, by label."""
+    """The bearer tokens the sandbox accepts, by label."""
 
-    admin: str = "sandbox-admin-token-acme-owner-0c5e7d1a9b"  # Acme owner (Teams plan), legacy full access
+    admin: str = "sandbox-admin-token-acme-owner-0c5e7d1a9b"  # Acme owner (DatasetSpec.plan), legacy full access
     member: str = "sandbox-member-token-acme-user-4f2b8e6c31"  # Acme member with role "user"
     no_teams: str = "sandbox-noteams-token-soloco-owner-9a7d3f"  # owner of "Solo Co" on the standard plan
     no_routing_scope: str = "sandbox-scoped-token-acme-admin-6d1e0b"  # Acme admin, scopes without routing_forms
+    # The same Acme admin with two more scoped tokens (Calendly lets a user hold several tokens).
+    no_availability_scope: str = "sandbox-scoped-token-acme-admin-noavail-3b8e51"
+    no_contacts_scope: str = "sandbox-scoped-token-acme-admin-nocontacts-72c4af"
 
     def by_label(self) -> dict[str, str]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -46,4 +71,6 @@ TOKEN_SCOPES: dict[str, frozenset[str]] = {
     "member": ALL_SCOPES,
     "no_teams": ALL_SCOPES,
     "no_routing_scope": ALL_SCOPES - {SCOPE_ROUTING},
+    "no_availability_scope": ALL_SCOPES - {SCOPE_AVAILABILITY},
+    "no_contacts_scope": ALL_SCOPES - {SCOPE_CONTACTS},
 }

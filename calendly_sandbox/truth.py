@@ -11,9 +11,22 @@ from typing import Any
 import orjson
 
 from .store import TEAMS_PLANS, Store, uuid_of
-from .tokens import SCOPE_ROUTING, TOKEN_SCOPES, Tokens
+from .tokens import (
+    SCOPE_ACTIVITY_LOG,
+    SCOPE_AVAILABILITY,
+    SCOPE_CONTACTS,
+    SCOPE_GROUPS,
+    SCOPE_OUTGOING,
+    SCOPE_ROUTING,
+    SCOPE_WEBHOOKS,
+    TOKEN_SCOPES,
+    Tokens,
+)
 
 Record = dict[str, Any]
+WEBHOOK_PLANS = frozenset({"standard", "professional", "teams", "enterprise"})
+PAID_PLANS = WEBHOOK_PLANS | {"essentials"}
+RETENTION_DAYS = 90
 
 
 class Truth:
@@ -109,6 +122,169 @@ class Truth:
         with self._store.lock:
             return orjson.loads(self._store.org_by_uri[org].blob)
 
+    # -- the newer streams (calendly-api-2026.md); see api_org.py for the gates they mirror ------------------
+    def _need(self, token: str, scope: str) -> tuple[str, str, str]:
+        label, user, org = self._user(token)
+        if scope not in TOKEN_SCOPES[label]:
+            raise PermissionError(f"token lacks {scope} (the API answers 403 Insufficient scope)")
+        return label, user, org
+
+    def _admin(self, user: str, org: str) -> bool:
+        return self._store.is_admin(user, org)
+
+    @staticmethod
+    def _loads(rows: list[Any], key: Any) -> list[Record]:
+        return [orjson.loads(r.blob) for r in sorted(rows, key=key)]
+
+    def organization_records(self, token: str) -> list[Record]:
+        """The ``organization`` stream: the token's organization, one record."""
+        return [self.organization(token)]
+
+    def users(self, token: str) -> list[Record]:
+        """The user embedded in each membership, in membership order (any member may list memberships)."""
+        return [m["user"] for m in self.organization_memberships(token)]
+
+    def groups(self, token: str) -> list[Record]:
+        """Groups of the organization (Teams and Enterprise plans), created_at asc."""
+        _, _, org = self._need(token, SCOPE_GROUPS)
+        if self._store.org_plan(org) not in TEAMS_PLANS:
+            raise PermissionError("organization has no Teams plan (the API answers 403 Permission Denied)")
+        with self._store.lock:
+            return self._loads(self._store.org.groups.get(org, []), lambda r: (r.rec["created_at"], r.rec["uri"]))
+
+    def group_relationships(self, token: str) -> list[Record]:
+        """Group relationships of the organization (Teams and Enterprise), created_at asc."""
+        self.groups(token)  # the same gates
+        _, _, org = self._user(token)
+        with self._store.lock:
+            rows = self._store.org.group_relationships.get(org, [])
+            return self._loads(rows, lambda r: (r.rec["created_at"], r.rec["uri"]))
+
+    def organization_invitations(self, token: str) -> list[Record]:
+        """Invitations of the organization, created_at asc; admins and owners only by default."""
+        _, user, org = self._user(token)
+        if self._store.behaviour.invitations_readers == "admins" and not self._admin(user, org):
+            raise PermissionError("only admins and owners list invitations (the API answers 403)")
+        with self._store.lock:
+            rows = self._store.org.invitations.get(org, [])
+            return self._loads(rows, lambda r: (r.rec["created_at"], r.rec["uri"]))
+
+    def teams(self, token: str) -> list[Record]:
+        """Teams of the organization (or the caller's, per Behaviour.teams_without_user), name asc."""
+        _, user, org = self._user(token)
+        s = self._store
+        with s.lock:
+            rows = [
+                r
+                for r in s.org.teams.get(org, [])
+                if s.behaviour.teams_without_user == "organization" or user in s.org.team_members[r.rec["uri"]]
+            ]
+            return self._loads(rows, lambda r: (r.rec["name"], r.rec["uri"]))
+
+    def event_type_memberships(self, token: str) -> list[Record]:
+        """Hosts of every event type the token lists (event types by name asc), each created_at asc."""
+        types = self.event_types(token)
+        s = self._store
+        with s.lock:
+            return [
+                rec
+                for et in types
+                for rec in self._loads(
+                    s.org.event_type_memberships.get(et["uri"], []), lambda r: (r.rec["created_at"], r.rec["uri"])
+                )
+            ]
+
+    def event_type_availability_schedules(self, token: str) -> list[Record]:
+        """Availability of every event type the token lists, one entry per host, in host order."""
+        self._need(token, SCOPE_AVAILABILITY)
+        types = self.event_types(token)
+        s = self._store
+        with s.lock:
+            return [orjson.loads(r.blob) for et in types for r in s.org.event_type_schedules.get(et["uri"], [])]
+
+    def user_availability_schedules(self, token: str) -> list[Record]:
+        """Schedules of every user in membership order, each user's default first then by name.
+
+        With ``Behaviour.availability_of_others`` off, a plain member gets only their own (the others 403)."""
+        _, user, org = self._need(token, SCOPE_AVAILABILITY)
+        s = self._store
+        users = [u["uri"] for u in self.users(token)]
+        if not s.behaviour.availability_of_others and not self._admin(user, org):
+            users = [user]
+        with s.lock:
+            return [
+                rec
+                for u in users
+                for rec in self._loads(
+                    s.org.user_schedules.get(u, []), lambda r: (not r.rec["default"], r.rec["name"], r.rec["uri"])
+                )
+            ]
+
+    def activity_log_entries(self, token: str) -> list[Record]:
+        """Entries of the last 90 days on the store's clock, occurred_at asc (Enterprise, admins and owners)."""
+        _, user, org = self._need(token, SCOPE_ACTIVITY_LOG)
+        s = self._store
+        if s.org_plan(org) != "enterprise":
+            raise PermissionError("the activity log needs the Enterprise plan (403)")
+        if not self._admin(user, org):
+            raise PermissionError("only admins and owners read the activity log (403)")
+        with s.lock:
+            since = s.clock_us() - RETENTION_DAYS * 86_400_000_000
+            rows = [r for r in s.org.activity_log.get(org).rows if r.ts >= since] if org in s.org.activity_log else []
+            return self._loads(rows, lambda r: (r.ts, r.rec["uri"]))
+
+    def contacts(self, token: str, sort: str = "updated_at:desc") -> list[Record]:
+        """The token's contacts (per Behaviour.contacts_visibility), in ``sort`` order (uri breaks ties)."""
+        _, user, org = self._need(token, SCOPE_CONTACTS)
+        s = self._store
+        if s.org_plan(org) not in PAID_PLANS:
+            raise PermissionError("contacts need a paid plan (403)")
+        field, _, direction = sort.partition(":")
+        with s.lock:
+            rows = [
+                r
+                for r in s.org.contacts.get(org, [])
+                if s.behaviour.contacts_visibility == "organization" or s.org.contact_owner[r.rec["uri"]] == user
+            ]
+            out = self._loads(rows, lambda r: (r.rec[field], r.rec["uri"]))
+        return out[::-1] if direction == "desc" else out
+
+    def outgoing_communications(self, token: str) -> list[Record]:
+        """The organization's outgoing emails and SMS (Enterprise), in the order the API lists them
+        (Behaviour.outgoing_communications_order on created_at)."""
+        _, user, org = self._need(token, SCOPE_OUTGOING)
+        s = self._store
+        if s.org_plan(org) != "enterprise":
+            raise PermissionError("outgoing communications need the Enterprise plan (403)")
+        if s.behaviour.outgoing_communications_readers == "admins" and not self._admin(user, org):
+            raise PermissionError("only admins and owners read outgoing communications (403)")
+        with s.lock:
+            timeline = s.org.communications.get(org)
+            rows = list(timeline.rows) if timeline else []
+            out = self._loads(rows, lambda r: r.key)  # created_at, then the order they were written in
+        return out[::-1] if s.behaviour.outgoing_communications_order == "desc" else out
+
+    def webhook_subscriptions(self, token: str) -> list[Record]:
+        """Organization-scope subscriptions (Standard plan or higher, admins and owners), created_at asc."""
+        _, user, org = self._need(token, SCOPE_WEBHOOKS)
+        s = self._store
+        if s.org_plan(org) not in WEBHOOK_PLANS:
+            raise PermissionError("webhook subscriptions need the Standard plan or higher (403)")
+        if not self._admin(user, org):
+            raise PermissionError("only admins and owners list organization webhook subscriptions (403)")
+        with s.lock:
+            rows = [r for r in s.org.webhooks.get(org, []) if r.rec["scope"] == "organization"]
+            return self._loads(rows, lambda r: (r.rec["created_at"], r.rec["uri"]))
+
+    def records(self, stream: str, token: str) -> list[Record]:
+        """What a complete listing of ``stream`` gives the token, in listing order; PermissionError where the
+        API answers 403 (plan, role or scope). Per-parent streams are concatenated in parent listing order."""
+        if stream not in self.STREAMS:
+            raise KeyError(f"unknown stream {stream!r}")
+        if stream == "organization":
+            return self.organization_records(token)
+        return getattr(self, stream)(token)
+
     STREAMS = (
         "scheduled_events",
         "event_invitees",
@@ -116,4 +292,17 @@ class Truth:
         "organization_memberships",
         "routing_forms",
         "routing_form_submissions",
+        "organization",
+        "users",
+        "groups",
+        "group_relationships",
+        "organization_invitations",
+        "event_type_memberships",
+        "user_availability_schedules",
+        "event_type_availability_schedules",
+        "activity_log_entries",
+        "contacts",
+        "outgoing_communications",
+        "webhook_subscriptions",
+        "teams",
     )

@@ -77,3 +77,36 @@ CUSTOM_MESSAGES = (
     ("Thanks!", "Our team will reach out by email within two business days."),
 )
 EXTERNAL_URLS = ("https://example.com/contact", "https://example.com/pricing", "https://example.org/partners")
+
+GROUP_NAMES = ("Sales", "Customer Success", "Support", "Engineering", "Marketing", "Partnerships")
+TEAM_NAMES = ("Sales Team", "Onboarding Team", "Support Team", "Recruiting", "Solutions Engineering", "Events")
+
+JOB_TITLES = ("CTO", "Head of Sales", "Operations Manager", "Founder", "Data Engineer", "Account Executive")
+
+# (label, field_type, options) of the contact custom fields an organization defined.
+CONTACT_FIELDS = (
+    ("Lead score", "number", ()),
+    ("Segment", "single_select", ("smb", "mid-market", "enterprise")),
+    ("Interests", "tags", ("scheduling", "routing", "analytics", "api")),
+    ("Renewal date", "date", ()),
+    ("Source", "text", ("webinar", "referral", "website", "event")),
+)  # fmt: skip
+
+# (namespace, action, details) of activity log entries.
+ACTIVITY_ACTIONS = (
+    ("User", "Login", {"method": "password"}),
+    ("User", "Login", {"method": "sso"}),
+    ("User", "Logout", {}),
+    ("Organization", "InviteUser", {"email": "new.hire@acme.example", "role": "user"}),
+    ("Organization", "RemoveUser", {"email": "former@acme.example"}),
+    ("Organization", "UpdateRole", {"from": "user", "to": "admin"}),
+    ("EventType", "Create", {"name": "Intro Call", "kind": "solo"}),
+    ("EventType", "Update", {"changed": ["duration", "locations"]}),
+    ("EventType", "Delete", {"name": "Old Demo"}),
+    ("Integration", "Connect", {"integration": "salesforce"}),
+    ("Integration", "Disconnect", {"integration": "zoom"}),
+    ("SecuritySettings", "Update", {"setting": "sso_enforced", "value": True}),
+    ("Webhook", "Create", {"scope": "organization"}),
+    ("Contacts", "Export", {"rows": 250}),
+    ("Group", "AddMember", {"group": "Sales"}),
+)  # fmt: skip

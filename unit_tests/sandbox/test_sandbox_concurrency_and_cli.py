@@ -82,7 +82,14 @@ def test_cli_serves_and_stops_cleanly(sig: signal.Signals) -> None:
     try:
         assert set(ready) == {"url", "tokens"}
         assert ready["url"].startswith("http://127.0.0.1:")
-        assert set(ready["tokens"]) == {"admin", "member", "no_teams", "no_routing_scope"}
+        assert set(ready["tokens"]) == {
+            "admin",
+            "member",
+            "no_teams",
+            "no_routing_scope",
+            "no_availability_scope",
+            "no_contacts_scope",
+        }
         headers = {"Authorization": f"Bearer {ready['tokens']['admin']}"}
         me = requests.get(f"{ready['url']}/users/me", headers=headers, timeout=10)
         assert me.status_code == 200 and me.headers["X-RateLimit-Limit"] == "100"

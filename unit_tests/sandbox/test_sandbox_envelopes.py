@@ -37,7 +37,7 @@ def test_users_by_uuid(admin: Client, member: Client, ro: Sandbox) -> None:
 def test_organization_resource(admin: Client, client, ro: Sandbox, acme: str, solo: str) -> None:
     org = admin.ok(f"/organizations/{acme.rsplit('/', 1)[1]}")["resource"]
     assert set(org) == {"uri", "kind", "name", "plan", "stage", "created_at", "updated_at"}
-    assert (org["name"], org["plan"]) == ("Acme", "teams")
+    assert (org["name"], org["plan"]) == ("Acme", "enterprise")
     no_teams = client(ro, "no_teams")
     assert no_teams.ok(f"/organizations/{solo.rsplit('/', 1)[1]}")["resource"]["plan"] == "standard"
     assert no_teams.get(f"/organizations/{acme.rsplit('/', 1)[1]}").status_code == 403

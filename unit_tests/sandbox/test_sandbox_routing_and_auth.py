@@ -102,4 +102,11 @@ def test_bearer_scheme_is_case_insensitive(ro: Sandbox, client) -> None:
 def test_tokens_are_fixed_and_not_jwt(ro: Sandbox) -> None:
     for token in ro.tokens.by_label().values():
         assert not token.startswith("eyJ") and token.startswith("sandbox-")
-    assert set(ro.tokens.by_label()) == {"admin", "member", "no_teams", "no_routing_scope"}
+    assert set(ro.tokens.by_label()) == {
+        "admin",
+        "member",
+        "no_teams",
+        "no_routing_scope",
+        "no_availability_scope",
+        "no_contacts_scope",
+    }

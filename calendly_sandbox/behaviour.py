@@ -1,0 +1,52 @@
+"""Knobs for the points Calendly's reference leaves open, so tests can run the sandbox both ways.
+
+Each default is the behaviour judged most plausible from the 2026 OpenAPI (calendly-api-2026.md); the
+alternative is what Calendly might do instead. The API and the ground truth (``Truth``) read the same knobs,
+so truth always describes what the sandbox serves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any
+
+CHOICES: dict[str, tuple[Any, ...]] = {
+    # Who may list /organizations/{uuid}/invitations. The spec states no role; inviting people is an
+    # admin/owner action in Calendly, so listing is too by default. "members": any member may list them.
+    "invitations_readers": ("admins", "members"),
+    # Who may list /outgoing_communications in an Enterprise organization. The spec states no role beyond the
+    # plan; default any member (the organization's messages), "admins" for admin/owner only.
+    "outgoing_communications_readers": ("members", "admins"),
+    # Order of /outgoing_communications, which takes no sort parameter (unconfirmed): created_at asc or desc.
+    "outgoing_communications_order": ("asc", "desc"),
+    # Whether a plain member may read another organization user's /user_availability_schedules. The spec names
+    # only "This user is not in your organization", so by default any member may; False answers 403
+    # "You do not have permission" for anyone but the caller (admins and owners may always).
+    "availability_of_others": (True, False),
+    # Whose /contacts a token lists: the spec has no organization or user parameter ("the caller's contacts").
+    # "owner": each user's own contact book (a contact belongs to the host who first met them);
+    # "organization": every contact of the organization.
+    "contacts_visibility": ("owner", "organization"),
+    # /teams without `user` (unconfirmed): "organization" lists the organization's teams, "caller" the teams
+    # the token's user belongs to.
+    "teams_without_user": ("organization", "caller"),
+}
+
+
+@dataclass
+class Behaviour:
+    invitations_readers: str = "admins"
+    outgoing_communications_readers: str = "members"
+    outgoing_communications_order: str = "asc"
+    availability_of_others: bool = True
+    contacts_visibility: str = "owner"
+    teams_without_user: str = "organization"
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value not in CHOICES[f.name]:
+                raise ValueError(f"{f.name} must be one of {CHOICES[f.name]}, not {value!r}")
+
+    def as_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}

@@ -1,0 +1,271 @@
+"""Indices and mutations for the newer organization resources (orgdata.py builds them).
+
+Rows follow store.py's rule: records live as orjson blobs and are replaced, never edited in place. Keys sort
+lexically in listing order; time keys are zero-padded epoch microseconds so filters can bisect them.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from .orgdata import OrgDataset
+from .records import Record, phone, uuid4
+from .timeutil import DAY, fmt, fmt_ms, parse
+from .tokens import API_BASE
+
+if TYPE_CHECKING:
+    from .store import Store
+
+RETENTION_DAYS = 90  # Calendly keeps 90 days of activity log
+
+
+def pack(rec: Record) -> bytes:
+    return bytes(memoryview(orjson.dumps(rec)))
+
+
+def time_key(us: int, tie: str) -> str:
+    return f"{us:016d}{tie}"
+
+
+class Item:
+    """One record with its listing key (and an epoch-microsecond time for the time-filtered listings)."""
+
+    __slots__ = ("blob", "key", "rec", "ts")
+
+    def __init__(self, rec: Record, key: str, ts: int = 0) -> None:
+        self.rec = rec
+        self.key = key
+        self.ts = ts
+        self.blob = pack(rec)
+
+    def set(self, rec: Record) -> None:
+        self.rec = rec
+        self.blob = pack(rec)
+
+
+class Timeline:
+    """Items kept in ascending key order (keys start with the zero-padded time)."""
+
+    __slots__ = ("keys", "rows")
+
+    def __init__(self) -> None:
+        self.keys: list[str] = []
+        self.rows: list[Item] = []
+
+    def add(self, item: Item) -> None:
+        i = bisect_left(self.keys, item.key)
+        self.keys.insert(i, item.key)
+        self.rows.insert(i, item)
+
+    def bounds(self, lo_us: int | None, hi_us: int | None) -> tuple[int, int]:
+        """Positions [lo, hi) of items with lo_us <= time < hi_us."""
+        lo = bisect_left(self.keys, f"{lo_us:016d}") if lo_us is not None else 0
+        hi = bisect_left(self.keys, f"{hi_us:016d}") if hi_us is not None else len(self.keys)
+        return lo, max(lo, hi)
+
+
+def _by_created(rec: Record, tie: str) -> str:
+    return rec["created_at"] + tie
+
+
+def _uuid(uri: str) -> str:
+    return uri.rsplit("/", 1)[-1]
+
+
+class OrgStore:
+    """The newer resources of every organization, indexed the way their endpoints list them."""
+
+    def __init__(self, store: Store, data: OrgDataset) -> None:
+        self._store = store
+        self.invitations: dict[str, list[Item]] = {}
+        self.invitation_by_uri: dict[str, Item] = {}
+        for rec in data.invitations:
+            item = Item(rec, _by_created(rec, _uuid(rec["uri"])))
+            self.invitations.setdefault(rec["organization"], []).append(item)
+            self.invitation_by_uri[rec["uri"]] = item
+        self.groups: dict[str, list[Item]] = {}
+        self.group_by_uri: dict[str, Item] = {}
+        for rec in data.groups:
+            item = Item(rec, _by_created(rec, _uuid(rec["uri"])))
+            self.groups.setdefault(rec["organization"], []).append(item)
+            self.group_by_uri[rec["uri"]] = item
+        self.group_relationships: dict[str, list[Item]] = {}
+        for rec in data.group_relationships:
+            item = Item(rec, _by_created(rec, _uuid(rec["uri"])))
+            self.group_relationships.setdefault(rec["organization"], []).append(item)
+        self.teams: dict[str, list[Item]] = {}
+        for rec in data.teams:
+            item = Item(rec, rec["name"] + "\x00" + _uuid(rec["uri"]))
+            self.teams.setdefault(rec["organization"], []).append(item)
+        self.team_members = {k: list(v) for k, v in data.team_members.items()}
+        self.event_type_memberships: dict[str, list[Item]] = {}
+        for rec in data.event_type_memberships:
+            item = Item(rec, _by_created(rec, _uuid(rec["uri"])))
+            self.event_type_memberships.setdefault(rec["event_type"]["uri"], []).append(item)
+        self.user_schedules: dict[str, list[Item]] = {}
+        for rec in data.user_schedules:
+            # Listed default first, then by name (the endpoint has no sort parameter).
+            item = Item(rec, f"{0 if rec['default'] else 1}{rec['name']}\x00{_uuid(rec['uri'])}")
+            self.user_schedules.setdefault(rec["user"], []).append(item)
+        self.event_type_schedules: dict[str, list[Item]] = {}
+        for n, rec in enumerate(data.event_type_schedules):
+            item = Item(rec, f"{n:08d}")
+            self.event_type_schedules.setdefault(rec["event_type"], []).append(item)
+        self.activity_log: dict[str, Timeline] = {}
+        for rec in data.activity_log:
+            self._add_activity(rec)
+        self.contacts: dict[str, list[Item]] = {}  # organization -> contacts
+        self.contact_by_uri: dict[str, Item] = {}
+        self.contact_owner = dict(data.contact_owner)
+        for rec in data.contacts:
+            self._add_contact(rec, self._store.user_org[self.contact_owner[rec["uri"]]])
+        self.communications: dict[str, Timeline] = {}
+        self._comm_seq = 0
+        for org, rec in data.communications:
+            self._add_communication(org, rec)
+        self.webhooks: dict[str, list[Item]] = {}
+        for rec in data.webhooks:
+            item = Item(rec, _by_created(rec, _uuid(rec["uri"])))
+            self.webhooks.setdefault(rec["organization"], []).append(item)
+        for index in (self.invitations, self.groups, self.group_relationships, self.teams, self.webhooks):
+            for rows in index.values():
+                rows.sort(key=lambda r: r.key)
+        for index in (self.event_type_memberships, self.user_schedules):
+            for rows in index.values():
+                rows.sort(key=lambda r: r.key)
+
+    # -- indexing -----------------------------------------------------------------------------------------
+    def _add_activity(self, rec: Record) -> Item:
+        ts = parse(rec["occurred_at"])
+        item = Item(rec, time_key(ts, _uuid(rec["uri"])), ts)
+        self.activity_log.setdefault(rec["organization"], Timeline()).add(item)
+        return item
+
+    def _add_contact(self, rec: Record, org: str) -> Item:
+        item = Item(rec, rec["uri"])
+        self.contacts.setdefault(org, []).append(item)
+        self.contact_by_uri[rec["uri"]] = item
+        return item
+
+    def _add_communication(self, org: str, rec: Record) -> Item:
+        self._comm_seq += 1
+        ts = parse(rec["created_at"])
+        item = Item(rec, time_key(ts, f"{self._comm_seq:010d}"), ts)
+        self.communications.setdefault(org, Timeline()).add(item)
+        return item
+
+    def retained_since(self) -> int:
+        """Oldest occurred_at the activity log still serves: 90 days before the store's clock."""
+        return self._store.clock_us() - RETENTION_DAYS * DAY
+
+    # -- mutations (the caller holds the store lock) ------------------------------------------------------
+    def add_activity_log_entry(
+        self,
+        namespace: str,
+        action: str,
+        actor_uri: str | None,
+        details: dict[str, Any] | None,
+        occurred_at: int,
+    ) -> Record:
+        s = self._store
+        org = s.user_org[actor_uri] if actor_uri else s.user_org[s.token_users["admin"]]
+        rec: Record = {
+            "occurred_at": fmt_ms(occurred_at),
+            "uri": f"{API_BASE}/activity_log_entries/{uuid4(s._rng)}",
+            "organization": org,
+            "namespace": namespace,
+            "action": action,
+            "fully_qualified_name": f"{namespace}.{action}",
+            "details": dict(details or {}),
+        }
+        if actor_uri is None:
+            rec["actor"] = {"type": "System", "display_name": "Calendly System"}
+        else:
+            user = s.user_by_uri[actor_uri].rec
+            rec["actor"] = {
+                "type": "User",
+                "uri": actor_uri,
+                "display_name": user["name"],
+                "alternative_identifier": user["email"],
+                "organization": {"uri": org, "role": s.roles[actor_uri]},
+            }
+        self._add_activity(rec)
+        return rec
+
+    def create_contact(self, owner_uri: str, email: str, fields: dict[str, Any], now: int) -> Record:
+        s = self._store
+        at = fmt(now)
+        rec: Record = {
+            "uri": f"{API_BASE}/contacts/{uuid4(s._rng)}",
+            "emails": [{"email": email, "is_primary": True}],
+            "phone_numbers": [],
+            "name": None,
+            "timezone": None,
+            "job_title": None,
+            "company": None,
+            "country": None,
+            "state": None,
+            "city": None,
+            "linkedin": None,
+            "custom_fields": [],
+            "created_at": at,
+            "updated_at": at,
+            # Calendly leaves these null straight after creation.
+            "first_email_date": None,
+            "last_email_date": None,
+            "next_meeting_date": None,
+            "last_meeting_date": None,
+            "last_interaction_date": None,
+        }
+        rec.update(self._contact_changes(fields))
+        self.contact_owner[rec["uri"]] = owner_uri
+        self._add_contact(rec, s.user_org[owner_uri])
+        return rec
+
+    def update_contact(self, uri: str, changes: dict[str, Any], now: int) -> Record:
+        item = self.contact_by_uri[uri]
+        rec = orjson.loads(item.blob)
+        rec.update(self._contact_changes(changes))
+        rec["updated_at"] = fmt(now)
+        item.set(rec)
+        return rec
+
+    @staticmethod
+    def _contact_changes(changes: dict[str, Any]) -> dict[str, Any]:
+        editable = {
+            "name", "timezone", "job_title", "company", "country", "state", "city", "linkedin", "phone_numbers",
+            "emails", "custom_fields",
+        }  # fmt: skip
+        unknown = set(changes) - editable
+        if unknown:
+            raise ValueError(f"contact fields that cannot be set: {sorted(unknown)}")
+        return dict(changes)
+
+    def add_communication(self, event: Record, kind: str, now: int) -> Record:
+        s = self._store
+        if kind not in ("email", "sms"):
+            raise ValueError("type must be 'email' or 'sms'")
+        et = s.event_type_by_uri[event["event_type"]].rec
+        host = event["event_memberships"][0]
+        row = s.event_by_uri(event["uri"])
+        invitee = row.invitees[0].record() if row.invitees else None
+        to = invitee["email"] if invitee else "guest@example.com"
+        rec: Record = {
+            "type": kind,
+            "to": to if kind == "email" else (invitee or {}).get("text_reminder_number") or phone(s._rng),
+            "from": host["user_email"] if kind == "email" else "+1 415-555-0134",
+            "body": f"Reminder: {event['name']} with {host['user_name']} at {event['start_time']}.",
+            "subject": f"Reminder: {event['name']}" if kind == "email" else None,
+            "sender_uri": host["user"] if kind == "email" else None,
+            "sender_email": host["user_email"] if kind == "email" else None,
+            "event_type_uri": et["uri"],
+            "event_uri": event["uri"],
+            "scheduling_url": et["scheduling_url"],
+            "sent_at": fmt(now + 1),
+            "created_at": fmt(now),
+        }
+        self._add_communication(row.org, rec)
+        return rec
