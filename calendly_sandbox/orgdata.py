@@ -251,8 +251,9 @@ class _OrgGenerator:
         for et in self.ds.event_types:
             hosts = event_type_hosts(et, self.ds.event_type_pool[et["uri"]])
             created = self.ts(et["created_at"])
-            for n, host in enumerate(hosts):
-                joined = created if n == 0 else between(rng, created, self.ts(et["updated_at"]))
+            # Hosts joined in pool order (the owner first), so both listings name them in the same order.
+            joins = [created, *sorted(between(rng, created + 1, self.ts(et["updated_at"])) for _ in hosts[1:])]
+            for host, joined in zip(hosts, joins, strict=True):
                 user = self.users[host]
                 self.out.event_type_memberships.append(
                     {

@@ -278,3 +278,47 @@ def test_the_validator_is_strict(spec: Spec, ro: Sandbox) -> None:
         with pytest.raises(jsonschema.ValidationError):
             spec.component(name, record)
     spec.component("Invitee", {**invitee, "timezone": None})  # nullable fields accept null
+
+
+# -- endpoints added to the API since the 2023 spec; those the 2023 spec already has are checked against it ----
+def _relax_2026(spec: Spec) -> None:
+    """calendly-api-2026.md §11: webhook subscriptions gained `group`, scope `group` and eight event names."""
+    hook = spec.components["schemas"]["WebhookSubscription"]["properties"]
+    hook["events"]["items"].pop("enum", None)
+    if "group" not in hook["scope"]["enum"]:
+        hook["scope"]["enum"].append("group")
+
+
+def test_newer_endpoints_in_the_2023_spec(spec: Spec, ro: Sandbox, admin: Client, acme: str) -> None:
+    _relax_2026(spec)
+    org_id = _uuid(acme)
+    for page in admin.pages(f"/organizations/{org_id}/invitations", count=4):
+        spec.response("/organizations/{uuid}/invitations", "200", page)
+    me = ro.truth.user("admin")["uri"]
+    spec.response("/user_availability_schedules", "200", admin.ok("/user_availability_schedules", user=me))
+    for page in admin.pages("/activity_log_entries", organization=acme, count=100):
+        spec.response("/activity_log_entries", "200", page)
+    for scope in ("organization", "user"):
+        params = {"organization": acme, "scope": scope, **({"user": me} if scope == "user" else {})}
+        spec.response("/webhook_subscriptions", "200", admin.ok("/webhook_subscriptions", **params))
+
+
+def test_newer_endpoint_errors_in_the_2023_spec(spec: Spec, ro: Sandbox, client, acme: str, solo: str) -> None:
+    member, admin = client(ro, "member"), client(ro, "admin")
+    spec.response(
+        "/organizations/{uuid}/invitations", "403", member.get(f"/organizations/{_uuid(acme)}/invitations").json()
+    )
+    outsider = ro.truth.user("no_teams")["uri"]
+    spec.response(
+        "/user_availability_schedules", "403", admin.get("/user_availability_schedules", user=outsider).json()
+    )
+    spec.response(
+        "/activity_log_entries", "403", client(ro, "no_teams").get("/activity_log_entries", organization=solo).json()
+    )
+    spec.response("/activity_log_entries", "403", member.get("/activity_log_entries", organization=acme).json())
+    spec.response("/activity_log_entries", "400", admin.get("/activity_log_entries").json())
+    for params in ({"organization": acme, "scope": "organization"}, {"organization": solo, "scope": "organization"}):
+        spec.response("/webhook_subscriptions", "403", member.get("/webhook_subscriptions", **params).json())
+    admin_uri = ro.truth.user("admin")["uri"]
+    other = member.get("/webhook_subscriptions", organization=acme, scope="user", user=admin_uri).json()
+    spec.response("/webhook_subscriptions", "403", other)

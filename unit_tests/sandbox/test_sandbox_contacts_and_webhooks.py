@@ -1,0 +1,122 @@
+"""Contacts (contacts:read, paid plans) and webhook subscriptions (webhooks:read, Standard+, admins)."""
+
+from __future__ import annotations
+
+from sandbox_helpers import ANCHOR, Client
+
+from calendly_sandbox import DatasetSpec, Sandbox
+
+NO_ACCESS = {"title": "Permission Denied", "message": "You do not have permission to access this resource."}
+NO_PERMISSION = {"title": "Permission Denied", "message": "You do not have permission"}
+UNAUTHORIZED = {"title": "Permission Denied", "message": "Unauthorized"}
+
+
+def test_contacts_sorts(ro: Sandbox, admin: Client) -> None:
+    newest_first = ro.truth.records("contacts", "admin")
+    assert newest_first and admin.all("/contacts", sort="updated_at:desc", count=7) == newest_first
+    stamps = [c["updated_at"] for c in newest_first]
+    assert stamps == sorted(stamps, reverse=True)
+    assert any(c["updated_at"] > c["created_at"] for c in newest_first)
+    by_created = ro.truth.contacts("admin", "created_at:asc")
+    assert admin.all("/contacts") == by_created  # the default order (Calendly states none)
+    assert admin.all("/contacts", sort="created_at:desc") == by_created[::-1]
+    assert admin.all("/contacts", sort="updated_at:asc,created_at:desc") == newest_first[::-1]
+    assert admin.get("/contacts", sort="name:asc").status_code == 400
+
+
+def test_contacts_are_the_owners_by_default(ro: Sandbox, admin: Client, member: Client) -> None:
+    mine, theirs = admin.all("/contacts", count=100), member.all("/contacts", count=100)
+    assert mine and theirs and not {c["uri"] for c in mine} & {c["uri"] for c in theirs}
+    # Contacts are the people the owner met: each one booked an event the owner hosted.
+    hosted = {i["email"].lower() for e in ro.truth.scheduled_events("member") for i in ro.truth.invitees(e["uri"])}
+    assert {c["emails"][0]["email"].lower() for c in theirs} <= hosted
+
+
+def test_contact_fields_and_filters(ro: Sandbox, admin: Client) -> None:
+    contacts = ro.truth.records("contacts", "admin")
+    for c in contacts:
+        assert sum(e["is_primary"] for e in c["emails"]) == 1 and len(c["emails"]) <= 10
+        assert c["created_at"] <= c["updated_at"] <= ANCHOR.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    assert any(c["custom_fields"] for c in contacts) and any(c["company"] for c in contacts)
+    target = next(c for c in contacts if c["company"] and c["country"])
+    email = target["emails"][0]["email"]
+    assert admin.all("/contacts", email=email.upper()) == [target]
+    assert target in admin.all("/contacts", email=f"nobody@example.com,{email}")
+    by_company = admin.all("/contacts", company=target["company"][:3].lower(), sort="updated_at:desc")
+    assert by_company == [c for c in contacts if target["company"][:3].lower() in (c["company"] or "").lower()]
+    by_country = admin.all("/contacts", country=target["country"], sort="updated_at:desc")
+    assert by_country == [c for c in contacts if c["country"] == target["country"]]
+    trimmed = admin.all("/contacts", exclude="custom_fields", count=5, sort="updated_at:desc")
+    assert trimmed == [{k: v for k, v in c.items() if k != "custom_fields"} for c in contacts]
+    assert admin.get("/contacts", exclude="emails").status_code == 400
+
+
+def test_contacts_gates(ro: Sandbox, client, make_sandbox) -> None:
+    scoped = client(ro, "no_contacts_scope").get("/contacts")
+    assert scoped.status_code == 403 and scoped.json()["required_scopes"] == ["contacts:read"]
+    assert client(ro, "no_teams").ok("/contacts")["collection"]  # Standard is a paid plan
+    basic = make_sandbox(dataset=DatasetSpec.small(plan="basic", anchor=ANCHOR, events=30), rate_limit_per_minute=None)
+    refused = client(basic, "admin").get("/contacts")
+    assert refused.status_code == 403
+    assert refused.json() == {"title": "Permission Denied", "message": "Please upgrade to a paid Calendly account."}
+
+
+# -- webhook subscriptions -----------------------------------------------------------------------------------
+def test_webhooks_listing(ro: Sandbox, admin: Client, acme: str) -> None:
+    truth = ro.truth.records("webhook_subscriptions", "admin")
+    assert 2 <= len(truth) <= 3 and {w["scope"] for w in truth} == {"organization"}
+    assert {w["state"] for w in truth} == {"active", "disabled"}
+    assert admin.all("/webhook_subscriptions", organization=acme, scope="organization", count=1) == truth
+    assert (
+        admin.all("/webhook_subscriptions", organization=acme, scope="organization", sort="created_at:desc")
+        == truth[::-1]
+    )
+    me = ro.truth.user("admin")["uri"]
+    mine = admin.all("/webhook_subscriptions", organization=acme, scope="user", user=me)
+    assert mine and all(w["scope"] == "user" and w["user"] == me for w in mine)
+    group = ro.truth.records("groups", "admin")[0]["uri"]
+    grouped = admin.all("/webhook_subscriptions", organization=acme, scope="group", group=group)
+    assert grouped and all(w["group"] == group for w in grouped)
+    for w in truth:
+        assert (w["retry_started_at"] is None) == (w["state"] == "active") and w["user"] is None
+
+
+def test_webhooks_required_parameters(admin: Client, acme: str) -> None:
+    cases = [
+        ({}, {"organization", "scope"}),
+        ({"organization": acme}, {"scope"}),
+        ({"organization": acme, "scope": "user"}, {"user"}),
+        ({"organization": acme, "scope": "group"}, {"group"}),
+    ]
+    for params, missing in cases:
+        response = admin.get("/webhook_subscriptions", **params)
+        assert response.status_code == 400 and response.json()["title"] == "Invalid Argument"
+        assert {d["parameter"] for d in response.json()["details"]} == missing, params
+    assert admin.get("/webhook_subscriptions", organization=acme, scope="team").status_code == 400
+
+
+def test_webhooks_gates(ro: Sandbox, client, member: Client, acme: str, solo: str) -> None:
+    refused = member.get("/webhook_subscriptions", organization=acme, scope="organization")
+    assert refused.status_code == 403 and refused.json() == NO_ACCESS
+    me, admin_uri = ro.truth.user("member")["uri"], ro.truth.user("admin")["uri"]
+    assert member.ok("/webhook_subscriptions", organization=acme, scope="user", user=me)["collection"] == []
+    other = member.get("/webhook_subscriptions", organization=acme, scope="user", user=admin_uri)
+    assert other.status_code == 403 and other.json() == UNAUTHORIZED
+    foreign = client(ro, "admin").get("/webhook_subscriptions", organization=solo, scope="organization")
+    assert foreign.status_code == 403 and foreign.json() == NO_PERMISSION
+    solo_hooks = client(ro, "no_teams").all("/webhook_subscriptions", organization=solo, scope="organization")
+    assert solo_hooks == ro.truth.records("webhook_subscriptions", "no_teams") and solo_hooks
+    scoped = client(ro, "no_contacts_scope")  # has webhooks:read
+    assert scoped.ok("/webhook_subscriptions", organization=acme, scope="organization")["collection"]
+
+
+def test_webhooks_need_standard(make_sandbox, client) -> None:
+    sb = make_sandbox(dataset=DatasetSpec.small(plan="basic", anchor=ANCHOR, events=30), rate_limit_per_minute=None)
+    acme = sb.truth.organization("admin")["uri"]
+    refused = client(sb, "admin").get("/webhook_subscriptions", organization=acme, scope="organization")
+    assert refused.status_code == 403
+    assert refused.json() == {
+        "title": "Permission Denied",
+        "message": "Please upgrade your Calendly account to Standard",
+    }
+    assert sb.truth.organization("admin")["stage"] == "free"
