@@ -317,8 +317,8 @@ class _OrgGenerator:
         self.out.activity_log.sort(key=lambda e: (e["occurred_at"], e["uri"]))
 
     def contacts_and_communications(self, org: Record) -> None:
-        """One contact per person the organization met (owned by the first host who met them), and the
-        confirmation emails and SMS reminders of a share of the bookings."""
+        """One contact per person the organization met (in the contact book of the first host who met them),
+        and the confirmation emails and SMS reminders of a share of the bookings."""
         rng = self.rng
         ds = self.ds
         org_users = {m["user"]["uri"] for m in self.by_org[org["uri"]]}
@@ -355,6 +355,29 @@ class _OrgGenerator:
         comms.sort(key=lambda c: c["created_at"])
         self.out.contacts.extend(contacts)
         self.out.communications.extend((org["uri"], c) for c in comms)
+
+    def synced_contacts(self, org: Record, owner: str, n: int) -> None:
+        """Contacts the owner created through the API (a CRM sync): no meetings yet, so the owner's book holds a
+        few hundred contacts in the reference organization, not only the few people the owner met."""
+        rng = self.rng
+        definitions = [f"{API_BASE}/contacts/custom_field_definitions/{uuid4(rng)}" for _ in vocab.CONTACT_FIELDS]
+        start = max(self.ts(org["created_at"]), self.anchor - 400 * DAY)
+        added: list[Record] = []
+        for i in range(n):
+            first, last = rng.choice(vocab.FIRST_NAMES), rng.choice(vocab.LAST_NAMES)
+            email = f"{first.lower()}.{last.lower().replace(' ', '').replace(chr(39), '')}.crm{i}@example.net"
+            person = {
+                "email": email,
+                "name": f"{first} {last}",
+                "timezone": rng.choice(vocab.TIMEZONES),
+                "text_reminder_number": None,
+                "created_at": fmt(between(rng, start, self.anchor - HOUR)),
+            }
+            contact, _ = self._contact({"inv": person, "meetings": [], "owner": owner}, definitions)
+            added.append(contact)
+            self.out.contact_owner[contact["uri"]] = owner
+        self.out.contacts.extend(added)
+        self.out.contacts.sort(key=lambda c: (c["created_at"], c["uri"]))
 
     def _email(self, event: Record, et: Record, inv: Record, host: Record, created: int) -> Record:
         rng = self.rng
@@ -498,6 +521,7 @@ def build_org_data(ds: Dataset) -> OrgDataset:
     g.activity_log(solo, max(5, spec.activity_log_entries // 10))
     for org in (acme, solo):
         g.contacts_and_communications(org)
+    g.synced_contacts(acme, ds.token_users["admin"], min(500, max(20, spec.events // 8)))
     g.webhooks(acme, g.out.groups[0]["uri"] if g.out.groups else None)
     g.webhooks(solo, None)
     return g.out
