@@ -3,7 +3,9 @@
 Transport-free: ``Api.authenticate`` resolves the bearer token, ``Api.route`` finds the handler for a path, and
 a handler turns (principal, query, path ids) into body bytes or raises ``ApiError``. The HTTP server adds rate
 limiting, faults and the wire format. Decisions where the real API is undocumented are
-marked DECISION below.
+marked DECISION below. The endpoints added since 2023 (groups, teams, invitations, hosts, availability, activity
+log, outgoing communications, webhook subscriptions, contacts) live in ``api_org.py`` and share the routing,
+pagination, rate limiting and request log of this module.
 """
 
 from __future__ import annotations

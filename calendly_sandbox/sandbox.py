@@ -131,7 +131,8 @@ class Sandbox:
         """New active event with ``invitees`` new invitees. Returns ``{"event", "invitees"}``.
 
         Without ``event_type_uri`` an Acme type is picked: a group type when invitees > 1, else a one-on-one
-        type (owned by ``host_uri`` when given). The host defaults to the type's owner.
+        type (owned by ``host_uri`` when given). The host defaults to the type's owner. A ``host_uri`` outside
+        the type's hosts (``/event_type_memberships``) books the event anyway; the hosts listing does not change.
         """
         return self.store.book_event(start_time, event_type_uri, invitees, host_uri, invitee_emails)
 
@@ -264,5 +265,7 @@ class Sandbox:
             "seed": self.spec.seed,
             "events": len(self.store.events),
             "organizations": {label: self.store.user_org[u] for label, u in self.store.token_users.items()},
+            "plan": self.spec.plan,
+            "behaviour": self.behaviour.as_dict(),
             "users": dict(self.store.token_users),
         }

@@ -120,3 +120,12 @@ def test_cli_rejects_unknown_profile() -> None:
         timeout=30,
     )
     assert result.returncode == 2 and "invalid choice" in result.stderr
+
+
+def test_cli_plan_option() -> None:
+    from calendly_sandbox.__main__ import _parser, _spec
+
+    assert _spec(_parser().parse_args(["serve", "--plan", "teams"])).plan == "teams"
+    assert _spec(_parser().parse_args(["serve"])).plan == "enterprise"
+    with pytest.raises(SystemExit):
+        _parser().parse_args(["serve", "--plan", "gold"])
