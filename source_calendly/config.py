@@ -19,6 +19,9 @@ DEFAULT_LOOKBACK_DAYS = 7
 DEFAULT_NUM_WORKERS = 4
 MAX_NUM_WORKERS = 16
 START_DATE_FORMAT = "YYYY-MM-DDTHH:MM:SSZ"
+# Per attempt, from sending to the body's last byte. A page of 100 records is a few hundred KB: generous.
+DEFAULT_REQUEST_TIMEOUT_SECONDS = 300.0
+DEFAULT_MAX_RETRIES = 10
 
 
 def config_error(message: str) -> AirbyteTracedException:
@@ -74,6 +77,8 @@ class CalendlyConfig:
     api_url: str
     num_workers: int
     requests_per_minute: float | None
+    request_timeout_seconds: float = DEFAULT_REQUEST_TIMEOUT_SECONDS
+    max_retries: int = DEFAULT_MAX_RETRIES
 
     @classmethod
     def from_mapping(cls, config: Mapping[str, Any]) -> CalendlyConfig:
@@ -94,6 +99,8 @@ class CalendlyConfig:
             api_url=validate_api_url(str(config.get("api_url") or DEFAULT_API_URL)),
             num_workers=_int_option(config, "num_workers", DEFAULT_NUM_WORKERS, 1, MAX_NUM_WORKERS),
             requests_per_minute=_rpm(config.get("requests_per_minute")),
+            request_timeout_seconds=_request_timeout(config.get("request_timeout_seconds")),
+            max_retries=_int_option(config, "max_retries", DEFAULT_MAX_RETRIES, 0, 100),
         )
 
 
@@ -126,4 +133,15 @@ def _rpm(raw: Any) -> float | None:
         return None
     if isinstance(raw, bool) or not isinstance(raw, int | float) or not 1 <= raw <= 100_000:
         raise config_error(f"requests_per_minute must be a number from 1 to 100000, or empty for no cap; got {raw!r}.")
+    return float(raw)
+
+
+def _request_timeout(raw: Any) -> float:
+    if raw is None:
+        return DEFAULT_REQUEST_TIMEOUT_SECONDS
+    if isinstance(raw, bool) or not isinstance(raw, int | float) or not 0.1 <= raw <= 3600:
+        raise config_error(
+            f"request_timeout_seconds must be a number of seconds from 0.1 to 3600 (default "
+            f"{DEFAULT_REQUEST_TIMEOUT_SECONDS:g}); got {raw!r}."
+        )
     return float(raw)

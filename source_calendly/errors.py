@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
@@ -14,6 +15,8 @@ from airbyte_cdk.sources.streams.http.error_handlers import HttpStatusErrorHandl
 from airbyte_cdk.sources.streams.http.error_handlers.default_error_mapping import DEFAULT_ERROR_MAPPING
 from airbyte_cdk.sources.streams.http.error_handlers.response_models import ErrorResolution, ResponseAction
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
+from source_calendly.transport import Attempts, RequestDeadlineExceeded
 
 TOKEN_HELP = (
     "Generate a new personal access token in Calendly > Integrations & Apps > API & Webhooks > "
@@ -29,7 +32,6 @@ MISSING_SCOPES = (
     "The personal access token lacks the Calendly scopes {scopes} (HTTP 403: Insufficient scope). Create a token "
     "with these scopes in Calendly > Integrations & Apps > API & Webhooks > Personal Access Tokens."
 )
-MAX_RETRIES = 6
 
 # Cached on the response so that a body is parsed once, by whoever needs it first.
 _BODY_ATTR = "_calendly_body"
@@ -104,13 +106,14 @@ class CalendlyErrorHandler(HttpStatusErrorHandler):
         super().__init__(
             logger=logger,
             error_mapping=dict(DEFAULT_ERROR_MAPPING),
-            max_retries=MAX_RETRIES,
             max_time=timedelta(minutes=15),
         )
         self._stream_name = stream_name
         self._tolerated = tolerated
 
     def interpret_response(self, response_or_exception: requests.Response | Exception | None = None) -> ErrorResolution:
+        if isinstance(response_or_exception, requests.RequestException):
+            return self._interpret_exception(response_or_exception)
         if not isinstance(response_or_exception, requests.Response):
             return super().interpret_response(response_or_exception)
         response = response_or_exception
@@ -160,6 +163,73 @@ class CalendlyErrorHandler(HttpStatusErrorHandler):
                 f"Calendly answered {endpoint} (stream {self._stream_name}) with {error_detail(response)}.",
             )
         return resolution
+
+    def _interpret_exception(self, exc: requests.RequestException) -> ErrorResolution:
+        # The CDK maps exceptions by exact class, so a ConnectionError (a reset) fell through to "Unexpected
+        # exception in error handler". Subclasses are matched here; every transport failure is transient.
+        if isinstance(exc, requests.exceptions.InvalidSchema | requests.exceptions.InvalidURL):
+            return ErrorResolution(
+                ResponseAction.FAIL,
+                FailureType.config_error,
+                f"The request URL is not valid ({exc}). Check api_url (normally https://api.calendly.com).",
+            )
+        return ErrorResolution(ResponseAction.RETRY, FailureType.transient_error, describe_failure(exc))
+
+
+def describe_failure(outcome: requests.Response | requests.RequestException) -> str:
+    """`kind: detail` for one failed attempt; the kind groups failures in the message when retries run out."""
+    if isinstance(outcome, requests.Response):
+        if outcome.ok:
+            return f"malformed body: {error_detail(outcome)}"
+        return f"HTTP {outcome.status_code}: {error_detail(outcome)}"
+    text = " ".join(str(outcome).split())[:300]
+    if isinstance(outcome, RequestDeadlineExceeded):
+        kind = "deadline exceeded"
+    elif isinstance(outcome, requests.exceptions.ConnectTimeout):
+        kind = "connect timeout"
+    elif isinstance(outcome, requests.exceptions.ReadTimeout):
+        kind = "read timeout"
+    elif "reset" in text.lower():
+        kind = "connection reset"
+    elif isinstance(outcome, requests.exceptions.ChunkedEncodingError) or "IncompleteRead" in text:
+        kind = "body cut short"
+    elif isinstance(outcome, requests.exceptions.ConnectionError):
+        kind = "connection error"
+    else:
+        kind = type(outcome).__name__
+    return f"{kind}: {text}"
+
+
+def _elapsed(attempts: Attempts) -> str:
+    seconds = time.monotonic() - attempts.started
+    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
+
+
+def retries_exhausted(attempts: Attempts, host: str) -> AirbyteTracedException:
+    message = (
+        f"Calendly did not answer {attempts.endpoint} (stream {attempts.stream}): it failed "
+        f"{attempts.transient} times over {_elapsed(attempts)} ({attempts.summary()}); the last failure: "
+        f"{attempts.last}. This is usually temporary, at Calendly or on the network to {host}: run the sync "
+        "again; it resumes from its last checkpoint."
+    )
+    return AirbyteTracedException(message=message, internal_message=message, failure_type=FailureType.transient_error)
+
+
+def rate_limit_exhausted(
+    attempts: Attempts, response: requests.Response, waited_seconds: float
+) -> AirbyteTracedException:
+    limit = response.headers.get("X-RateLimit-Limit", "unknown")
+    remaining = response.headers.get("X-RateLimit-Remaining", "0")
+    reset = response.headers.get("X-RateLimit-Reset") or response.headers.get("Retry-After") or "unknown"
+    message = (
+        f"Calendly's rate limit stayed exhausted: {attempts.endpoint} (stream {attempts.stream}) was refused with "
+        f"HTTP 429 {attempts.rate_limited} times in {_elapsed(attempts)}. Calendly allows the token's user {limit} "
+        f"requests per minute and reported {remaining} left, resetting in {reset} s; this sync waited "
+        f"{waited_seconds:.0f} s in all for the limit. The limit is shared by every integration of the same Calendly "
+        "user (other syncs, automations, scripts): pause or slow those down, or run this sync when they are idle "
+        "(set requests_per_minute on this source to leave them room). The sync resumes from its last checkpoint."
+    )
+    return AirbyteTracedException(message=message, internal_message=message, failure_type=FailureType.transient_error)
 
 
 def malformed_response(stream_name: str, endpoint: str, problem: str) -> AirbyteTracedException:

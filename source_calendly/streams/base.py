@@ -6,6 +6,7 @@ from a response is never followed, so the token cannot be sent anywhere else.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -15,22 +16,31 @@ from urllib.parse import quote
 import requests
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.streams.http import HttpStream
-from airbyte_cdk.sources.streams.http.error_handlers import BackoffStrategy, ErrorHandler
+from airbyte_cdk.sources.streams.http.error_handlers import ErrorHandler
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_calendly.config import format_utc, parse_utc
 from source_calendly.context import SyncContext
 from source_calendly.errors import (
     CalendlyErrorHandler,
+    describe_failure,
     is_page_token_rejection,
     malformed_response,
+    rate_limit_exhausted,
     response_json,
+    retries_exhausted,
 )
-from source_calendly.rate_budget import RateLimitBackoff
+from source_calendly.transport import (
+    CONNECT_TIMEOUT,
+    READ_TIMEOUT,
+    Attempts,
+    DeadlineAdapter,
+    RetryPolicy,
+    send_with_retries,
+)
 
 PAGE_SIZE = 100  # Calendly's maximum: the fewest requests
 MAX_PAGE_TOKEN_RESTARTS = 5
-REQUEST_TIMEOUT = (10.0, 120.0)  # connect, read (seconds)
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -118,8 +128,17 @@ class CalendlyStream(HttpStream):
     def __init__(self, context: SyncContext) -> None:
         self.context = context  # set before super().__init__: the CDK asks for the error handler there
         super().__init__(authenticator=context.authenticator, api_budget=context.budget)
-        # HttpStream builds its client's session and takes none from us, so it is adjusted in place.
-        settle_environment(self._http_client._session, self.url_base)
+        # HttpStream builds its client's session (auth, rate budget) and takes none from us, so it is adjusted
+        # in place; requests are sent through it by `get`, not through the CDK client's retry loops.
+        config = context.config
+        self._session: requests.Session = self._http_client._session
+        settle_environment(self._session, self.url_base)
+        adapter = DeadlineAdapter(config.request_timeout_seconds)
+        self._session.mount("https://", adapter)
+        self._session.mount("http://", adapter)
+        self._timeout = (CONNECT_TIMEOUT, min(READ_TIMEOUT, config.request_timeout_seconds))
+        self._retry_policy = RetryPolicy(max_retries=config.max_retries)
+        self._error_handler = CalendlyErrorHandler(self.logger, self.name, self.tolerated_statuses)
 
     # HttpStream contract -------------------------------------------------------------------------------------
     @property
@@ -138,9 +157,6 @@ class CalendlyStream(HttpStream):
 
     def get_error_handler(self) -> ErrorHandler | None:
         return CalendlyErrorHandler(self.logger, self.name, self.tolerated_statuses)
-
-    def get_backoff_strategy(self) -> BackoffStrategy | list[BackoffStrategy] | None:
-        return RateLimitBackoff()
 
     def next_page_token(self, response: requests.Response) -> Mapping[str, Any] | None:
         token = self._pagination(response).get("next_page_token")
@@ -174,14 +190,24 @@ class CalendlyStream(HttpStream):
         return self.list(self.endpoint, params, keyset=keyset, shared=shared)
 
     def get(self, path: str, params: Mapping[str, str] | None = None) -> requests.Response:
-        """One GET through the CDK's client: retries, backoff, error mapping and the shared rate budget."""
-        _, response = self._http_client.send_request(
-            http_method="GET",
-            url=self.url_base + path.lstrip("/"),
-            request_kwargs={"timeout": REQUEST_TIMEOUT, "allow_redirects": False},
-            params=dict(params or {}),
+        """One GET, retried until answered: error mapping, deadlines, retry budgets and the shared rate budget."""
+        url = self.url_base + path.lstrip("/")
+        request = self._session.prepare_request(requests.Request("GET", url, params=dict(params or {})))
+        attempts = Attempts(endpoint=f"GET /{path.lstrip('/')}", stream=self.name, started=time.monotonic())
+        budget = self.context.budget
+        host = requests.utils.urlparse(self.url_base).hostname or self.url_base
+        return send_with_retries(
+            self._session,
+            request,
+            self._error_handler,
+            self._retry_policy,
+            self._timeout,
+            attempts,
+            self.logger,
+            describe=describe_failure,
+            rate_limit_exhausted=lambda a, r: rate_limit_exhausted(a, r, budget.waited_seconds),
+            retries_exhausted=lambda a: retries_exhausted(a, host),
         )
-        return response
 
     def list(
         self, path: str, params: Mapping[str, str], keyset: Keyset | None = None, shared: bool = False

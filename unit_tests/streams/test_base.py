@@ -7,10 +7,12 @@ import pytest
 import requests
 from airbyte_cdk.models import FailureType
 
+from source_calendly.rate_budget import RateBudget
 from source_calendly.streams.base import Keyset, _ListingProgress, settle_environment
 from unit_tests.fake_api import ADMIN_TOKEN, FakeCalendly, Fault, days, event
-from unit_tests.helpers import error_messages, records, run_read, uris
+from unit_tests.helpers import config, error_messages, records, run_read, uris
 
+REAL_WAIT_NEEDED = RateBudget._wait_needed  # taken before the autouse fixture makes every wait zero
 HTML_PAGE = "<html><body><h1>502 Bad Gateway</h1></body></html>"
 
 
@@ -52,11 +54,17 @@ def test_403_for_missing_scopes_names_them(api: FakeCalendly) -> None:
 def test_429_waits_for_the_reset_header_then_retries(api: FakeCalendly) -> None:
     api.event_types = event_types(3)
     api.faults.append(Fault("/event_types", 429, {"title": "Too Many Requests"}, {"X-RateLimit-Reset": "20"}))
-    with patch("time.sleep") as sleep:
+    waits: list[float] = []
+
+    def spy(budget: RateBudget, now: float) -> float:  # the budget's real wait, recorded but not slept
+        waits.append(REAL_WAIT_NEEDED(budget, now))
+        return 0.0
+
+    with patch.object(RateBudget, "_wait_needed", spy):
         out = run_read(["event_types"])
     assert len(uris(out, "event_types")) == 3
     assert len(api.paths("/event_types")) == 2
-    assert any(call.args and abs(call.args[0] - 20) < 0.01 for call in sleep.call_args_list)
+    assert 19.9 <= max(waits) <= 20.2  # the retry waited for X-RateLimit-Reset (plus a small margin)
 
 
 def test_500_is_retried_then_succeeds(api: FakeCalendly) -> None:
@@ -69,16 +77,18 @@ def test_500_is_retried_then_succeeds(api: FakeCalendly) -> None:
 
 def test_retries_are_bounded(api: FakeCalendly) -> None:
     api.faults.append(Fault("/event_types", 503, HTML_PAGE, times=100))
-    out = run_read(["event_types"], expect_error=True)
-    assert 2 <= len(api.paths("/event_types")) <= 10
-    assert "event_types" in error_messages(out)[0]
+    out = run_read(["event_types"], config(max_retries=3), expect_error=True)
+    assert len(api.paths("/event_types")) == 4  # the first try and three retries
+    message = error_messages(out)[0]
+    assert "GET /event_types (stream event_types)" in message and "4 times" in message and "4 HTTP 503" in message
+    assert out.errors[0].trace.error.failure_type == FailureType.transient_error
 
 
 def test_malformed_json_is_retried_then_fails_naming_stream_and_endpoint(api: FakeCalendly) -> None:
     api.faults.append(Fault("/event_types", 200, HTML_PAGE, times=100))
     out = run_read(["event_types"], expect_error=True)
     message = error_messages(out)[0]
-    assert "malformed" in message and "event_types" in message and "GET /event_types" in message
+    assert "malformed body" in message and "event_types" in message and "GET /event_types" in message
     assert len(api.paths("/event_types")) > 1
 
 
