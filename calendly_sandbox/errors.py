@@ -32,6 +32,12 @@ PROXY_HTML = {
     ),
 }
 
+# What a captive portal or a maintenance page in front of the API answers: 200, HTML.
+MAINTENANCE_HTML = (
+    "<!DOCTYPE html>\r\n<html><head><title>Down for maintenance</title></head>\r\n"
+    "<body><h1>We'll be right back</h1><p>Calendly is down for scheduled maintenance.</p></body></html>\r\n"
+)
+
 
 class ApiError(Exception):
     def __init__(self, status: int, body: dict[str, Any]) -> None:

@@ -228,7 +228,7 @@ class Sandbox:
         return new
 
     def queue_faults(self, *kinds: int | str) -> None:
-        """Force faults on the next API requests, in order: 429/500/502/503, "reset" or "truncated"."""
+        """Force faults on the next API requests, in order: 429/500/502/503, "reset" or a body fault (faults.py)."""
         self.injector.queue(*kinds)
 
     def set_rate_limit(

@@ -26,7 +26,8 @@ import orjson
 
 from . import errors
 from .errors import ApiError
-from .faults import RESET, TRUNCATED
+from .faults import HTML as HTML_FAULT
+from .faults import MISSING_URI, RESET, TRICKLE, TRUNCATED, TRUNCATED_JSON
 from .requestlog import RequestLogEntry
 
 if TYPE_CHECKING:
@@ -158,6 +159,21 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(self._head(status, JSON, len(body), headers) + body[: len(body) // 2])
         self.close_connection = True
 
+    def _send_trickle(self, status: int, body: bytes, headers: list[tuple[str, str]], interval: float) -> None:
+        # Headers at once, then one byte per interval: a client whose read timeout restarts with every byte
+        # never times out. Ends when the body is out, the client goes away, or the sandbox stops.
+        self.wfile.write(self._head(status, JSON, len(body), headers))
+        self.wfile.flush()
+        for i in range(len(body)):
+            if self.server.stopping.wait(interval):
+                break
+            try:
+                self.wfile.write(body[i : i + 1])
+                self.wfile.flush()
+            except OSError:
+                break
+        self.close_connection = True
+
     def _reset(self) -> None:
         # SO_LINGER 0 makes close() send a TCP RST instead of a FIN: "connection reset by peer".
         self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
@@ -226,6 +242,18 @@ class Handler(BaseHTTPRequestHandler):
             return _Outcome(
                 status, principal.label, TRUNCATED, False, partial(self._send_truncated, status, body, headers)
             )
+        if kind == TRUNCATED_JSON:
+            send = partial(self._send, status, JSON, body[: len(body) // 2], headers)
+            return _Outcome(status, principal.label, TRUNCATED_JSON, False, send)
+        if kind == HTML_FAULT:
+            send = partial(self._send, 200, HTML, errors.MAINTENANCE_HTML.encode(), [])
+            return _Outcome(200, principal.label, HTML_FAULT, False, send)
+        if kind == TRICKLE:
+            send = partial(self._send_trickle, status, body, headers, decision.trickle_interval_s)
+            return _Outcome(status, principal.label, TRICKLE, False, send)
+        if kind == MISSING_URI:
+            send = partial(self._send, status, JSON, _without_first_uri(body), headers)
+            return _Outcome(status, principal.label, MISSING_URI, False, send)
         return _Outcome(status, principal.label, None, False, partial(self._send, status, JSON, body, headers))
 
     def _send_fault(self, sandbox: Sandbox, status: int) -> None:
@@ -242,3 +270,12 @@ class Handler(BaseHTTPRequestHandler):
             return
         rate = sandbox.limiter.peek(sandbox.api.user_of(self.headers.get("Authorization")))
         self._send(status, JSON, orjson.dumps(errors.INTERNAL_ERROR_BODY), rate.headers())
+
+
+def _without_first_uri(body: bytes) -> bytes:
+    """The body with `uri` removed from the collection's first record (unchanged if there is none)."""
+    data = orjson.loads(body)
+    collection = data.get("collection") if isinstance(data, dict) else None
+    if isinstance(collection, list) and collection and isinstance(collection[0], dict):
+        collection[0].pop("uri", None)
+    return orjson.dumps(data)

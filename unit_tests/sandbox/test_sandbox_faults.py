@@ -10,6 +10,7 @@ import pytest
 import requests
 
 from calendly_sandbox import Faults
+from calendly_sandbox.faults import FaultInjector
 
 
 def test_queued_status_faults(make_sandbox, client) -> None:
@@ -137,3 +138,54 @@ def test_stop_cuts_injected_latency_short(make_sandbox) -> None:
     assert time.perf_counter() - t < 2
     thread.join(10)
     assert outcome  # answered or dropped, but not left hanging
+
+
+def test_truncated_json_is_a_complete_answer_with_half_a_body(make_sandbox, client) -> None:
+    sb = make_sandbox()
+    c = client(sb, "admin")
+    sb.queue_faults("truncated_json")
+    r = c.get("/users/me")
+    assert r.status_code == 200 and int(r.headers["Content-Length"]) == len(r.content)
+    with pytest.raises(ValueError):
+        r.json()
+    assert r.text == c.get("/users/me").text[: len(r.content)]
+    assert sb.request_log[0].fault == "truncated_json"
+
+
+def test_html_fault_is_a_200_maintenance_page(make_sandbox, client) -> None:
+    sb = make_sandbox()
+    c = client(sb, "admin")
+    sb.queue_faults("html")
+    r = c.get("/users/me")
+    assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/html") and "<html>" in r.text
+    assert sb.request_log[0].fault == "html"
+
+
+def test_trickle_sends_headers_then_one_byte_per_interval(make_sandbox) -> None:
+    sb = make_sandbox(faults=Faults(trickle_interval_s=0.2))
+    sb.queue_faults("trickle")
+    headers = {"Authorization": f"Bearer {sb.tokens.admin}"}
+    with requests.get(f"{sb.url}/users/me", headers=headers, stream=True, timeout=5) as r:
+        assert r.status_code == 200 and int(r.headers["Content-Length"]) > 100
+        chunks = [next(r.raw.stream(1)) for _ in range(3)]  # a byte at a time; each read waits for one
+    assert [len(chunk) for chunk in chunks] == [1, 1, 1]
+    assert sb.request_log[0].fault == "trickle"
+
+
+def test_missing_uri_drops_the_first_records_uri(make_sandbox, client) -> None:
+    sb = make_sandbox()
+    c = client(sb, "admin")
+    acme = sb.truth.organization("admin")["uri"]
+    sb.queue_faults("missing_uri")
+    first, *rest = c.ok("/event_types", organization=acme)["collection"]
+    assert "uri" not in first and all("uri" in r for r in rest)
+
+
+def test_new_fault_rates_are_validated_and_drawn() -> None:
+    with pytest.raises(ValueError):
+        Faults(error_rate=0.5, html_rate=0.3, trickle_rate=0.3)
+    with pytest.raises(ValueError):
+        Faults(trickle_interval_s=0)
+    injector = FaultInjector(Faults(truncated_json_rate=0.5, html_rate=0.5, seed=1))
+    kinds = {injector.decide("/users/me").kind for _ in range(50)}
+    assert kinds == {"truncated_json", "html"}
