@@ -83,11 +83,15 @@ class CalendlyConfig:
     @classmethod
     def from_mapping(cls, config: Mapping[str, Any]) -> CalendlyConfig:
         token = config.get("personal_access_token")
-        if not isinstance(token, str) or not token.strip():
-            raise config_error(
-                "personal_access_token is missing. Generate one in Calendly > Integrations & Apps > "
-                "API & Webhooks > Personal Access Tokens."
-            )
+        where = (
+            "Generate one in Calendly > Integrations & Apps > API & Webhooks > Personal Access Tokens and paste it "
+            "as a string."
+        )
+        if token is not None and not isinstance(token, str):
+            # Never echo the value: it may be a token after all.
+            raise config_error(f"personal_access_token must be a string, not a {_json_type(token)}. {where}")
+        if not token or not token.strip():
+            raise config_error(f"personal_access_token is missing or empty. {where}")
         # The CDK masks the config's own value in everything it prints; the stripped token that is actually
         # sent (and shows in debug logs of requests) must be masked too.
         token = token.strip()
@@ -108,15 +112,35 @@ def _start_date(raw: Any) -> datetime | None:
     if raw in (None, ""):
         return None
     message = (
-        f"start_date {raw!r} is not a valid UTC timestamp: use {START_DATE_FORMAT}, for example "
-        "2024-01-01T00:00:00Z, or leave it empty to sync all history."
+        f"start_date {raw!r} is not a valid UTC date: use {START_DATE_FORMAT} (for example 2024-01-01T00:00:00Z) "
+        "or YYYY-MM-DD (midnight UTC), or leave it empty to sync all history."
     )
-    if not isinstance(raw, str) or not raw.endswith("Z") or len(raw) != 20:
+    if not isinstance(raw, str):
         raise config_error(message)
     try:
+        if len(raw) == 10:  # a date alone: midnight UTC
+            return datetime.strptime(raw, "%Y-%m-%d").replace(tzinfo=UTC)
+        if not raw.endswith("Z") or len(raw) != 20:
+            raise ValueError(raw)
         return parse_utc(raw)
     except ValueError:
         raise config_error(message) from None
+
+
+def future_start_date_warning(config: CalendlyConfig, now: datetime) -> str | None:
+    """A start date in the future is allowed (a sync set up ahead of time) but almost always a typo."""
+    if config.start_date is None or config.start_date <= now:
+        return None
+    return (
+        f"start_date {format_utc(config.start_date)} is in the future: syncs read no event that starts before it "
+        "and no routing form submission created before it, so they will find little or nothing until then. "
+        "Set a date in the past, or leave start_date empty to sync all history."
+    )
+
+
+def _json_type(value: Any) -> str:
+    names = {bool: "boolean", int: "number", float: "number", list: "list", dict: "JSON object"}
+    return names.get(type(value), type(value).__name__)
 
 
 def _int_option(config: Mapping[str, Any], key: str, default: int, low: int, high: int) -> int:
@@ -124,7 +148,10 @@ def _int_option(config: Mapping[str, Any], key: str, default: int, low: int, hig
     if raw is None:
         return default
     if isinstance(raw, bool) or not isinstance(raw, int) or not low <= raw <= high:
-        raise config_error(f"{key} must be a whole number from {low} to {high}; got {raw!r}.")
+        raise config_error(
+            f"{key} must be a whole number from {low} to {high}; got {raw!r}. Fix it in the source's configuration, "
+            "or remove it to use the default."
+        )
     return raw
 
 
@@ -132,7 +159,10 @@ def _rpm(raw: Any) -> float | None:
     if raw is None:
         return None
     if isinstance(raw, bool) or not isinstance(raw, int | float) or not 1 <= raw <= 100_000:
-        raise config_error(f"requests_per_minute must be a number from 1 to 100000, or empty for no cap; got {raw!r}.")
+        raise config_error(
+            f"requests_per_minute must be a number from 1 to 100000, or empty for no cap; got {raw!r}. Fix it in the "
+            "source's configuration, or remove it to use what Calendly allows."
+        )
     return float(raw)
 
 

@@ -167,6 +167,15 @@ class CalendlyStream(HttpStream):
         collection = body.get("collection")
         if not isinstance(collection, list) or not all(isinstance(r, Mapping) for r in collection):
             raise malformed_response(self.name, self._endpoint_of(response), "'collection' is not a list of objects")
+        for position, record in enumerate(collection, 1):
+            uri = record.get("uri")
+            if not isinstance(uri, str) or not uri:
+                # `uri` is the primary key: without it a destination cannot deduplicate, nor a restart skip.
+                raise malformed_response(
+                    self.name,
+                    self._endpoint_of(response),
+                    f"record {position} of the page has no 'uri' (the primary key; keys: {', '.join(sorted(record))})",
+                )
         return collection
 
     def request_params(self, **kwargs: Any) -> MutableMapping[str, Any]:
