@@ -98,7 +98,8 @@ def main() -> None:
     print(f"== Soak: reference organization, full sync of all six streams, latency ~{LATENCY_MS:g} ms, no rate limit")
     print("   storm per request: 20% 429, 10% 5xx, 5% resets, 2% truncated JSON, 2% HTML 200, 1% short bodies")
     kinds = ("429", "500", "502", "503", "reset", "truncated_json", "html", "truncated")
-    header = f"{'run':<8} {'exit':>4} {'records':>7} {'lost':>4} {'dup':>4} {'requests':>8} {'minimum':>7} {'wall s':>7}"
+    header = f"{'run':<8} {'exit':>4} {'records':>7} {'lost':>4} {'dup':>4} {'requests':>8} {'minimum':>7} "
+    header += f"{'wall s':>7}"
     print(header + "".join(f" {k:>8}" for k in kinds))
     with Sandbox(dataset=DatasetSpec.reference(), rate_limit_per_minute=None) as sandbox:
         minimum = minimum_requests(sandbox, sandbox.tokens.admin)
