@@ -32,6 +32,7 @@ _RATES = (
     ("truncated_json_rate", TRUNCATED_JSON),
     ("html_rate", HTML),
     ("trickle_rate", TRICKLE),
+    ("missing_uri_rate", MISSING_URI),
 )
 
 
@@ -53,6 +54,7 @@ class Faults:
     html_rate: float = 0.0  # 200 with an HTML page instead of JSON
     trickle_rate: float = 0.0  # the body one byte per `trickle_interval_s`
     trickle_interval_s: float = 5.0
+    missing_uri_rate: float = 0.0  # the collection's first record without its `uri`
     seed: int = 0
     paths: tuple[str, ...] = ()  # only requests whose path starts with one of these (empty = every API path)
 

@@ -152,7 +152,7 @@ class DeadlineAdapter(HTTPAdapter):
 @dataclass(frozen=True)
 class RetryPolicy:
     max_retries: int = 10  # transient failures per request; separately, 429s per request
-    first_backoff: float = 0.5  # seconds before the first transient retry; doubles each time
+    first_backoff: float = 0.25  # seconds before the first transient retry; doubles each time
     max_backoff: float = 30.0
 
     def backoff(self, failures: int) -> float:

@@ -1,0 +1,170 @@
+"""Bad input, what the connector answers and what the user should do: the README's table, as data.
+
+`test_bad_input.py` runs every case through the real connector against the sandbox and checks that the
+answer holds `message` (with the failure type given), and that the README's table is exactly `readme_table()`.
+Print the table with `python -m integration_tests.bad_inputs`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+NOT_JSON = "{not json"
+STATE_MESSAGE = {
+    "type": "STREAM",
+    "stream": {"stream_descriptor": {"name": "scheduled_events"}, "stream_state": {}},
+}
+
+
+@dataclass(frozen=True)
+class BadInput:
+    input: str  # as the README names it
+    message: str  # must appear in the connector's answer; the README shows it
+    fix: str  # what to do, for the README
+    config: dict[str, Any] = field(default_factory=dict)  # overrides of a working sandbox config
+    files: dict[str, Any] = field(default_factory=dict)  # config/catalog/state: text to write, or None (no file)
+    failure_type: str | None = "config_error"  # None: not an error (a warning, or accepted)
+    faults: dict[str, Any] = field(default_factory=dict)  # sandbox faults (calendly_sandbox.Faults fields)
+
+
+CASES = (
+    BadInput(
+        "`personal_access_token` not a string (e.g. a number)",
+        "personal_access_token must be a string, not a number.",
+        "Paste the token as a string.",
+        config={"personal_access_token": 12345},
+    ),
+    BadInput(
+        "`personal_access_token` missing or empty",
+        "personal_access_token is missing or empty.",
+        "Generate a token in Calendly > Integrations & Apps > API & Webhooks.",
+        config={"personal_access_token": ""},
+    ),
+    BadInput(
+        "`lookback_days: -1`",
+        "lookback_days must be a whole number from 0 to 3650; got -1.",
+        "Fix the value, or remove it for the default (7).",
+        config={"lookback_days": -1},
+    ),
+    BadInput(
+        "`num_workers: 0`",
+        "num_workers must be a whole number from 1 to 16; got 0.",
+        "Fix the value, or remove it for the default (4).",
+        config={"num_workers": 0},
+    ),
+    BadInput(
+        '`requests_per_minute: "fast"`',
+        "requests_per_minute must be a number from 1 to 100000, or empty for no cap; got 'fast'.",
+        "Give a number, or remove it.",
+        config={"requests_per_minute": "fast"},
+    ),
+    BadInput(
+        "`start_date: 2020-01-01`",
+        "",
+        "Nothing: a date alone is read as midnight UTC.",
+        config={"start_date": "2020-01-01"},
+        failure_type=None,
+    ),
+    BadInput(
+        "`start_date: 01/02/2020`",
+        "start_date '01/02/2020' is not a valid UTC date: use YYYY-MM-DDTHH:MM:SSZ",
+        "Use YYYY-MM-DDTHH:MM:SSZ or YYYY-MM-DD, or leave it empty for all history.",
+        config={"start_date": "01/02/2020"},
+    ),
+    BadInput(
+        "`start_date` in the future",
+        "is in the future: syncs read no event that starts before it",
+        "A warning only; set a date in the past, or leave it empty.",
+        config={"start_date": "2999-01-01T00:00:00Z"},
+        failure_type=None,
+    ),
+    BadInput(
+        "`api_url: http://example.com`",
+        "api_url 'http://example.com' is not allowed: use https://",
+        "Use https://, or http:// only to a loopback host (the sandbox).",
+        config={"api_url": "http://example.com"},
+    ),
+    BadInput(
+        "`--config` file missing",
+        "does not exist. It must hold a JSON object with this source's settings",
+        "Pass the path of a JSON file with the settings.",
+        files={"config": None},
+    ),
+    BadInput(
+        "`--config` file not JSON",
+        "is not valid JSON: Expecting property name enclosed in double quotes at line 1, column 2.",
+        "Fix the file: the error gives line and column.",
+        files={"config": NOT_JSON},
+    ),
+    BadInput(
+        "`--config` file a list",
+        "holds a list, not a JSON object.",
+        'Write an object: `{"personal_access_token": "…"}`.',
+        files={"config": "[]"},
+    ),
+    BadInput(
+        "`--catalog` file not JSON",
+        "is not valid JSON: Expecting property name enclosed in double quotes at line 1, column 2.",
+        "Build the configured catalog from `discover`.",
+        files={"catalog": NOT_JSON},
+    ),
+    BadInput(
+        "`--catalog` without `streams`",
+        "is not a configured catalog with a 'streams' list.",
+        "Build the configured catalog from `discover`.",
+        files={"catalog": "{}"},
+    ),
+    BadInput(
+        "`--state` file not JSON",
+        "is not valid JSON: Expecting property name enclosed in double quotes at line 1, column 2.",
+        "Fix the file, or reset the connection's state.",
+        files={"state": NOT_JSON},
+    ),
+    BadInput(
+        "`--state` one message, not a list",
+        "holds one state message, not a list of them: wrap it in [ ].",
+        "Wrap it in `[ ]`.",
+        files={"state": STATE_MESSAGE},
+    ),
+    BadInput(
+        "`--state` legacy `{stream: state}`",
+        "holds the legacy {stream name: state} format (keys: scheduled_events)",
+        "Convert each entry to a per-stream state message, or reset the state.",
+        files={"state": {"scheduled_events": {"updated_at": "2024-01-01T00:00:00Z"}}},
+    ),
+    BadInput(
+        "`--state` entry not a message",
+        "is a number, not a state message object.",
+        "Fix the entry, or reset the connection's state.",
+        files={"state": [42]},
+    ),
+    BadInput(
+        "a record without `uri` from Calendly",
+        "record 1 of the page has no 'uri' (the primary key",
+        "Run the sync again; if it persists, report it (Calendly's API changed).",
+        faults={"missing_uri_rate": 1.0, "paths": ("/event_types",)},
+        failure_type="system_error",
+    ),
+)
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def readme_table() -> str:
+    rows = ["| input | the connector answers | what to do |", "|---|---|---|"]
+    for case in CASES:
+        if case.failure_type is None and not case.message:
+            answer = "accepted"
+        elif case.failure_type is None:
+            answer = f'warning: "…{case.message}…"'
+        else:
+            answer = f'{case.failure_type}: "{case.message}…"'
+        rows.append(f"| {_cell(case.input)} | {_cell(answer)} | {_cell(case.fix)} |")
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    print(readme_table())
