@@ -194,12 +194,18 @@ def send_with_retries(
     retries_exhausted: Callable[[Attempts], AirbyteTracedException],
 ) -> requests.Response:
     """Send `request` until the handler accepts the answer (or tolerates it), it fails, or a budget runs out."""
+    debug = logger.isEnabledFor(logging.DEBUG)
     while True:
         outcome: requests.Response | requests.RequestException
+        if debug:  # as the CDK's client logs them (the CDK masks the token in everything it prints)
+            logger.debug("Making outbound API request", extra={"headers": request.headers, "url": request.url})
         try:
             outcome = session.send(request, timeout=timeout, allow_redirects=False)
         except requests.RequestException as exc:
             outcome = exc
+        if debug and isinstance(outcome, requests.Response):
+            extra = {"headers": outcome.headers, "status": outcome.status_code, "body": outcome.text}
+            logger.debug("Receiving response", extra=extra)
         resolution = handler.interpret_response(outcome)
         action = resolution.response_action
         if action in (ResponseAction.SUCCESS, ResponseAction.IGNORE) and isinstance(outcome, requests.Response):
