@@ -93,7 +93,8 @@ def test_an_answer_that_never_finishes_fails_as_transient_instead_of_hanging(mak
 
 
 def test_429s_that_never_stop_say_the_rate_limit_is_exhausted_and_shared(make_sandbox: Any) -> None:
-    sandbox: Sandbox = make_sandbox(faults=Faults(error_rate=1.0, error_weights={429: 1}, paths=("/event_types",)))
+    faults = Faults(error_rate=1.0, error_weights={429: 1}, paths=("/event_types",))
+    sandbox: Sandbox = make_sandbox(rate_limit_per_minute=500, faults=faults)
     run = run_connector("read", sandbox_config(sandbox, max_retries=2), catalog(["event_types"]), timeout=120)
     error = stream_error(run)
     assert error["failure_type"] == "transient_error"
