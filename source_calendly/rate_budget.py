@@ -16,7 +16,6 @@ from typing import Any
 
 import requests
 from airbyte_cdk.sources.streams.call_rate import AbstractAPIBudget, AbstractCallRatePolicy
-from airbyte_cdk.sources.streams.http.error_handlers import BackoffStrategy
 
 # A window whose reported end moves by more than this is a new window (the header has one-second resolution).
 _NEW_WINDOW_SLACK = 1.5
@@ -119,23 +118,3 @@ def _wait_header(response: requests.Response, name: str) -> float | None:
     """A number of seconds to wait (`X-RateLimit-Reset`, `Retry-After`), if there is a believable one."""
     seconds = _header_number(response, name)
     return seconds if seconds is not None and seconds <= _MAX_RESET else None
-
-
-class RateLimitBackoff(BackoffStrategy):
-    """How long to wait before retrying a 429: Calendly's `X-RateLimit-Reset` (seconds), else `Retry-After`.
-
-    Other retryable failures return None, which leaves them to the CDK's exponential backoff.
-    """
-
-    def backoff_time(
-        self, response_or_exception: requests.Response | requests.RequestException | None, attempt_count: int
-    ) -> float | None:
-        if not isinstance(response_or_exception, requests.Response) or response_or_exception.status_code != 429:
-            return None
-        seconds = _wait_header(response_or_exception, "X-RateLimit-Reset")
-        if seconds is None:
-            seconds = _wait_header(response_or_exception, "Retry-After")
-        if seconds is None:
-            seconds = min(_DEFAULT_RESET, 2.0**attempt_count)
-        # The CDK adds one second to whatever is returned, and treats 0 as "no opinion".
-        return max(seconds - 1.0, 0.001)

@@ -17,6 +17,7 @@ total deadline per attempt.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import io
 import logging
@@ -73,7 +74,9 @@ class _DeadlineReader(io.RawIOBase):
         try:
             return self._sock.recv_into(buffer)
         finally:
-            self._sock.settimeout(timeout)  # the connection is reused: leave its timeout as urllib3 set it
+            # The connection is reused: leave its timeout as urllib3 set it (unless the read closed it).
+            with contextlib.suppress(OSError):
+                self._sock.settimeout(timeout)
 
 
 class _SocketWithDeadline:

@@ -4,7 +4,7 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from source_calendly.rate_budget import RateBudget, RateLimitBackoff
+from source_calendly.rate_budget import RateBudget
 
 
 @pytest.fixture(autouse=True)
@@ -87,15 +87,6 @@ def test_no_headers_no_waiting() -> None:
     assert done.wait(5)
 
 
-def test_backoff_reads_reset_seconds_and_accounts_for_the_cdks_extra_second() -> None:
-    backoff = RateLimitBackoff()
-    assert backoff.backoff_time(response(429, **{"X-RateLimit-Reset": "20"}), 1) == 19
-    assert backoff.backoff_time(response(429, **{"Retry-After": "5"}), 1) == 4
-    assert backoff.backoff_time(response(429), 3) == 7  # exponential when Calendly says nothing
-    assert backoff.backoff_time(response(429, **{"X-RateLimit-Reset": "0"}), 1) > 0  # 0 would mean "default"
-    assert backoff.backoff_time(response(500), 1) is None
-
-
 def test_the_window_end_is_the_lowest_bound_seen_since_reset_is_rounded_up() -> None:
     budget, clock = budget_with_clock()
     budget.update_from_response(None, response(**{"X-RateLimit-Remaining": "3", "X-RateLimit-Reset": "30"}))
@@ -118,6 +109,3 @@ def test_an_implausible_reset_is_not_believed() -> None:
     budget.update_from_response(None, response(429, **{"X-RateLimit-Reset": "1700000000"}))
     budget.acquire_call(None)
     assert 60 <= clock.now - start < 61  # a 429 with no believable reset waits Calendly's one-minute window
-    backoff = RateLimitBackoff()
-    assert backoff.backoff_time(response(429, **{"X-RateLimit-Reset": "1700000000"}), 2) == 3  # exponential
-    assert backoff.backoff_time(response(429, **{"Retry-After": "86400"}), 2) == 3
