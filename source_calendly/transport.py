@@ -26,7 +26,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from socket import socket
 from typing import Any
 
@@ -172,16 +172,11 @@ class Attempts:
     started: float
     transient: int = 0
     rate_limited: int = 0
-    kinds: Counter[str] | None = None
+    kinds: Counter[str] = field(default_factory=Counter)  # transient failures by kind
     last: str = ""
 
-    def note(self, kind: str) -> None:
-        if self.kinds is None:
-            self.kinds = Counter()
-        self.kinds[kind] += 1
-
     def summary(self) -> str:
-        return ", ".join(f"{n} {kind}" for kind, n in (self.kinds or Counter()).most_common())
+        return ", ".join(f"{n} {kind}" for kind, n in self.kinds.most_common())
 
 
 def send_with_retries(
@@ -222,7 +217,7 @@ def send_with_retries(
         if action == ResponseAction.RETRY:
             attempts.transient += 1
             attempts.last = describe(outcome)
-            attempts.note(attempts.last.split(":")[0])
+            attempts.kinds[attempts.last.split(":")[0]] += 1
             if attempts.transient > policy.max_retries:
                 raise retries_exhausted(attempts)
             wait = policy.backoff(attempts.transient)
