@@ -108,6 +108,7 @@ class FakeCalendly:
     sent: list[Any] = field(default_factory=list)  # requests-mock's request objects: proxies, verify, headers
     server_date: datetime = NOW
     repeat_token: bool = False  # answer every page with the same next_page_token
+    mocker: requests_mock.Mocker | None = None  # to answer (and watch) hosts other than the API's
 
     def add_event(self, record: dict[str, Any], *invitees: dict[str, Any]) -> dict[str, Any]:
         self.events.append(record)
@@ -115,6 +116,7 @@ class FakeCalendly:
         return record
 
     def install(self, mocker: requests_mock.Mocker) -> None:
+        self.mocker = mocker
         mocker.get(re.compile(re.escape(API) + "/.*"), content=self._answer)
 
     # dispatch ---------------------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from airbyte_cdk.models import AirbyteStateMessage, SyncMode
+from airbyte_cdk.models import AirbyteStateMessage, FailureType, SyncMode
 from airbyte_cdk.test.catalog_builder import CatalogBuilder
 from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput, read
 from airbyte_cdk.test.models.outcome import ExpectedOutcome
@@ -27,6 +27,7 @@ def run_read(
     state: Mapping[str, Mapping[str, Any]] | None = None,
     full_refresh: bool = False,
     expect_error: bool = False,
+    debug: bool = False,
 ) -> EntrypointOutput:
     catalog = CatalogBuilder()
     for name in streams:
@@ -39,7 +40,9 @@ def run_read(
             builder.with_stream_state(name, dict(value))
         state_messages = builder.build()
     outcome = ExpectedOutcome.EXPECT_EXCEPTION if expect_error else ExpectedOutcome.EXPECT_SUCCESS
-    return read(SourceCalendly(), dict(cfg or config()), catalog.build(), state_messages, expected_outcome=outcome)
+    return read(
+        SourceCalendly(), dict(cfg or config()), catalog.build(), state_messages, expected_outcome=outcome, debug=debug
+    )
 
 
 def records(output: EntrypointOutput, stream: str) -> list[dict[str, Any]]:
@@ -65,3 +68,8 @@ def warnings(output: EntrypointOutput) -> list[str]:
 
 def error_messages(output: EntrypointOutput) -> list[str]:
     return [m.trace.error.message for m in output.errors]
+
+
+def failure_types(output: EntrypointOutput) -> list[FailureType]:
+    """The failure type of each error: Airbyte retries transient errors and not config errors."""
+    return [m.trace.error.failure_type for m in output.errors]
