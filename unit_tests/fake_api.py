@@ -109,6 +109,8 @@ class FakeCalendly:
     server_date: datetime = NOW
     repeat_token: bool = False  # answer every page with the same next_page_token
     mocker: requests_mock.Mocker | None = None  # to answer (and watch) hosts other than the API's
+    clock: Callable[[], float] | None = None  # a test's clock: `request_times` then holds it per request
+    request_times: list[float] = field(default_factory=list)
 
     def add_event(self, record: dict[str, Any], *invitees: dict[str, Any]) -> dict[str, Any]:
         self.events.append(record)
@@ -127,6 +129,8 @@ class FakeCalendly:
         query = parse_qs(parts.query)
         self.requests.append((parts.path, query))
         self.sent.append(request)
+        if self.clock is not None:
+            self.request_times.append(self.clock())
         context.headers["Date"] = self.server_date.strftime("%a, %d %b %Y %H:%M:%S GMT")
         for fault in self.faults:
             if fault.times > 0 and re.search(fault.path, parts.path):

@@ -96,10 +96,12 @@ def test_api_url_refused(url: str) -> None:
     "key, value", [("lookback_days", -1), ("lookback_days", "7"), ("num_workers", 0), ("num_workers", 99)]
 )
 def test_bad_numbers(key: str, value: object) -> None:
-    with pytest.raises(AirbyteTracedException, match=key):
+    with pytest.raises(AirbyteTracedException, match=key) as error:
         CalendlyConfig.from_mapping({"personal_access_token": "t", key: value})
+    assert error.value.failure_type == FailureType.config_error
 
 
 def test_missing_token_says_where_to_get_one() -> None:
-    with pytest.raises(AirbyteTracedException, match="Integrations & Apps > API & Webhooks"):
+    with pytest.raises(AirbyteTracedException, match="Integrations & Apps > API & Webhooks") as error:
         CalendlyConfig.from_mapping({})
+    assert error.value.failure_type == FailureType.config_error

@@ -1,6 +1,7 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_calendly.window import WindowState
@@ -81,6 +82,7 @@ def test_resume_point_only_moves_forward() -> None:
 def test_state_that_cannot_be_understood_is_a_config_error(raw: object) -> None:
     with pytest.raises(AirbyteTracedException) as error:
         WindowState.parse("scheduled_events", raw)  # type: ignore[arg-type]
+    assert error.value.failure_type == FailureType.config_error  # Airbyte must not retry it unchanged
     assert "scheduled_events" in error.value.message
     assert "Refresh" in error.value.message
 
@@ -113,5 +115,6 @@ def test_scope_round_trips_through_the_saved_state() -> None:
     state = WindowState().begin(T0, None, WEEK, ORG).finish()
     assert state.to_dict()["scope"] == ORG
     assert WindowState.parse("s", state.to_dict()) == state
-    with pytest.raises(AirbyteTracedException):
+    with pytest.raises(AirbyteTracedException) as error:
         WindowState.parse("s", {"scope": 3})
+    assert error.value.failure_type == FailureType.config_error

@@ -50,7 +50,9 @@ def test_403_on_organization_data_names_the_admin_or_owner_role(api: FakeCalendl
 def test_403_for_missing_scopes_names_them(api: FakeCalendly) -> None:
     body = {"title": "Insufficient scope", "message": "…", "required_scopes": ["event_types:read"]}
     api.faults.append(Fault("/event_types", 403, body))
-    assert "event_types:read" in error_messages(run_read(["event_types"], expect_error=True))[0]
+    out = run_read(["event_types"], expect_error=True)
+    assert "event_types:read" in error_messages(out)[0]
+    assert failure_types(out)[0] == FailureType.config_error
 
 
 def test_429_waits_for_the_reset_header_then_retries(api: FakeCalendly) -> None:
@@ -92,12 +94,15 @@ def test_malformed_json_is_retried_then_fails_naming_stream_and_endpoint(api: Fa
     message = error_messages(out)[0]
     assert "malformed body" in message and "event_types" in message and "GET /event_types" in message
     assert len(api.paths("/event_types")) > 1
+    assert failure_types(out)[0] == FailureType.transient_error
 
 
 def test_an_unexpected_shape_fails_clearly(api: FakeCalendly) -> None:
     api.faults.append(Fault("/event_types", 200, {"data": []}, times=1))
-    message = error_messages(run_read(["event_types"], expect_error=True))[0]
+    out = run_read(["event_types"], expect_error=True)
+    message = error_messages(out)[0]
     assert "event_types" in message and "collection" in message
+    assert failure_types(out)[0] == FailureType.system_error
 
 
 def test_a_truncated_body_is_retried(api: FakeCalendly) -> None:
@@ -111,6 +116,7 @@ def test_a_repeated_page_token_is_an_error_not_an_endless_loop(api: FakeCalendly
     api.repeat_token = True
     out = run_read(["event_types"], expect_error=True)
     assert "came back twice" in error_messages(out)[0]
+    assert failure_types(out)[0] == FailureType.system_error
     assert len(api.paths("/event_types")) == 2  # the second page repeats the token: stop there
 
 

@@ -2,6 +2,8 @@
 
 from datetime import timedelta
 
+from airbyte_cdk.models import FailureType
+
 from source_calendly.streams.base import MAX_PAGE_TOKEN_RESTARTS
 from unit_tests.fake_api import (
     MEMBER_TOKEN,
@@ -16,7 +18,16 @@ from unit_tests.fake_api import (
     invitee,
     ts,
 )
-from unit_tests.helpers import config, error_messages, final_states, records, run_read, uris, warnings
+from unit_tests.helpers import (
+    config,
+    error_messages,
+    failure_types,
+    final_states,
+    records,
+    run_read,
+    uris,
+    warnings,
+)
 
 EVENTS = ["scheduled_events", "event_invitees"]
 # Calendly's answer to a page token redeemed too late.
@@ -266,6 +277,7 @@ def test_page_tokens_rejected_again_and_again_without_progress_fail_with_what_to
     out = run_read(["event_types"], expect_error=True)
     message = error_messages(out)[0]
     assert "kept rejecting page tokens" in message and "Run the sync again" in message
+    assert failure_types(out)[0] == FailureType.transient_error
     assert out.errors[0].trace.error.internal_message == message
     assert len(api.paths("/event_types")) == 2 * (MAX_PAGE_TOKEN_RESTARTS + 1)
     assert len(set(uris(out, "event_types"))) == len(uris(out, "event_types")) == 100
@@ -297,3 +309,5 @@ def test_corrupt_state_is_a_config_error(api: FakeCalendly) -> None:
     out = run_read(["scheduled_events"], state={"scheduled_events": {"updated_at": "soon"}}, expect_error=True)
     message = error_messages(out)[0]
     assert "saved state of stream scheduled_events" in message and "Refresh" in message
+    assert failure_types(out)[0] == FailureType.config_error  # not retried: the state must be reset first
+    assert api.requests == []  # refused before any request

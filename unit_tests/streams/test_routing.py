@@ -2,8 +2,10 @@
 
 from datetime import timedelta
 
+from airbyte_cdk.models import FailureType
+
 from unit_tests.fake_api import API, NOW, FakeCalendly, Fault, days, ts
-from unit_tests.helpers import error_messages, final_states, records, run_read, uris, warnings
+from unit_tests.helpers import error_messages, failure_types, final_states, records, run_read, uris, warnings
 
 ROUTING = ["routing_forms", "routing_form_submissions"]
 
@@ -71,6 +73,7 @@ def test_a_token_without_the_routing_scope_fails_naming_it(api: FakeCalendly) ->
     api.faults.append(Fault("/routing_forms", 403, body))
     out = run_read(["routing_forms"], expect_error=True)
     assert "routing_forms:read" in error_messages(out)[0]
+    assert failure_types(out)[0] == FailureType.config_error
 
 
 def test_next_sync_reads_only_the_window_and_catches_new_and_updated_submissions(api: FakeCalendly) -> None:
