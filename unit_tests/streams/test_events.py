@@ -123,6 +123,40 @@ def test_group_events_in_the_window_are_emitted_again_so_their_counters_stay_cur
     assert final_states(out)["scheduled_events"]["updated_at"] == state["scheduled_events"]["updated_at"]
 
 
+def test_a_changed_group_event_moves_the_cursor_like_any_other_change(api: FakeCalendly) -> None:
+    # Group events are emitted for their kind too, but one that really changed must still count towards the
+    # cursor, else the next sync's cursor lags behind what it emitted.
+    seed(api, 5)
+    webinar = api.add_event(
+        event("webinar", days(3), days(-5), invitees_counter={"total": 2, "active": 2, "limit": 10})
+    )
+    state = final_states(run_read(["scheduled_events"]))
+    api.server_date = NOW + timedelta(hours=2)
+    webinar.update(name="Webinar, renamed", updated_at=ts(NOW + timedelta(hours=1)))
+    out = run_read(["scheduled_events"], state=state)
+    assert uris(out, "scheduled_events") == [webinar["uri"]]
+    assert final_states(out)["scheduled_events"]["updated_at"] == ts(NOW + timedelta(hours=1))
+
+
+def test_lookback_days_sets_how_far_before_the_last_sync_the_next_one_reads(api: FakeCalendly) -> None:
+    seed(api)  # one event a day, from 200 days ago to 49 days ahead
+    thirty_days = config(lookback_days=30)
+    state = final_states(run_read(EVENTS, thirty_days))
+    # A no-show marked, after the first sync, on a meeting held 20 days ago.
+    api.server_date = NOW + timedelta(hours=3)
+    held = next(e for e in api.events if e["start_time"] == ts(days(-20)))
+    [attendee] = api.invitees[held["uri"]]
+    attendee.update(no_show={"uri": f"{attendee['uri']}/no_show", "created_at": ts(NOW + timedelta(hours=1))})
+    attendee["updated_at"] = ts(NOW + timedelta(hours=1))
+    api.requests.clear()
+    second = run_read(EVENTS, thirty_days, state=state)
+    assert uris(second, "event_invitees") == [attendee["uri"]]
+    assert api.paths("/scheduled_events")[0]["min_start_time"] == [ts(NOW - timedelta(days=30))]
+    # With the default seven days, that meeting is before the window: the documented limit.
+    default = run_read(EVENTS, state=state)
+    assert records(default, "event_invitees") == []
+
+
 def test_late_booking_and_cancellation_are_caught_by_the_next_sync(api: FakeCalendly) -> None:
     seed(api)  # includes events up to ~50 days ahead
     first = run_read(EVENTS)

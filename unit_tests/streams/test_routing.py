@@ -5,7 +5,7 @@ from datetime import timedelta
 from airbyte_cdk.models import FailureType
 
 from unit_tests.fake_api import API, NOW, FakeCalendly, Fault, days, ts
-from unit_tests.helpers import error_messages, failure_types, final_states, records, run_read, uris, warnings
+from unit_tests.helpers import config, error_messages, failure_types, final_states, records, run_read, uris, warnings
 
 ROUTING = ["routing_forms", "routing_form_submissions"]
 
@@ -35,6 +35,18 @@ def test_all_forms_and_submissions_on_a_first_sync(api: FakeCalendly) -> None:
     assert all(
         q["count"] == ["100"] and q["sort"] == ["created_at:desc"] for q in api.paths("/routing_form_submissions")
     )
+
+
+def test_start_date_bounds_the_first_sync_of_submissions_by_creation_time(api: FakeCalendly) -> None:
+    seed(api)  # 3 forms, each with submissions created one a day from 300 to 151 days ago
+    start = days(-200)
+    out = run_read(["routing_form_submissions"], config(start_date=ts(start)[:19] + "Z"))
+    expected = {s["uri"] for rows in api.submissions.values() for s in rows if s["created_at"] >= ts(start)}
+    assert len(expected) == 3 * 50
+    got = uris(out, "routing_form_submissions")
+    assert len(got) == len(set(got)) and set(got) == expected
+    # Newest first, stopping at start_date: the second page of each form is never requested.
+    assert len(api.paths("/routing_form_submissions")) == 3
 
 
 def test_a_plan_without_routing_forms_skips_both_streams_with_a_warning_and_succeeds(api: FakeCalendly) -> None:
