@@ -123,7 +123,7 @@ def main() -> int:
     for module, names in sorted(by_module.items()):
         print(f"\n{module}: {len(names)}")
         for name in names:
-            print(f"  {name.split('.', maxsplit=name.count('.'))[-1]}  [{checked[name]}]")
+            print(f"  {name.rsplit('.', 1)[-1]}  [{checked[name]}]")
             if not args.no_diffs:
                 for line in diff_of(name):
                     print(f"      {line.strip()[:150]}")
