@@ -1,10 +1,20 @@
-from datetime import UTC, datetime, timedelta
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_calendly.config import DEFAULT_API_URL, CalendlyConfig, future_start_date_warning, validate_api_url
+from source_calendly.config import (
+    DEFAULT_API_URL,
+    CalendlyConfig,
+    config_error,
+    format_utc,
+    future_start_date_warning,
+    parse_utc,
+    validate_api_url,
+)
 
 
 def test_defaults() -> None:
@@ -105,3 +115,103 @@ def test_missing_token_says_where_to_get_one() -> None:
     with pytest.raises(AirbyteTracedException, match="Integrations & Apps > API & Webhooks") as error:
         CalendlyConfig.from_mapping({})
     assert error.value.failure_type == FailureType.config_error
+
+
+def test_a_config_error_tells_the_platform_what_it_tells_the_user() -> None:
+    error = config_error("start_date is wrong")
+    assert error.message == error.internal_message == "start_date is wrong"
+    assert error.failure_type == FailureType.config_error
+
+
+@pytest.mark.parametrize(
+    "key, value",
+    [("lookback_days", 0), ("lookback_days", 3650), ("num_workers", 1), ("num_workers", 16)],
+)
+def test_whole_number_options_accept_their_bounds(key: str, value: int) -> None:
+    config = CalendlyConfig.from_mapping({"personal_access_token": "t", key: value})
+    assert config.lookback == timedelta(days=value) if key == "lookback_days" else config.num_workers == value
+
+
+@pytest.mark.parametrize(
+    "key, value", [("lookback_days", 3651), ("lookback_days", True), ("num_workers", 17), ("num_workers", 2.0)]
+)
+def test_whole_number_options_refuse_anything_else_saying_what_is_expected(key: str, value: object) -> None:
+    low, high = {"lookback_days": (0, 3650), "num_workers": (1, 16)}[key]
+    with pytest.raises(AirbyteTracedException) as error:
+        CalendlyConfig.from_mapping({"personal_access_token": "t", key: value})
+    assert error.value.message == f"{key} must be a whole number from {low} to {high}; got {value!r}."
+
+
+def test_default_workers_and_no_rate_cap() -> None:
+    config = CalendlyConfig.from_mapping({"personal_access_token": "t"})
+    assert config.num_workers == 4 and config.requests_per_minute is None
+
+
+@pytest.mark.parametrize("value", [1, 1.5, 250, 100_000])
+def test_requests_per_minute_accepted(value: float) -> None:
+    assert CalendlyConfig.from_mapping(
+        {"personal_access_token": "t", "requests_per_minute": value}
+    ).requests_per_minute == (float(value))
+
+
+@pytest.mark.parametrize("value", [0, 0.5, 100_001, True, "100"])
+def test_requests_per_minute_refused(value: object) -> None:
+    with pytest.raises(AirbyteTracedException) as error:
+        CalendlyConfig.from_mapping({"personal_access_token": "t", "requests_per_minute": value})
+    assert error.value.failure_type == FailureType.config_error
+    assert error.value.message == (
+        f"requests_per_minute must be a number from 1 to 100000, or empty for no cap; got {value!r}."
+    )
+
+
+@pytest.mark.parametrize("value", [None, ""])
+def test_an_empty_start_date_syncs_all_history(value: object) -> None:
+    assert CalendlyConfig.from_mapping({"personal_access_token": "t", "start_date": value}).start_date is None
+
+
+@pytest.mark.parametrize("bad", ["2024-01-01T00:00:00.5Z", "2024-01-01T00:00:00"])
+def test_start_date_must_be_exactly_the_documented_format(bad: str) -> None:
+    with pytest.raises(AirbyteTracedException) as error:
+        CalendlyConfig.from_mapping({"personal_access_token": "t", "start_date": bad})
+    assert error.value.message == (
+        f"start_date {bad!r} is not a valid UTC timestamp: use YYYY-MM-DDTHH:MM:SSZ, for example "
+        "2024-01-01T00:00:00Z, or leave it empty to sync all history."
+    )
+
+
+def test_a_refused_api_url_says_what_is_allowed() -> None:
+    with pytest.raises(AirbyteTracedException) as error:
+        validate_api_url("http://api.calendly.com")
+    assert error.value.message == (
+        "api_url 'http://api.calendly.com' is not allowed: use https://… (default https://api.calendly.com), or "
+        "http:// only to a loopback host such as http://127.0.0.1:PORT for the local sandbox."
+    )
+    with pytest.raises(AirbyteTracedException) as error:
+        validate_api_url("https://api.calendly.com/#x")
+    assert (
+        error.value.message
+        == "api_url 'https://api.calendly.com/#x' must not contain credentials, a query or a fragment."
+    )
+
+
+def test_api_url_keeps_a_path_prefix_and_trims_spaces() -> None:
+    assert validate_api_url("  https://proxy.example/calendly/ ") == "https://proxy.example/calendly"
+    assert validate_api_url("http://127.0.0.2:8") == "http://127.0.0.2:8"  # all of 127/8 is loopback
+
+
+@pytest.fixture
+def tokyo(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The machine's own time zone is not UTC."""
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_timestamps_are_utc_whatever_the_machines_time_zone(tokyo: None) -> None:
+    assert parse_utc("2024-01-01T09:00:00+09:00") == datetime(2024, 1, 1, tzinfo=UTC)
+    assert parse_utc("2024-01-01T09:00:00+09:00").utcoffset() == timedelta(0)
+    assert format_utc(datetime(2024, 1, 1, 9, tzinfo=timezone(timedelta(hours=9)))) == "2024-01-01T00:00:00.000000Z"
+    with pytest.raises(ValueError, match="has no time zone"):
+        parse_utc("2024-01-01T00:00:00")
