@@ -118,3 +118,52 @@ def test_scope_round_trips_through_the_saved_state() -> None:
     with pytest.raises(AirbyteTracedException) as error:
         WindowState.parse("s", {"scope": 3})
     assert error.value.failure_type == FailureType.config_error
+
+
+@pytest.mark.parametrize(
+    "raw, problem",
+    [
+        (["x"], "it is not a JSON object"),
+        ({"cursor": "x", "updated_at": None}, "unknown keys ['cursor']"),
+        ({"pass": {"started_at": "2024-01-01T00:00:00Z", "extra": 1}}, "'pass' is malformed"),
+        ({"scope": 3}, "'scope' is not a string"),
+        ({"updated_at": "soon"}, "'soon' is not a UTC timestamp"),
+        ({"updated_at": "2024-01-01T00:00:00"}, "'2024-01-01T00:00:00' is not a UTC timestamp"),
+        ({"last_sync_started_at": 5}, "5 is not a timestamp"),
+    ],
+)
+def test_a_state_that_cannot_be_understood_says_what_is_wrong_and_how_to_start_over(raw: object, problem: str) -> None:
+    with pytest.raises(AirbyteTracedException) as error:
+        WindowState.parse("event_invitees", raw)  # type: ignore[arg-type]
+    assert (
+        error.value.message
+        == error.value.internal_message
+        == (
+            f"The saved state of stream event_invitees cannot be understood ({problem}). Clear it and start over: in "
+            "Airbyte, refresh or reset the stream's data (Connection > Settings > Refresh), or run read without "
+            "--state."
+        )
+    )
+
+
+def test_neither_the_cursor_nor_the_last_sync_start_ever_moves_back() -> None:
+    later = T0 + timedelta(days=3)
+    state = WindowState(updated_at=later, last_sync_started_at=later)
+    finished = state.begin(T0, None, WEEK).progress(T0, T0 - timedelta(days=1)).finish()
+    assert finished.updated_at == later and finished.last_sync_started_at == later
+
+
+def test_the_newest_change_of_a_pass_only_moves_forward() -> None:
+    state = WindowState().begin(T0, None, WEEK).progress(None, T0 - timedelta(hours=1))
+    state = state.progress(None, T0 - timedelta(hours=5))  # an older record, emitted later
+    assert state.finish().updated_at == T0 - timedelta(hours=1)
+
+
+def test_a_finished_pass_round_trips_without_the_pass() -> None:
+    finished = WindowState().begin(T0, None, WEEK, ORG).progress(T0, T0 - WEEK).finish()
+    assert finished.to_dict() == {
+        "updated_at": "2026-10-25T00:00:00.000000Z",
+        "last_sync_started_at": "2026-11-01T00:00:00.000000Z",
+        "scope": ORG,
+    }
+    assert WindowState.parse("s", finished.to_dict()) == finished
