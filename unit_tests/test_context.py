@@ -1,19 +1,27 @@
-"""The sync's shared rate budget, as the config builds it, on a clock the tests control.
+"""What a sync shares: its clock, scope and worker threads, and the rate budget the config builds (on a clock
+the tests control).
 
-Each read below runs through the real entrypoint with the real `RateBudget` logic; only its clock is fake:
+The reads below run through the real entrypoint with the real `RateBudget` logic; only its clock is fake:
 its waits move the clock instead of sleeping, and the fake API notes the clock's time of every request.
 """
 
 from __future__ import annotations
 
 import itertools
+import threading
 from collections.abc import Iterator
-from unittest.mock import patch
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from unittest.mock import MagicMock, patch
 
 import pytest
+import requests
 
+from source_calendly.config import CalendlyConfig
+from source_calendly.context import NON_ADMIN_WARNING, Account, SyncContext, server_time
 from source_calendly.rate_budget import RateBudget
-from unit_tests.fake_api import FakeCalendly, Fault
+from unit_tests.fake_api import MEMBER_USER as USER
+from unit_tests.fake_api import ORG, FakeCalendly, Fault
 from unit_tests.helpers import config, run_read, uris
 
 
@@ -81,3 +89,60 @@ def test_a_429_with_only_retry_after_is_waited_out_then_retried(api: FakeCalendl
     refused, retried = api.request_times[-2:]
     assert 7 <= retried - refused < 8  # the shared budget held every request back until then, no longer
     assert any(call.args and abs(call.args[0] - 7) < 0.01 for call in sleep.call_args_list)  # and so did backoff
+
+
+def sync_context(selected: frozenset[str] | None = None, **options: Any) -> SyncContext:
+    return SyncContext(CalendlyConfig.from_mapping({"personal_access_token": "t", **options}), MagicMock(), selected)
+
+
+def with_date(value: str | None) -> requests.Response:
+    r = requests.Response()
+    if value is not None:
+        r.headers["Date"] = value
+    return r
+
+
+def test_the_sync_starts_on_calendlys_clock_in_utc() -> None:
+    assert server_time(with_date("Tue, 24 Nov 2026 12:00:00 GMT")) == datetime(2026, 11, 24, 12, tzinfo=UTC)
+    assert server_time(with_date("Tue, 24 Nov 2026 12:00:00 GMT")).utcoffset() == timedelta(0)
+
+
+@pytest.mark.parametrize("value", [None, "yesterday"])
+def test_without_a_usable_date_header_the_sync_starts_on_our_clock(value: str | None) -> None:
+    before = datetime.now(UTC)
+    started = server_time(with_date(value))
+    assert before <= started <= datetime.now(UTC) and started.utcoffset() == timedelta(0)
+
+
+def test_a_listing_is_spooled_only_when_both_streams_that_read_it_are_in_the_catalog() -> None:
+    assert sync_context(None).both_selected("scheduled_events", "event_invitees")  # catalog unknown
+    both = frozenset({"scheduled_events", "event_invitees"})
+    assert sync_context(both).both_selected("scheduled_events", "event_invitees")
+    assert sync_context(both | {"event_types"}).both_selected("scheduled_events", "event_invitees")
+    assert not sync_context(frozenset({"scheduled_events"})).both_selected("scheduled_events", "event_invitees")
+
+
+def test_a_non_admin_scope_is_the_users_own_with_one_warning_naming_the_role() -> None:
+    context = sync_context()
+    account = Account(USER, "Max Member", "max@example.com", ORG, None, datetime(2026, 1, 1, tzinfo=UTC))
+    context.set_account_resolver(lambda: account)
+    assert context.scope_params() == {"user": USER} and context.scope_params() == {"user": USER}
+    context.logger.warning.assert_called_once_with(NON_ADMIN_WARNING.format(name="Max Member", role="unknown"))
+    assert account.describe() == f"Max Member <max@example.com>, role 'unknown' in organization {ORG}"
+
+
+def test_an_owner_or_admin_reads_the_organization_without_a_warning() -> None:
+    for role in ("owner", "admin"):
+        context = sync_context()
+        account = Account(USER, "Ada", "ada@example.com", ORG, role, datetime(2026, 1, 1, tzinfo=UTC))
+        context.set_account_resolver(lambda account=account: account)
+        assert context.scope_params() == {"organization": ORG}
+        context.logger.warning.assert_not_called()
+
+
+def test_the_fan_out_runs_on_num_workers_threads() -> None:
+    assert sync_context(num_workers=1).executor is None  # everything on the main thread
+    pool = sync_context(num_workers=3).executor
+    assert pool is not None and pool._max_workers == 3
+    names = set(pool.map(lambda _: threading.current_thread().name, range(30)))
+    assert names and all(name.startswith("calendly") for name in names)

@@ -109,3 +109,87 @@ def test_an_implausible_reset_is_not_believed() -> None:
     budget.update_from_response(None, response(429, **{"X-RateLimit-Reset": "1700000000"}))
     budget.acquire_call(None)
     assert 60 <= clock.now - start < 61  # a 429 with no believable reset waits Calendly's one-minute window
+
+
+def test_waits_exactly_past_the_reset_by_the_margin_then_forgets_the_old_window() -> None:
+    budget, clock = budget_with_clock()
+    budget.update_from_response(None, response(**{"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "10"}))
+    start = clock.now
+    budget.acquire_call(None)
+    assert clock.now == pytest.approx(start + 10.1)  # the reset, plus 0.1 s for clock jitter
+    assert budget.waited_seconds == pytest.approx(10.1)
+    for _ in range(50):  # the next window's count is unknown until a response tells it: no waiting meanwhile
+        budget.acquire_call(None)
+    assert clock.now == pytest.approx(start + 10.1)
+
+
+def test_requests_per_minute_spaces_requests_exactly() -> None:
+    budget, clock = budget_with_clock()
+    budget = RateBudget(requests_per_minute=120, clock=clock)
+    budget._cond.wait = lambda timeout=None: setattr(clock, "now", clock.now + (timeout or 0)) or True  # type: ignore
+    times = []
+    for _ in range(4):
+        budget.acquire_call(None)
+        times.append(clock.now)
+    assert [t - times[0] for t in times] == pytest.approx([0.0, 0.5, 1.0, 1.5])
+    clock.now += 10  # idle for a while: the next request goes at once, and the one after it half a second later
+    budget.acquire_call(None)
+    assert clock.now == pytest.approx(times[-1] + 10)
+
+
+def test_without_a_cap_or_an_empty_budget_nothing_waits() -> None:
+    budget, clock = budget_with_clock()
+    budget.update_from_response(None, response(**{"X-RateLimit-Remaining": "3", "X-RateLimit-Reset": "30"}))
+    start = clock.now
+    for _ in range(3):
+        budget.acquire_call(None)
+    assert clock.now == start and budget.waited_seconds == 0
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"X-RateLimit-Remaining": "0"},  # no reset: nothing to wait for
+        {"X-RateLimit-Reset": "30"},  # no count
+        {"X-RateLimit-Remaining": "-1", "X-RateLimit-Reset": "30"},
+        {"X-RateLimit-Remaining": "zero", "X-RateLimit-Reset": "30"},
+        {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "-5"},
+    ],
+)
+def test_headers_that_say_nothing_usable_change_nothing(headers: dict[str, str]) -> None:
+    budget, clock = budget_with_clock()
+    budget.update_from_response(None, response(**headers))
+    budget.update_from_response(None, object())  # not a response at all
+    start = clock.now
+    budget.acquire_call(None)
+    assert clock.now == start
+
+
+def test_a_new_window_resets_the_count_and_an_old_response_does_not_lower_it() -> None:
+    budget, clock = budget_with_clock()
+    budget.update_from_response(None, response(**{"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "1"}))
+    clock.now += 1.2  # that window is over; the next one opens with a full count
+    budget.update_from_response(None, response(**{"X-RateLimit-Remaining": "499", "X-RateLimit-Reset": "60"}))
+    assert budget._remaining == 499
+    budget.update_from_response(None, response(**{"X-RateLimit-Remaining": "497", "X-RateLimit-Reset": "59"}))
+    assert budget._remaining == 497
+    # Within 1.5 s of the known end: the same window, so the smaller count stands.
+    budget.update_from_response(None, response(**{"X-RateLimit-Remaining": "498", "X-RateLimit-Reset": "60"}))
+    assert budget._remaining == 497
+
+
+def test_a_429_without_reset_headers_waits_a_whole_minute() -> None:
+    budget, clock = budget_with_clock()
+    budget.update_from_response(None, response(429))
+    start = clock.now
+    budget.acquire_call(None)
+    assert clock.now == pytest.approx(start + 60.1)
+
+
+def test_a_429_with_retry_after_waits_that_long() -> None:
+    budget, clock = budget_with_clock()
+    budget.update_from_response(None, response(429, **{"Retry-After": "4"}))
+    start = clock.now
+    budget.acquire_call(None)
+    assert clock.now == pytest.approx(start + 4.1)
+
