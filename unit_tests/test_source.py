@@ -5,12 +5,15 @@ from pathlib import Path
 
 import pytest
 import yaml
+from airbyte_cdk.models import FailureType
 from airbyte_cdk.test.entrypoint_wrapper import _run_command, discover
 from airbyte_cdk.test.models.outcome import ExpectedOutcome
 
 from source_calendly import SourceCalendly
-from unit_tests.fake_api import MEMBER_TOKEN, FakeCalendly, Fault
-from unit_tests.helpers import config
+from source_calendly.context import NON_ADMIN_WARNING
+from source_calendly.errors import ORG_ACCESS
+from unit_tests.fake_api import ADMIN_USER, MEMBER_TOKEN, ORG, FakeCalendly, Fault
+from unit_tests.helpers import config, error_messages, failure_types, run_read, uris
 
 SPEC = yaml.safe_load((Path(__file__).parents[1] / "source_calendly/spec.yaml").read_text())
 
@@ -98,3 +101,43 @@ def test_a_token_lacking_the_scope_to_read_its_role_names_the_scope(api: FakeCal
     api.faults.append(Fault("/organization_memberships", 403, body))
     status, message, _ = check(config(), tmp_path)
     assert status == "FAILED" and "organizations:read" in message
+
+
+def test_check_names_the_token_owner_exactly(api: FakeCalendly, tmp_path: Path) -> None:
+    status, _, logs = check(config(), tmp_path)
+    assert status == "SUCCEEDED"
+    assert f"The token belongs to Ada Admin <u@example.com>, role 'owner' in organization {ORG}." in logs
+    assert not [line for line in logs if "admin or owner" in line]
+
+
+def test_check_with_a_member_token_warns_naming_the_user_and_role(api: FakeCalendly, tmp_path: Path) -> None:
+    _, _, logs = check(config(personal_access_token=MEMBER_TOKEN), tmp_path)
+    assert logs.count(NON_ADMIN_WARNING.format(name="Max Member", role="user")) == 1
+
+
+def test_check_with_a_hidden_role_warns_with_role_unknown(api: FakeCalendly, tmp_path: Path) -> None:
+    api.faults.append(Fault("/organization_memberships", 403, {"title": "Permission Denied", "message": "no"}))
+    _, _, logs = check(config(), tmp_path)
+    assert logs.count(NON_ADMIN_WARNING.format(name="Ada Admin", role="unknown")) == 1
+
+
+def test_a_403_on_the_token_owner_itself_is_a_config_error_not_a_hidden_role(api: FakeCalendly) -> None:
+    api.faults.append(Fault("/users/me", 403, {"title": "Permission Denied", "message": "no"}))
+    out = run_read(["event_types"], expect_error=True)
+    assert error_messages(out)[0] == ORG_ACCESS.format(detail="Permission Denied: no")
+    assert failure_types(out)[0] == FailureType.config_error
+    assert api.paths("/event_types") == []
+
+
+def test_the_role_is_looked_up_in_the_users_own_membership_once(api: FakeCalendly) -> None:
+    run_read(["event_types", "organization_memberships"])
+    lookups = [q for q in api.paths("/organization_memberships") if "user" in q]
+    assert lookups == [{"organization": [ORG], "user": [ADMIN_USER], "count": ["100"]}]
+    assert len(api.paths("/users/me")) == 1
+
+
+def test_every_stream_lists_the_tokens_own_organization(api: FakeCalendly) -> None:
+    out = run_read(["organization_memberships"])
+    assert uris(out, "organization_memberships") == [m["uri"] for m in api.memberships]
+    listing = [q for q in api.paths("/organization_memberships") if "user" not in q]
+    assert listing == [{"organization": [ORG], "count": ["100"]}]

@@ -10,7 +10,7 @@ from airbyte_cdk.logger import AirbyteLogFormatter
 from airbyte_cdk.models import FailureType
 
 from source_calendly.rate_budget import RateBudget
-from source_calendly.streams.base import Keyset, _ListingProgress, settle_environment
+from source_calendly.streams.base import Keyset, _ListingProgress, settle_environment, uuid_of
 from unit_tests.fake_api import ADMIN_TOKEN, FakeCalendly, Fault, days, event
 from unit_tests.helpers import config, error_messages, failure_types, records, run_read, uris
 
@@ -253,3 +253,65 @@ def test_listing_progress_without_keyset_remembers_every_uri() -> None:
     progress.note_page([{"uri": "a"}, {"uri": "b"}])
     progress.note_page([])
     assert [u for u in "abc" if not progress.already_yielded({"uri": u})] == ["c"]
+
+
+@pytest.mark.parametrize(
+    "uri, segment",
+    [
+        ("https://api.calendly.com/scheduled_events/GBGBDCAADAEDCRZ2", "GBGBDCAADAEDCRZ2"),
+        ("https://api.calendly.com/scheduled_events/ABCX/", "ABCX"),  # a trailing slash; an id ending in X
+        ("https://api.calendly.com/scheduled_events/a b?c=1", "a%20b%3Fc%3D1"),  # never a query of its own
+    ],
+)
+def test_request_paths_use_only_the_id_at_the_end_of_a_uri(uri: str, segment: str) -> None:
+    assert uuid_of(uri) == segment
+
+
+def test_listing_progress_before_any_page_has_yielded_nothing_and_restarts_from_the_start() -> None:
+    progress = _ListingProgress(Keyset(field="start_time", param="min_start_time"))
+    assert not progress.already_yielded({"uri": "a", "start_time": "2025-01-01T00:00:00.000000Z"})
+    assert progress.restart_params({"count": "100"}) == {"count": "100"}
+    assert _ListingProgress(None).restart_params({"count": "100"}) == {"count": "100"}
+
+
+def test_listing_progress_keeps_records_whose_sort_value_cannot_be_read() -> None:
+    progress = _ListingProgress(Keyset(field="start_time", param="min_start_time"))
+    progress.note_page([{"uri": "a", "start_time": "2025-01-01T00:00:05.000000Z"}])
+    assert not progress.already_yielded({"uri": "b", "start_time": None})
+    assert not progress.already_yielded({"uri": "c", "start_time": "garbled"})
+
+
+@pytest.mark.parametrize(
+    "body, problem",
+    [
+        ({"collection": []}, "'pagination' is missing"),
+        ({"collection": [1, 2], "pagination": {}}, "'collection' is not a list of objects"),
+        ([], "the body is not a JSON object"),
+    ],
+)
+def test_an_unexpected_envelope_fails_naming_stream_endpoint_and_problem(
+    api: FakeCalendly, body: object, problem: str
+) -> None:
+    api.faults.append(Fault("/event_types", 200, body))
+    out = run_read(["event_types"], expect_error=True)
+    assert error_messages(out)[0] == (
+        f"Calendly returned an unexpected response for stream event_types at GET /event_types: {problem}. Run the "
+        "sync again; if it persists, Calendly's API may have changed: report it with this message."
+    )
+
+
+def test_page_tokens_rejected_without_progress_say_how_often(api: FakeCalendly) -> None:
+    api.event_types = event_types(150)
+    original = api._route
+
+    def reject_every_token(path, q, user):  # type: ignore[no-untyped-def]
+        if path == "/event_types" and "page_token" in q:
+            return 400, {"title": "Invalid Argument", "details": [{"parameter": "page_token", "message": "is invalid"}]}
+        return original(path, q, user)
+
+    api._route = reject_every_token  # type: ignore[method-assign]
+    out = run_read(["event_types"], expect_error=True)
+    assert error_messages(out)[0] == (
+        "Calendly kept rejecting page tokens for stream event_types at GET /event_types (6 times in a row, with no "
+        "new record in between). Run the sync again; it resumes from its last checkpoint."
+    )

@@ -1,10 +1,16 @@
 """scheduled_events and event_invitees through the real entrypoint, against the requests-mock fake."""
 
+import threading
 from datetime import timedelta
+from unittest.mock import patch
 
+import pytest
 from airbyte_cdk.models import FailureType
 
+from source_calendly.spool import ListingSpool
 from source_calendly.streams.base import MAX_PAGE_TOKEN_RESTARTS
+from source_calendly.streams.events import is_group_event
+from source_calendly.streams.incremental import timestamp
 from unit_tests.fake_api import (
     MEMBER_TOKEN,
     MEMBER_USER,
@@ -345,3 +351,67 @@ def test_corrupt_state_is_a_config_error(api: FakeCalendly) -> None:
     assert "saved state of stream scheduled_events" in message and "Refresh" in message
     assert failure_types(out)[0] == FailureType.config_error  # not retried: the state must be reset first
     assert api.requests == []  # refused before any request
+
+
+@pytest.mark.parametrize(
+    "counter, group",
+    [
+        ({"total": 1, "active": 1, "limit": 1}, False),
+        ({"total": 1, "active": 1, "limit": 2}, True),  # the smallest group
+        ({"total": 0, "active": 0, "limit": 50}, True),
+        ({"limit": "10"}, False),
+        (None, False),
+        ("10", False),
+    ],
+)
+def test_a_group_event_is_one_more_than_one_invitee_can_book(counter: object, group: bool) -> None:
+    record = {"uri": "x"} if counter is None else {"uri": "x", "invitees_counter": counter}
+    assert is_group_event(record) is group
+
+
+def test_a_full_refresh_of_invitees_ignores_their_saved_state(api: FakeCalendly) -> None:
+    seed(api, 5)
+    future = {"updated_at": "2121-01-01T00:00:00.000000Z", "last_sync_started_at": "2121-01-01T00:00:00.000000Z"}
+    out = run_read(["event_invitees"], state={"event_invitees": future}, full_refresh=True)
+    assert len(uris(out, "event_invitees")) == 5
+    assert "min_start_time" not in api.paths("/scheduled_events")[0]
+
+
+def test_events_read_for_both_streams_are_requested_once(api: FakeCalendly) -> None:
+    seed(api)
+    run_read(EVENTS)
+    assert len(api.paths("/scheduled_events")) == 3  # 250 events: three pages, listed once for both streams
+
+
+def test_a_listing_read_by_one_stream_only_is_not_written_to_disk(api: FakeCalendly) -> None:
+    seed(api, 3)
+    with patch.object(ListingSpool, "keep", side_effect=AssertionError("spooled")):
+        assert len(uris(run_read(["scheduled_events"]), "scheduled_events")) == 3
+        assert len(uris(run_read(["event_invitees"]), "event_invitees")) == 3
+
+
+def test_invitees_are_fetched_on_the_worker_threads(api: FakeCalendly) -> None:
+    seed(api, 20)
+    threads: set[str] = set()
+    original = api._route
+
+    def noting_thread(path, q, user):  # type: ignore[no-untyped-def]
+        if path.endswith("/invitees"):
+            threads.add(threading.current_thread().name)
+        return original(path, q, user)
+
+    api._route = noting_thread  # type: ignore[method-assign]
+    out = run_read(["event_invitees"], config(num_workers=4))
+    assert len(uris(out, "event_invitees")) == 20
+    assert threads and all(name.startswith("calendly") for name in threads)
+
+
+def test_a_record_without_a_readable_timestamp_is_emitted_and_moves_nothing(api: FakeCalendly) -> None:
+    seed(api, 3)
+    api.events[1]["updated_at"] = 17
+    api.events[2].pop("updated_at")
+    out = run_read(["scheduled_events"])
+    assert len(uris(out, "scheduled_events")) == 3
+    assert final_states(out)["scheduled_events"]["updated_at"] == api.events[0]["updated_at"]
+    assert timestamp({"updated_at": 17}, "updated_at") is None
+    assert timestamp({"updated_at": "garbled"}, "updated_at") is None

@@ -4,7 +4,8 @@ from datetime import timedelta
 
 from airbyte_cdk.models import FailureType
 
-from unit_tests.fake_api import API, NOW, FakeCalendly, Fault, days, ts
+from source_calendly.streams.routing import PLAN_WARNING
+from unit_tests.fake_api import API, NOW, ORG, FakeCalendly, Fault, days, ts
 from unit_tests.helpers import config, error_messages, failure_types, final_states, records, run_read, uris, warnings
 
 ROUTING = ["routing_forms", "routing_form_submissions"]
@@ -112,3 +113,35 @@ def test_unchanged_submissions_are_not_emitted_again(api: FakeCalendly) -> None:
     state = final_states(run_read(["routing_form_submissions"]))
     api.server_date = NOW + timedelta(hours=1)
     assert records(run_read(["routing_form_submissions"], state=state), "routing_form_submissions") == []
+
+
+def test_forms_are_listed_for_the_organization_oldest_first(api: FakeCalendly) -> None:
+    seed(api, forms=2, per_form=1)
+    run_read(ROUTING)
+    [query] = api.paths("/routing_forms")  # once for both streams
+    assert query["organization"] == [ORG] and query["sort"] == ["created_at:asc"] and query["count"] == ["100"]
+
+
+def test_the_plan_warning_says_what_calendly_answered(api: FakeCalendly) -> None:
+    api.routing_forms = None
+    out = run_read(["routing_forms"])
+    assert warnings(out) == [
+        PLAN_WARNING.format(detail="HTTP 403: Permission Denied: You do not have permission to access this resource.")
+    ]
+
+
+def test_a_killed_sync_of_submissions_resumes_at_the_form_it_stopped_at(api: FakeCalendly) -> None:
+    seed(api, forms=3, per_form=2)
+    undated = {**form(3), "created_at": None}  # a form whose creation time cannot be read is never skipped
+    api.routing_forms.append(undated)
+    api.submissions[undated["uri"]] = [submission(undated["uri"], "undated-0", -300)]
+    second_form = api.routing_forms[1]
+    checkpoint = {
+        "last_sync_started_at": ts(days(-30)),
+        "pass": {"started_at": ts(NOW), "window_start": ts(days(-400)), "resume_from": second_form["created_at"]},
+    }
+    out = run_read(["routing_form_submissions"], state={"routing_form_submissions": checkpoint})
+    asked = [q["form"][0] for q in api.paths("/routing_form_submissions")]
+    assert asked == [second_form["uri"], api.routing_forms[2]["uri"], undated["uri"]]  # the first form is done
+    assert len(uris(out, "routing_form_submissions")) == 5
+    assert "pass" not in final_states(out)["routing_form_submissions"]
