@@ -54,3 +54,22 @@ class Client:
 def error(response: requests.Response) -> dict[str, Any]:
     assert response.headers["Content-Type"].startswith("application/json")
     return response.json()
+
+
+class ManualClock:
+    """A clock that moves only when a test moves it: page-token lifetimes and rate windows without sleeping."""
+
+    def __init__(self, now: float = 1000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def use_clock(sandbox: Sandbox, clock: ManualClock) -> None:
+    """Run the sandbox's page-token lifetimes and rate-limit windows on `clock` instead of the wall clock."""
+    sandbox.page_tokens._clock = clock
+    sandbox.limiter._clock = clock

@@ -8,6 +8,7 @@ import time
 
 import pytest
 import requests
+from sandbox_helpers import ManualClock, use_clock
 
 from calendly_sandbox import Faults
 from calendly_sandbox.faults import FaultInjector
@@ -55,17 +56,22 @@ def test_truncated_body_breaks_the_client(make_sandbox, client) -> None:
     assert c.get("/scheduled_events", organization=acme).status_code == 200
 
 
-def test_latency_is_lognormal_not_constant(make_sandbox, client) -> None:
-    sb = make_sandbox(faults=Faults(latency_ms_median=20, latency_sigma=0.5, seed=3))
+def test_latency_is_lognormal_not_constant() -> None:
+    # The delays drawn, from the seeded generator: no clock involved.
+    injector = FaultInjector(Faults(latency_ms_median=20, latency_sigma=0.5, seed=3))
+    delays = [injector.decide("/users/me").latency_s * 1000 for _ in range(2000)]
+    assert 18 < statistics.median(delays) < 22
+    assert statistics.quantiles(delays, n=100)[98] > 2.5 * statistics.median(delays)  # a long tail
+    assert min(delays) < 10 < 40 < max(delays)
+
+
+def test_injected_latency_really_delays_the_response(make_sandbox, client) -> None:
+    # A lower bound only: load can make a request slower, never faster.
+    sb = make_sandbox(faults=Faults(latency_ms_median=200, latency_sigma=0.01, seed=3))
     c = client(sb, "admin")
-    c.get("/users/me")  # connect first
-    durations = []
-    for _ in range(30):
-        t = time.perf_counter()
-        c.get("/users/me")
-        durations.append((time.perf_counter() - t) * 1000)
-    assert 10 < statistics.median(durations) < 45
-    assert max(durations) - min(durations) > 5
+    t = time.perf_counter()
+    assert c.get("/users/me").status_code == 200
+    assert time.perf_counter() - t >= 0.19
 
 
 def test_error_rate_is_seeded_and_weighted(make_sandbox, client) -> None:
@@ -105,39 +111,54 @@ def test_faults_validation() -> None:
 
 def test_page_tokens_expire(make_sandbox, client) -> None:
     sb = make_sandbox(page_token_ttl_seconds=0.3)
+    clock = ManualClock()
+    use_clock(sb, clock)
     c = client(sb, "admin")
     acme = sb.truth.organization("admin")["uri"]
     token = c.ok("/scheduled_events", organization=acme)["pagination"]["next_page_token"]
+    clock.advance(0.3)  # at its lifetime: still good
     assert c.get("/scheduled_events", organization=acme, page_token=token).status_code == 200
-    time.sleep(0.4)
+    clock.advance(0.01)
     expired = c.get("/scheduled_events", organization=acme, page_token=token)
     assert expired.status_code == 400
     assert expired.json()["details"] == [{"parameter": "page_token", "message": "is invalid"}]
     sb.set_page_token_ttl(None)
     fresh = c.ok("/scheduled_events", organization=acme)["pagination"]["next_page_token"]
-    time.sleep(0.4)
+    clock.advance(3600)
     assert c.get("/scheduled_events", organization=acme, page_token=fresh).status_code == 200
 
 
 def test_stop_cuts_injected_latency_short(make_sandbox) -> None:
-    sb = make_sandbox(faults=Faults(latency_ms_median=3000, latency_sigma=0.01))
+    # An hour of latency: only stop() can end the request before the test's own bounds (which never race: a
+    # request left waiting would hold them for the full hour).
+    sb = make_sandbox(faults=Faults(latency_ms_median=3_600_000, latency_sigma=0.01))
     url, token = f"{sb.url}/users/me", sb.tokens.admin
+    waiting = threading.Event()
+    decide = sb.injector.decide
+
+    def noting_decide(path: str):  # type: ignore[no-untyped-def]
+        decision = decide(path)
+        waiting.set()  # the server now waits out the latency
+        return decision
+
+    sb.injector.decide = noting_decide  # type: ignore[method-assign]
     outcome: list[object] = []
 
     def call() -> None:
         try:
-            outcome.append(requests.get(url, headers={"Authorization": f"Bearer {token}"}, timeout=10).status_code)
+            outcome.append(requests.get(url, headers={"Authorization": f"Bearer {token}"}, timeout=7200).status_code)
         except requests.RequestException as exc:
             outcome.append(exc)
 
-    thread = threading.Thread(target=call)
+    thread = threading.Thread(target=call, daemon=True)
     thread.start()
-    time.sleep(0.2)  # the request is now waiting in the server
-    t = time.perf_counter()
-    sb.stop()
-    assert time.perf_counter() - t < 2
-    thread.join(10)
-    assert outcome  # answered or dropped, but not left hanging
+    assert waiting.wait(60), "the request never reached the server"
+    connections = list(sb._server._connections.values())
+    assert connections
+    sb.stop(timeout=60)
+    assert not any(t.is_alive() for t in connections)  # stop() ended the wait, not the hour
+    thread.join(60)
+    assert not thread.is_alive() and outcome  # answered or dropped, but not left hanging
 
 
 def test_truncated_json_is_a_complete_answer_with_half_a_body(make_sandbox, client) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+from sandbox_helpers import ManualClock, use_clock
 
 from calendly_sandbox.ratelimit import UNLIMITED, RateLimiter
 
@@ -32,6 +32,8 @@ def test_headers_on_every_kind_of_response(make_sandbox, client) -> None:
 
 def test_429_past_the_limit_then_recovery(make_sandbox, client) -> None:
     sb = make_sandbox(rate_limit_per_minute=5, rate_window_seconds=1.0)
+    clock = ManualClock()
+    use_clock(sb, clock)
     c = client(sb, "admin")
     first = [c.get("/users/me") for _ in range(5)]
     assert [r.status_code for r in first] == [200] * 5
@@ -43,13 +45,15 @@ def test_429_past_the_limit_then_recovery(make_sandbox, client) -> None:
         assert r.headers["X-RateLimit-Remaining"] == "0" and r.headers["X-RateLimit-Limit"] == "5"
         assert int(r.headers["X-RateLimit-Reset"]) == 1
     assert client(sb, "member").get("/users/me").status_code == 200  # per user, not global
-    time.sleep(1.05)
+    clock.advance(0.99)
+    assert c.get("/users/me").status_code == 429  # the same window still
+    clock.advance(0.01)
     # Refused requests did not count against the new window: the full budget is available again.
     again = [c.get("/users/me") for _ in range(5)]
     assert [r.status_code for r in again] == [200] * 5
     assert c.get("/users/me").status_code == 429
     stats = sb.stats()
-    assert stats["429"] == 4 and stats["rate_limited"] == 4
+    assert stats["429"] == 5 and stats["rate_limited"] == 5
 
 
 def test_retry_after_option_and_runtime_change(make_sandbox, client) -> None:
