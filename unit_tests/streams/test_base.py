@@ -8,8 +8,11 @@ import pytest
 import requests
 from airbyte_cdk.logger import AirbyteLogFormatter
 from airbyte_cdk.models import FailureType
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_calendly.rate_budget import RateBudget
+from source_calendly.source import build_context
+from source_calendly.streams import EventTypes
 from source_calendly.streams.base import Keyset, _ListingProgress, settle_environment, uuid_of
 from unit_tests.fake_api import ADMIN_TOKEN, FakeCalendly, Fault, days, event
 from unit_tests.helpers import config, error_messages, failure_types, records, run_read, uris
@@ -314,4 +317,18 @@ def test_page_tokens_rejected_without_progress_say_how_often(api: FakeCalendly) 
     assert error_messages(out)[0] == (
         "Calendly kept rejecting page tokens for stream event_types at GET /event_types (6 times in a row, with no "
         "new record in between). Run the sync again; it resumes from its last checkpoint."
+    )
+
+
+def test_a_tolerated_status_a_stream_does_not_handle_is_an_unexpected_response(api: FakeCalendly) -> None:
+    class Teapots(EventTypes):
+        tolerated_statuses = frozenset({418})
+
+    api.faults.append(Fault("/event_types", 418, {"title": "I'm a teapot"}))
+    stream = Teapots(context=build_context(config(), logging.getLogger("test")))
+    with pytest.raises(AirbyteTracedException) as error:
+        list(stream.list("event_types", {}))
+    assert error.value.failure_type == FailureType.system_error
+    assert error.value.message.startswith(
+        "Calendly returned an unexpected response for stream event_types at GET /event_types: unexpected HTTP 418."
     )
