@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from unittest.mock import patch
 
@@ -18,6 +19,16 @@ def api() -> Iterator[FakeCalendly]:
     with requests_mock.Mocker() as mocker:
         fake.install(mocker)
         yield fake
+
+
+@pytest.fixture
+def tokyo(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The machine's own time zone is not UTC (Calendly's and the connector's always are)."""
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
 
 
 @pytest.fixture(autouse=True)

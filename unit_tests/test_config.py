@@ -1,5 +1,3 @@
-import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -197,16 +195,6 @@ def test_a_refused_api_url_says_what_is_allowed() -> None:
 def test_api_url_keeps_a_path_prefix_and_trims_spaces() -> None:
     assert validate_api_url("  https://proxy.example/calendly/ ") == "https://proxy.example/calendly"
     assert validate_api_url("http://127.0.0.2:8") == "http://127.0.0.2:8"  # all of 127/8 is loopback
-
-
-@pytest.fixture
-def tokyo(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The machine's own time zone is not UTC."""
-    monkeypatch.setenv("TZ", "Asia/Tokyo")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
 
 
 def test_timestamps_are_utc_whatever_the_machines_time_zone(tokyo: None) -> None:

@@ -102,13 +102,13 @@ def with_date(value: str | None) -> requests.Response:
     return r
 
 
-def test_the_sync_starts_on_calendlys_clock_in_utc() -> None:
+def test_the_sync_starts_on_calendlys_clock_in_utc(tokyo: None) -> None:
     assert server_time(with_date("Tue, 24 Nov 2026 12:00:00 GMT")) == datetime(2026, 11, 24, 12, tzinfo=UTC)
     assert server_time(with_date("Tue, 24 Nov 2026 12:00:00 GMT")).utcoffset() == timedelta(0)
 
 
 @pytest.mark.parametrize("value", [None, "yesterday"])
-def test_without_a_usable_date_header_the_sync_starts_on_our_clock(value: str | None) -> None:
+def test_without_a_usable_date_header_the_sync_starts_on_our_clock(tokyo: None, value: str | None) -> None:
     before = datetime.now(UTC)
     started = server_time(with_date(value))
     assert before <= started <= datetime.now(UTC) and started.utcoffset() == timedelta(0)

@@ -121,6 +121,9 @@ def test_waits_exactly_past_the_reset_by_the_margin_then_forgets_the_old_window(
     for _ in range(50):  # the next window's count is unknown until a response tells it: no waiting meanwhile
         budget.acquire_call(None)
     assert clock.now == pytest.approx(start + 10.1)
+    budget.update_from_response(None, response(**{"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "5"}))
+    budget.acquire_call(None)  # the new window is followed like the first
+    assert clock.now == pytest.approx(start + 10.1 + 5.1)
 
 
 def test_requests_per_minute_spaces_requests_exactly() -> None:

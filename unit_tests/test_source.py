@@ -12,9 +12,18 @@ from airbyte_cdk.test.models.outcome import ExpectedOutcome
 from source_calendly import SourceCalendly
 from source_calendly.context import NON_ADMIN_WARNING
 from source_calendly.errors import ORG_ACCESS
-from unit_tests.fake_api import ADMIN_USER, MEMBER_TOKEN, ORG, FakeCalendly, Fault
+from unit_tests.fake_api import ADMIN_USER, API, MEMBER_TOKEN, ORG, FakeCalendly, Fault, days, invitee, ts
+from unit_tests.fake_api import event as ev
 from unit_tests.helpers import config, error_messages, failure_types, run_read, uris
 
+ALL_STREAMS = (
+    "scheduled_events",
+    "event_invitees",
+    "event_types",
+    "organization_memberships",
+    "routing_forms",
+    "routing_form_submissions",
+)
 SPEC = yaml.safe_load((Path(__file__).parents[1] / "source_calendly/spec.yaml").read_text())
 
 
@@ -141,3 +150,23 @@ def test_every_stream_lists_the_tokens_own_organization(api: FakeCalendly) -> No
     assert uris(out, "organization_memberships") == [m["uri"] for m in api.memberships]
     listing = [q for q in api.paths("/organization_memberships") if "user" not in q]
     assert listing == [{"organization": [ORG], "count": ["100"]}]
+
+
+def test_a_sync_of_every_stream_gives_each_its_own_records_with_each_listing_requested_once(
+    api: FakeCalendly,
+) -> None:
+    event = api.add_event(ev("e1", days(1), days(-1)))
+    api.invitees[event["uri"]].append(invitee(event, "i1", days(-1)))
+    api.event_types = [{"uri": f"{API}/event_types/t1", "name": "Intro"}]
+    api.routing_forms = [{"uri": f"{API}/routing_forms/f1", "created_at": ts(days(-9)), "updated_at": ts(days(-9))}]
+    api.submissions[api.routing_forms[0]["uri"]] = [
+        {"uri": f"{API}/routing_form_submissions/s1", "created_at": ts(days(-2)), "updated_at": ts(days(-2))}
+    ]
+    out = run_read(list(ALL_STREAMS))
+    assert uris(out, "scheduled_events") == [event["uri"]]
+    assert uris(out, "event_invitees") == [f"{event['uri']}/invitees/i1"]
+    assert uris(out, "event_types") == [f"{API}/event_types/t1"]
+    assert uris(out, "organization_memberships") == [m["uri"] for m in api.memberships]
+    assert uris(out, "routing_forms") == [f"{API}/routing_forms/f1"]
+    assert uris(out, "routing_form_submissions") == [f"{API}/routing_form_submissions/s1"]
+    assert len(api.paths("/scheduled_events")) == len(api.paths("/routing_forms")) == 1

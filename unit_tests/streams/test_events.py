@@ -103,7 +103,11 @@ def test_a_state_saved_for_another_scope_starts_over_instead_of_missing_records(
     out = run_read(EVENTS, state=member)
     assert len(uris(out, "scheduled_events")) == 7 and len(uris(out, "event_invitees")) == 3
     assert final_states(out)["scheduled_events"]["scope"] == ORG
-    assert any("another user or role" in w for w in warnings(out))
+    assert (
+        "Stream scheduled_events: the saved state describes "
+        f"{MEMBER_USER}'s records, but this sync reads {ORG}'s (a token of another user or role). Reading from "
+        "start_date again, so that no record is missed; records already in the destination are emitted again."
+    ) in warnings(out)
     # The same scope again: the cursor holds, nothing unchanged comes back.
     again = run_read(EVENTS, state=final_states(out))
     assert uris(again, "scheduled_events") == [] and not any("another user or role" in w for w in warnings(again))
@@ -261,7 +265,10 @@ def test_an_event_deleted_before_its_invitees_are_read_is_skipped_with_a_warning
     assert any(gone in w and "404" in w for w in warnings(out))
 
 
-def test_an_expired_page_token_restarts_from_the_last_start_time_without_duplicates(api: FakeCalendly) -> None:
+@pytest.mark.parametrize("streams", [["scheduled_events"], EVENTS])  # listed for one stream, or for both
+def test_an_expired_page_token_restarts_from_the_last_start_time_without_duplicates(
+    api: FakeCalendly, streams: list[str]
+) -> None:
     seed(api)
     original = api._route
     state = {"expired": False}
@@ -273,7 +280,7 @@ def test_an_expired_page_token_restarts_from_the_last_start_time_without_duplica
         return original(path, q, user)
 
     api._route = expire_first_token  # type: ignore[method-assign]
-    out = run_read(["scheduled_events"])
+    out = run_read(streams)
     assert state["expired"]
     got = uris(out, "scheduled_events")
     assert len(got) == len(set(got)) == 250
@@ -410,6 +417,7 @@ def test_a_record_without_a_readable_timestamp_is_emitted_and_moves_nothing(api:
     seed(api, 3)
     api.events[1]["updated_at"] = 17
     api.events[2].pop("updated_at")
+    api.events[2]["start_time"] = "unreadable"  # sorts last in the fake
     out = run_read(["scheduled_events"])
     assert len(uris(out, "scheduled_events")) == 3
     assert final_states(out)["scheduled_events"]["updated_at"] == api.events[0]["updated_at"]
