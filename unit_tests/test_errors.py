@@ -49,9 +49,9 @@ def handler(tolerated: frozenset[int] = frozenset()) -> CalendlyErrorHandler:
 
 
 def test_detail_is_calendlys_title_message_and_each_parameter() -> None:
-    body = {**EXPIRED_TOKEN, "details": [*EXPIRED_TOKEN["details"], "junk", {"message": "count is too large"}]}
-    assert error_detail(response(400, body)) == (
-        "Invalid Argument: The supplied parameters are invalid. (page_token is invalid; count is too large)"
+    details = [*EXPIRED_TOKEN["details"], "junk", {"message": "count is too large"}, {"parameter": "sort"}]
+    assert error_detail(response(400, {**EXPIRED_TOKEN, "details": details})) == (
+        "Invalid Argument: The supplied parameters are invalid. (page_token is invalid; count is too large; sort)"
     )
     assert error_detail(response(403, {"title": "Permission Denied"})) == "Permission Denied"
     assert error_detail(response(400, {"message": "no title", "details": []})) == "no title"

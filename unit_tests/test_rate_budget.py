@@ -181,6 +181,15 @@ def test_a_new_window_resets_the_count_and_an_old_response_does_not_lower_it() -
     assert budget._remaining == 497
 
 
+def test_the_margin_past_the_reset_is_waited_even_right_at_the_reset() -> None:
+    budget, clock = budget_with_clock()
+    budget.update_from_response(None, response(**{"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "10"}))
+    start = clock.now
+    clock.now += 9.95  # the window is nearly over
+    budget.acquire_call(None)
+    assert clock.now == pytest.approx(start + 10.1)
+
+
 def test_a_429_without_reset_headers_waits_a_whole_minute() -> None:
     budget, clock = budget_with_clock()
     budget.update_from_response(None, response(429))
