@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Every test, as CI runs them: lint, unit tests (requests-mock), the sandbox's own tests, integration and
-# acceptance tests (the real connector process against the local sandbox), and the image tests (the
-# connector's Docker image built with podman and run against the sandbox). Extra arguments go to pytest.
+# Every test, as CI runs them: lint, unit tests (requests-mock), the sandbox's own tests, integration tests (the
+# connector process against the local sandbox), the CDK's acceptance suite (in-process against the sandbox), and
+# the image tests (the connector's Docker image built with podman and run against the sandbox). Extra arguments
+# go to pytest.
 # SKIP_IMAGE_TESTS=1 leaves out the image build and its tests (they need root for apt and podman).
 set -euo pipefail
 cd "$(dirname "$0")/.."
