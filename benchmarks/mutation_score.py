@@ -6,10 +6,11 @@ mutated function. A mutant is killed when a test fails (or hangs past mutmut's t
 test still passes. Prints the score and every survivor with its diff, grouped by module, and exits 0.
 
 Not part of CI: it takes tens of minutes (see the README's testing section for the figure). It starts from a
-clean `mutants/` directory every time, runs at lowered priority (the machine is shared), and stops after
-`--timeout-minutes`, reporting what it checked so far.
+clean `mutants/` directory, runs at lowered priority (the machine is shared), and stops after
+`--timeout-minutes`, reporting what it checked so far; `--resume` then carries on where it stopped (mutmut
+keeps every result in `mutants/`), so long as neither the code nor the tests changed in between.
 
-    .venv/bin/python benchmarks/mutation_score.py [--max-children 2] [--timeout-minutes 60] [--no-diffs]
+    .venv/bin/python benchmarks/mutation_score.py [--max-children 2] [--timeout-minutes 60] [--resume] [--no-diffs]
 """
 
 from __future__ import annotations
@@ -32,10 +33,11 @@ DETECTED = ("killed", "timeout")  # a test failed, or the tests hung: either way
 RESULT_LINE = re.compile(r"^\s*(?P<name>\S+__mutmut_\d+): (?P<status>.+?)\s*$")
 
 
-def run_mutmut(max_children: int, timeout_s: float, log: Path) -> bool:
-    """`mutmut run` from a clean slate; False if it was stopped at the timeout."""
-    shutil.rmtree(REPO / "mutants", ignore_errors=True)
-    with log.open("w") as out:
+def run_mutmut(max_children: int, timeout_s: float, log: Path, resume: bool) -> bool:
+    """`mutmut run` (from a clean slate unless resuming); False if it was stopped at the timeout."""
+    if not resume:
+        shutil.rmtree(REPO / "mutants", ignore_errors=True)
+    with log.open("a" if resume else "w") as out:
         process = subprocess.Popen(
             [str(MUTMUT), "run", "--max-children", str(max_children)],
             cwd=REPO,
@@ -87,6 +89,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--max-children", type=int, default=2, help="mutants tested at once (default 2)")
     parser.add_argument("--timeout-minutes", type=float, default=60.0, help="stop and report after this long")
+    parser.add_argument("--resume", action="store_true", help="carry on with the mutants a stopped run left")
     parser.add_argument("--no-diffs", action="store_true", help="list surviving mutants without their diffs")
     parser.add_argument("--no-nice", action="store_true", help="keep normal priority (default: nice 10)")
     args = parser.parse_args()
@@ -98,7 +101,7 @@ def main() -> int:
     RESULTS.mkdir(parents=True, exist_ok=True)
     log = RESULTS / "mutation-run.log"
     started = time.monotonic()
-    finished = run_mutmut(args.max_children, args.timeout_minutes * 60, log)
+    finished = run_mutmut(args.max_children, args.timeout_minutes * 60, log, args.resume)
     elapsed = time.monotonic() - started
     statuses = results()
     if not statuses:
@@ -110,9 +113,12 @@ def main() -> int:
     checked = {name: s for name, s in statuses.items() if s != "not checked"}
     detected = sum(1 for s in checked.values() if s in DETECTED)
     survivors = sorted(name for name, s in checked.items() if s not in DETECTED)
-    print(f"mutmut over source_calendly/, {args.max_children} at a time: {elapsed / 60:.1f} min")
+    print(f"mutmut over source_calendly/, {args.max_children} at a time: {elapsed / 60:.1f} min this run")
     if not finished:
-        print(f"STOPPED at the {args.timeout_minutes:g}-minute timeout: {counts['not checked']} mutants not checked")
+        print(
+            f"STOPPED at the {args.timeout_minutes:g}-minute timeout: {counts['not checked']} mutants not checked "
+            "(run again with --resume to check them)"
+        )
     print("  " + ", ".join(f"{status}: {n}" for status, n in sorted(counts.items())))
     score = detected / len(checked) if checked else 0.0
     print(f"mutation score: {detected} of {len(checked)} mutants killed = {score:.1%}")
