@@ -114,11 +114,9 @@ def main() -> int:
     detected = sum(1 for s in checked.values() if s in DETECTED)
     survivors = sorted(name for name, s in checked.items() if s not in DETECTED)
     print(f"mutmut over source_calendly/, {args.max_children} at a time: {elapsed / 60:.1f} min this run")
-    if not finished:
-        print(
-            f"STOPPED at the {args.timeout_minutes:g}-minute timeout: {counts['not checked']} mutants not checked "
-            "(run again with --resume to check them)"
-        )
+    if counts["not checked"]:
+        why = f"stopped at the {args.timeout_minutes:g}-minute timeout" if not finished else "stopped before the end"
+        print(f"INCOMPLETE ({why}): {counts['not checked']} mutants not checked; --resume checks them")
     print("  " + ", ".join(f"{status}: {n}" for status, n in sorted(counts.items())))
     score = detected / len(checked) if checked else 0.0
     print(f"mutation score: {detected} of {len(checked)} mutants killed = {score:.1%}")

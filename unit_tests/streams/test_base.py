@@ -307,8 +307,12 @@ def test_page_tokens_rejected_without_progress_say_how_often(api: FakeCalendly) 
     api.event_types = event_types(150)
     original = api._route
 
+    rejected = []
+
     def reject_every_token(path, q, user):  # type: ignore[no-untyped-def]
-        if path == "/event_types" and "page_token" in q:
+        # Bounded, so that a connector that never gives up ends (wrongly, without the error) instead of hanging.
+        if path == "/event_types" and "page_token" in q and len(rejected) < 50:
+            rejected.append(q["page_token"])
             return 400, {"title": "Invalid Argument", "details": [{"parameter": "page_token", "message": "is invalid"}]}
         return original(path, q, user)
 

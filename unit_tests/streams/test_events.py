@@ -317,8 +317,12 @@ def test_page_tokens_rejected_again_and_again_without_progress_fail_with_what_to
     api.event_types = [{"uri": f"https://api.calendly.com/event_types/t{i:03}", "name": f"T{i}"} for i in range(250)]
     original = api._route
 
+    rejected = []
+
     def reject_every_token(path, q, user):  # type: ignore[no-untyped-def]
-        if path == "/event_types" and "page_token" in q:
+        # Bounded, so that a connector that never gives up ends (wrongly, without the error) instead of hanging.
+        if path == "/event_types" and "page_token" in q and len(rejected) < 50:
+            rejected.append(q["page_token"])
             return 400, EXPIRED_TOKEN
         return original(path, q, user)
 
