@@ -137,7 +137,10 @@ def test_whole_number_options_refuse_anything_else_saying_what_is_expected(key: 
     low, high = {"lookback_days": (0, 3650), "num_workers": (1, 16)}[key]
     with pytest.raises(AirbyteTracedException) as error:
         CalendlyConfig.from_mapping({"personal_access_token": "t", key: value})
-    assert error.value.message == f"{key} must be a whole number from {low} to {high}; got {value!r}."
+    assert error.value.message == (
+        f"{key} must be a whole number from {low} to {high}; got {value!r}. Fix it in the source's configuration, "
+        "or remove it to use the default."
+    )
 
 
 def test_default_workers_and_no_rate_cap() -> None:
@@ -158,7 +161,8 @@ def test_requests_per_minute_refused(value: object) -> None:
         CalendlyConfig.from_mapping({"personal_access_token": "t", "requests_per_minute": value})
     assert error.value.failure_type == FailureType.config_error
     assert error.value.message == (
-        f"requests_per_minute must be a number from 1 to 100000, or empty for no cap; got {value!r}."
+        f"requests_per_minute must be a number from 1 to 100000, or empty for no cap; got {value!r}. Fix it in the "
+        "source's configuration, or remove it to use what Calendly allows."
     )
 
 
@@ -172,8 +176,8 @@ def test_start_date_must_be_exactly_the_documented_format(bad: str) -> None:
     with pytest.raises(AirbyteTracedException) as error:
         CalendlyConfig.from_mapping({"personal_access_token": "t", "start_date": bad})
     assert error.value.message == (
-        f"start_date {bad!r} is not a valid UTC timestamp: use YYYY-MM-DDTHH:MM:SSZ, for example "
-        "2024-01-01T00:00:00Z, or leave it empty to sync all history."
+        f"start_date {bad!r} is not a valid UTC date: use YYYY-MM-DDTHH:MM:SSZ (for example 2024-01-01T00:00:00Z) "
+        "or YYYY-MM-DD (midnight UTC), or leave it empty to sync all history."
     )
 
 

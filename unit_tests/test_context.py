@@ -83,12 +83,10 @@ def test_a_429_with_only_retry_after_is_waited_out_then_retried(api: FakeCalendl
     # Calendly documents X-RateLimit-Reset; a 429 from something in between may carry only Retry-After.
     api.event_types = event_types(3)
     api.faults.append(Fault("/event_types", 429, {"title": "Too Many Requests"}, {"Retry-After": "7"}))
-    with patch("time.sleep") as sleep:
-        out = run_read(["event_types"])
+    out = run_read(["event_types"])
     assert len(uris(out, "event_types")) == 3 and not out.errors
     refused, retried = api.request_times[-2:]
     assert 7 <= retried - refused < 8  # the shared budget held every request back until then, no longer
-    assert any(call.args and abs(call.args[0] - 7) < 0.01 for call in sleep.call_args_list)  # and so did backoff
 
 
 def sync_context(selected: frozenset[str] | None = None, **options: Any) -> SyncContext:

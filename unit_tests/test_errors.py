@@ -4,7 +4,6 @@ on) and the exact text the user reads."""
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 from typing import Any
 
 import orjson
@@ -14,7 +13,6 @@ from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.streams.http.error_handlers.response_models import ResponseAction
 
 from source_calendly.errors import (
-    MAX_RETRIES,
     ORG_ACCESS,
     UNAUTHORIZED,
     CalendlyErrorHandler,
@@ -112,12 +110,6 @@ def test_only_a_400_naming_the_page_token_is_a_token_rejection(status: int, body
 
 
 # --- what each answer means -------------------------------------------------------------------------------------
-
-
-def test_retries_are_bounded_in_number_and_time() -> None:
-    h = handler()
-    assert h.max_retries == MAX_RETRIES == 6
-    assert h.max_time == timedelta(minutes=15).total_seconds()
 
 
 @pytest.mark.parametrize(

@@ -204,4 +204,3 @@ def test_a_429_with_retry_after_waits_that_long() -> None:
     start = clock.now
     budget.acquire_call(None)
     assert clock.now == pytest.approx(start + 4.1)
-
