@@ -133,6 +133,14 @@ def test_only_a_400_naming_the_page_token_is_a_token_rejection(status: int, body
             "token is only sent to the configured host. Check api_url (normally https://api.calendly.com).",
         ),
         (
+            300,
+            "",
+            ResponseAction.FAIL,
+            FailureType.config_error,
+            "Calendly answered GET /event_types with a redirect (HTTP 300); redirects are not followed so that the "
+            "token is only sent to the configured host. Check api_url (normally https://api.calendly.com).",
+        ),
+        (
             400,
             {"title": "Invalid Argument", "message": "bad"},
             ResponseAction.FAIL,

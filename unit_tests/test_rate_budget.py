@@ -204,3 +204,29 @@ def test_a_429_with_retry_after_waits_that_long() -> None:
     start = clock.now
     budget.acquire_call(None)
     assert clock.now == pytest.approx(start + 4.1)
+
+
+def test_a_429_sets_the_window_end_even_a_little_later_than_believed() -> None:
+    budget, clock = budget_with_clock()
+    budget.update_from_response(None, response(**{"X-RateLimit-Remaining": "5", "X-RateLimit-Reset": "10"}))
+    budget.update_from_response(None, response(429, **{"X-RateLimit-Reset": "11"}))  # within 1.5 s: same window
+    start = clock.now
+    budget.acquire_call(None)
+    assert clock.now == pytest.approx(start + 11.1)  # the refusal's own reset, not the earlier estimate
+
+
+def test_the_window_end_stays_at_the_lowest_bound_when_a_later_one_arrives() -> None:
+    budget, clock = budget_with_clock()
+    budget.update_from_response(None, response(**{"X-RateLimit-Remaining": "3", "X-RateLimit-Reset": "29"}))
+    budget.update_from_response(None, response(**{"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "30"}))
+    start = clock.now
+    budget.acquire_call(None)
+    assert clock.now == pytest.approx(start + 29.1)
+
+
+def test_a_reset_of_exactly_fifteen_minutes_is_still_believed() -> None:
+    budget, clock = budget_with_clock()
+    budget.update_from_response(None, response(**{"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "900"}))
+    start = clock.now
+    budget.acquire_call(None)
+    assert clock.now == pytest.approx(start + 900.1)

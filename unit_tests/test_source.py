@@ -138,6 +138,16 @@ def test_a_403_on_the_token_owner_itself_is_a_config_error_not_a_hidden_role(api
     assert api.paths("/event_types") == []
 
 
+def test_an_unexpected_answer_about_the_token_owner_fails_naming_it(api: FakeCalendly) -> None:
+    api.faults.append(Fault("/users/me", 200, {"data": {}}))
+    out = run_read(["event_types"], expect_error=True)
+    assert error_messages(out)[0] == (
+        "Calendly returned an unexpected response for stream account at GET /users/me: 'resource' is not an object. "
+        "Run the sync again; if it persists, Calendly's API may have changed: report it with this message."
+    )
+    assert failure_types(out)[0] == FailureType.system_error
+
+
 def test_the_role_is_looked_up_in_the_users_own_membership_once(api: FakeCalendly) -> None:
     run_read(["event_types", "organization_memberships"])
     lookups = [q for q in api.paths("/organization_memberships") if "user" in q]
