@@ -140,6 +140,8 @@ def test_an_owner_or_admin_reads_the_organization_without_a_warning() -> None:
 
 def test_the_fan_out_runs_on_num_workers_threads() -> None:
     assert sync_context(num_workers=1).executor is None  # everything on the main thread
+    two = sync_context(num_workers=2).executor
+    assert two is not None and two._max_workers == 2
     pool = sync_context(num_workers=3).executor
     assert pool is not None and pool._max_workers == 3
     names = set(pool.map(lambda _: threading.current_thread().name, range(30)))

@@ -142,7 +142,11 @@ def test_a_page_token_cycle_is_an_error_not_an_endless_loop(api: FakeCalendly) -
 
     api._route = cycling  # type: ignore[method-assign]
     out = run_read(["event_types"], expect_error=True)
-    assert "came back twice" in error_messages(out)[0]
+    assert error_messages(out)[0] == (
+        "Calendly returned an unexpected response for stream event_types at GET /event_types: the page token A… came "
+        "back twice (it would loop forever). Run the sync again; if it persists, Calendly's API may have changed: "
+        "report it with this message."
+    )
     assert failure_types(out)[0] == FailureType.system_error
     assert asked == [None, "A", "B"]  # stopped before asking for A again
     assert uris(out, "event_types") == [t["uri"] for t in api.event_types]  # nothing twice
