@@ -161,6 +161,8 @@ class FakeCalendly:
             rows = [e for e in self.events if one("organization") or e["event_memberships"][0]["user"] == user]
             if one("min_start_time"):
                 rows = [e for e in rows if e["start_time"] >= one("min_start_time")]
+            if one("max_start_time"):
+                rows = [e for e in rows if e["start_time"] < one("max_start_time")]
             rows.sort(key=lambda e: e["start_time"])
             return 200, self._page(path, q, rows)
         match = re.fullmatch(r"/scheduled_events/([^/]+)/invitees", path)

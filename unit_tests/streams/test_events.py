@@ -127,7 +127,7 @@ def test_late_booking_and_cancellation_are_caught_by_the_next_sync(api: FakeCale
     for inv in api.invitees[synced["uri"]]:
         cancel(inv, NOW + timedelta(hours=2))
 
-    second = run_read(EVENTS, state=state)
+    second = run_read(EVENTS, config(history_requests=0), state=state)
     emitted = {r["uri"]: r for r in records(second, "scheduled_events")}
     assert set(emitted) == {late["uri"], synced["uri"]}
     assert emitted[synced["uri"]]["status"] == "canceled"
@@ -135,9 +135,10 @@ def test_late_booking_and_cancellation_are_caught_by_the_next_sync(api: FakeCale
     assert {r["event_uri"] for r in records(second, "event_invitees")} == {late["uri"], synced["uri"]}
     # The window starts at the previous sync's start minus the lookback, not at the newest start time seen.
     assert api.paths("/scheduled_events")[-1]["min_start_time"] == [ts(NOW - timedelta(days=7))]
-    # Invitees are only requested for events in the window.
+    # Invitees are only requested for events that can have changed unseen: sync 1 all; sync 2 the events that
+    # started since the window start (days -7 to 0), and the two upcoming ones whose record changed.
     invitee_requests = [p for p, _ in api.requests if p.endswith("/invitees")]
-    assert len(invitee_requests) == 250 + (250 - 193) + 1  # sync 1: all; sync 2: from day -7, and the late one
+    assert len(invitee_requests) == 250 + 8 + 2
     third = run_read(EVENTS, state=final_states(second))
     assert records(third, "scheduled_events") == [] and records(third, "event_invitees") == []
 
@@ -278,11 +279,13 @@ def test_full_refresh_ignores_saved_state(api: FakeCalendly) -> None:
     assert len(uris(out, "scheduled_events")) == 5
 
 
-def test_abnormal_future_state_emits_nothing(api: FakeCalendly) -> None:
+def test_a_state_later_than_calendlys_clock_warns_and_reads_from_start_date(api: FakeCalendly) -> None:
     seed(api, 5)
     future = {"updated_at": "2121-01-01T00:00:00.000000Z", "last_sync_started_at": "2121-01-01T00:00:00.000000Z"}
     out = run_read(EVENTS, state={"scheduled_events": future, "event_invitees": future})
-    assert records(out, "scheduled_events") == [] and records(out, "event_invitees") == []
+    assert len(records(out, "scheduled_events")) == 5 and len(records(out, "event_invitees")) == 5
+    assert len([w for w in warnings(out) if "later than Calendly's clock" in w]) == 2
+    assert final_states(out)["scheduled_events"]["last_sync_started_at"] == ts(NOW)
 
 
 def test_concurrent_fan_out_gives_the_same_records_in_event_order(api: FakeCalendly) -> None:
