@@ -264,6 +264,9 @@ class FanOutSubStream(HttpSubStream, WindowedStream):
     def is_emitted(self, record: Mapping[str, Any], parent: Mapping[str, Any]) -> bool:
         return self.note_emitted(record)
 
+    def after_slice(self, parents: list[Mapping[str, Any]]) -> None:
+        """Called once a slice's records are out, before its checkpoint."""
+
     def slim(self, parent: Mapping[str, Any]) -> dict[str, Any]:
         """What a slice keeps of a parent (never the whole record)."""
         return {"uri": parent["uri"], self.order_field: parent.get(self.order_field)}
@@ -301,6 +304,7 @@ class FanOutSubStream(HttpSubStream, WindowedStream):
             for record in records:
                 if self.is_emitted(record, parent):
                     yield self.decorate(record, parent)
+        self.after_slice(parents)
         if parents:
             self.note_progress(timestamp(parents[-1], self.order_field), fold=True)  # the slice's checkpoint
         if (stream_slice or {}).get("last", True):

@@ -144,14 +144,19 @@ def test_late_booking_and_cancellation_are_caught_by_the_next_sync(api: FakeCale
 
 
 def test_group_invitee_cancel_is_caught_while_the_event_stays_active(api: FakeCalendly) -> None:
-    group = api.add_event(event("group", days(3), days(-5)))
+    counter = {"total": 3, "active": 3, "limit": 5}
+    group = api.add_event(event("group", days(3), days(-5), invitees_counter=counter))
     members = [invitee(group, f"g{i}", days(-5)) for i in range(3)]
     api.invitees[group["uri"]].extend(members)
     state = final_states(run_read(EVENTS))
+    assert state["scheduled_events"]["groups"] == {"group": [3, 3]}
     api.server_date = NOW + timedelta(hours=2)
     cancel(members[1], NOW + timedelta(hours=1), reason="can't make it")
-    second = run_read(EVENTS, state=state)
-    assert records(second, "scheduled_events") == []
+    group["invitees_counter"] = {**counter, "active": 2}  # its updated_at stays
+    second = run_read(EVENTS, config(history_requests=0), state=state)
+    [emitted] = records(second, "scheduled_events")
+    assert emitted["uri"] == group["uri"] and emitted["invitees_counter"]["active"] == 2
+    assert final_states(second)["event_invitees"]["groups"] == {"group": [3, 2]}
     [changed] = records(second, "event_invitees")
     assert changed["uri"] == members[1]["uri"] and changed["status"] == "canceled"
     assert changed["event_uri"] == group["uri"]
