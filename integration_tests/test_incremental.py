@@ -137,3 +137,28 @@ def _dt(value: str) -> Any:
     from datetime import datetime
 
     return datetime.fromisoformat(value)
+
+
+def test_a_state_from_the_future_warns_and_does_not_silence_the_stream(make_sandbox: Any) -> None:
+    """A state copied from a clock-skewed machine (cursor and last start in 2999) must not hide new bookings."""
+    sandbox: Sandbox = make_sandbox()
+    first = sync(sandbox, None)
+    future = {"updated_at": "2999-01-01T00:00:00.000000Z", "last_sync_started_at": "2999-01-01T00:00:00.000000Z"}
+    skewed = [
+        {**m, "stream": {**m["stream"], "stream_state": {**m["stream"]["stream_state"], **future}}}
+        for m in first.state_messages()
+    ]
+    booked = sandbox.book_event(sandbox.anchor + timedelta(days=2))
+    run = run_connector("read", sandbox_config(sandbox, history_requests=0), CATALOG, skewed)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert booked["event"]["uri"] in run.uris("scheduled_events")
+    assert booked["invitees"][0]["uri"] in run.uris("event_invitees")
+    for stream in ("scheduled_events", "event_invitees", "routing_form_submissions"):
+        [warning] = [w for w in run.warnings() if f"Stream {stream}: the saved state holds 2999" in w]
+        assert "later than Calendly's clock" in warning and "start_date" in warning
+        assert not run.states()[stream]["updated_at"].startswith("2999"), stream
+    # The next sync, from the repaired state, is an ordinary incremental one.
+    settle()
+    after = sync(sandbox, run, history_requests=0)
+    assert [w for w in after.warnings() if "later than Calendly's clock" in w] == []
+    assert after.records("scheduled_events") == []
