@@ -8,7 +8,7 @@ import subprocess
 import sys
 import tempfile
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -144,13 +144,16 @@ def pages(n: int) -> int:
     return max(1, -(-n // 100))
 
 
-def minimum_requests(sandbox: Any, token: str, window_start: str | None = None) -> int:
+def minimum_requests(
+    sandbox: Any, token: str, window_start: str | None = None, visits: Callable[[dict], bool] | None = None
+) -> int:
     """The fewest requests any client needs for every stream: /users/me for the organization, each listing
-    at count=100, one invitee list per event in the window, and for each form its submissions in the window
-    (at least one page per form). Full sync: window_start None. The connector's one extra request, its own
-    membership for the role, is not counted here."""
+    at count=100, one invitee list per event in the window that `visits` accepts (default: all), and for
+    each form its submissions in the window (at least one page per form). Full sync: window_start None. The
+    connector's one extra request, its own membership for the role, is not counted here."""
     truth = sandbox.truth
     events = [e for e in truth.scheduled_events(token) if window_start is None or e["start_time"] >= window_start]
+    visited = [e for e in events if visits is None or visits(e)]
     forms = truth.routing_forms(token)
     submissions = 0
     for form in forms:
@@ -161,9 +164,47 @@ def minimum_requests(sandbox: Any, token: str, window_start: str | None = None) 
     return (
         1
         + pages(len(events))
-        + sum(pages(len(truth.invitees(e["uri"]))) for e in events)
+        + sum(pages(len(truth.invitees(e["uri"]))) for e in visited)
         + pages(len(truth.event_types(token)))
         + pages(len(truth.organization_memberships(token)))
         + pages(len(forms))
         + submissions
     )
+
+
+def history_shares(budget: int) -> tuple[int, int, int]:
+    """(event pages, invitee requests, submission pages) of a history budget: a tenth each for the cheap
+    listings, the rest for invitees (README, "How incremental sync works")."""
+    tenth = -(-budget // 10)
+    return tenth, max(0, budget - 2 * tenth), tenth
+
+
+def history_walk_requests(sandbox: Any, token: str, window_start: str, budget: int) -> int:
+    """Requests of the history walks' first step (all from the beginning of history) in a sync with `budget`,
+    when scheduled_events and event_invitees are both read."""
+    truth = sandbox.truth
+    event_pages, invitee_requests, submission_pages = history_shares(budget)
+    history = [e for e in truth.scheduled_events(token) if e["start_time"] < window_start]
+    total = min(pages(len(history)), event_pages) if event_pages else 0
+    # Invitees: n events, with the event pages that list n + 1 of them, fit in the share.
+    n = invitee_requests
+    while n > 0 and n + pages(n + 1) > invitee_requests:
+        n -= 1
+    if n:
+        chosen = history[:n]
+        if len(history) > n:  # the step ends between two start times
+            chosen = [e for e in chosen if e["start_time"] != history[n]["start_time"]] or chosen
+        # Both walks start at the beginning: the invitee walk replays the event walk's listing if it holds enough.
+        listed = event_pages * 100
+        replayed = event_pages and (len(history) <= listed or n + 1 <= listed)
+        total += 0 if replayed else pages(min(len(history), n + 1))
+        total += sum(pages(len(truth.invitees(e["uri"]))) for e in chosen)
+    if submission_pages:
+        form = truth.routing_forms(token)[0]["uri"]  # the walk's first form: the oldest
+        rows = truth.routing_form_submissions(token, form_uri=form)
+        in_window = sum(1 for r in rows if r["created_at"] >= window_start)
+        if in_window < len(rows):
+            edge = in_window + 1  # the first submission past the window start, newest first
+            limit = (pages(edge) + submission_pages) * 100
+            total += pages(min(len(rows), limit)) - pages(edge)
+    return total

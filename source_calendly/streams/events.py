@@ -39,12 +39,20 @@ class ScheduledEvents(WindowedStream):
             params["min_start_time"] = format_utc(start)
         return self.list_own(params, keyset=BY_START_TIME)
 
-    def history_events(self, start: datetime | None, end: datetime) -> Iterator[Mapping[str, Any]]:
-        """Events starting in [start, end), oldest first; never shared (each walk has its own position)."""
+    def history_events(
+        self, start: datetime | None, end: datetime, at_least: int | None = None
+    ) -> Iterator[Mapping[str, Any]]:
+        """Events starting in [start, end), oldest first. When both walks start at the same point (a new
+        cycle), the invitee walk replays what the event walk listed: it needs `at_least` events of it."""
         params = {**self.context.scope_params(), "sort": "start_time:asc", "max_start_time": format_utc(end)}
         if start is not None:
             params["min_start_time"] = format_utc(start)
-        return self.list(self.endpoint, params, keyset=BY_START_TIME)
+        listing = self.list(self.endpoint, params, keyset=BY_START_TIME)
+        if not self.context.both_selected(self.name, self.shared_with or ""):
+            return listing
+        key = ("history", tuple(sorted(params.items())))
+        replayed = self.context.spool.replay(key, at_least)
+        return replayed if replayed is not None else self.context.spool.keep(key, listing)
 
     def read_records(self, sync_mode: SyncMode, *args: Any, **kwargs: Any) -> Iterable[Mapping[str, Any]]:
         self.begin_pass(sync_mode)
@@ -122,7 +130,7 @@ class EventInvitees(FanOutSubStream):
         start, end = bounds
         chosen: list[dict[str, Any]] = []
         next_start: str | None = None  # start time of the first event not visited; None: the window reached
-        for event in self.parent.history_events(start, end):
+        for event in self.parent.history_events(start, end, at_least=wanted + 1):
             if len(chosen) == wanted:
                 next_start = event.get("start_time")
                 break

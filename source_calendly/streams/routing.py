@@ -127,9 +127,9 @@ class RoutingFormSubmissions(FanOutSubStream):
                 if not extra_pages:
                     break  # everything after this was created earlier still
                 limit = (-(-read // PAGE_SIZE) + extra_pages) * PAGE_SIZE  # this page, then the walk's pages
-            if limit is not None and read > limit:
-                break
             out.append(submission)
+            if limit is not None and read >= limit:
+                break  # before the listing asks for a page past the walk's share
         return out, None
 
 
