@@ -32,6 +32,7 @@ MUTATIONS = (
     "update_contact",
     "add_outgoing_communication",
     "advance_clock",
+    "link_submission",
 )
 
 

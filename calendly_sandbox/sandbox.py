@@ -182,6 +182,10 @@ class Sandbox:
         """Undo a no-show (Calendly's DELETE /invitee_no_shows/{uuid}). Returns ``{"invitee"}``."""
         return self.store.unmark_no_show(invitee_uri)
 
+    def link_submission(self, submission_uri: str, invitee_uri: str) -> dict[str, Any]:
+        """An earlier submission's submitter books: it gains ``submitter``. Returns ``{"submission"}``."""
+        return self.store.link_submission(submission_uri, invitee_uri)
+
     def add_form_submission(self, form_uri: str, submitter_uri: str | None = None) -> dict[str, Any]:
         """New submission on a routing form (optionally from an invitee). Returns ``{"submission"}``."""
         return self.store.add_form_submission(form_uri, submitter_uri)

@@ -585,6 +585,20 @@ class Store:
             irow.blob = pack(inv)
             return {"invitee": inv}
 
+    def link_submission(self, submission_uri: str, invitee_uri: str) -> dict[str, Any]:
+        """The submitter of an existing submission books: it gains its invitee, and its updated_at moves."""
+        with self.lock:
+            row = self.submission_by_uuid[uuid_of(submission_uri)]
+            if row.uri != submission_uri:
+                raise KeyError(submission_uri)
+            invitee = self.invitee_by_uri(invitee_uri)
+            rec = orjson.loads(row.blob)
+            rec["submitter"] = invitee.uri
+            rec["submitter_type"] = "Invitee"
+            rec["updated_at"] = fmt(self._now())
+            row.set(rec)
+            return {"submission": rec}
+
     def add_form_submission(self, form_uri: str, submitter_uri: str | None = None) -> dict[str, Any]:
         with self.lock:
             form = self.form_by_uri(form_uri)
