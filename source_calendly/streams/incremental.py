@@ -185,7 +185,11 @@ class WindowedStream(CalendlyStream, CheckpointMixin):
         if fingerprint is None:
             return False
         key, value = fingerprint
-        self._groups[key] = value
+        # Kept only for events the next pass will list again: its window starts a lookback before this one.
+        start = timestamp(event, "start_time")
+        assert self._window.current is not None, "begin_pass() first"
+        if start is None or start >= self._window.current.started_at - self.context.config.lookback:
+            self._groups[key] = value
         previous = self._window.groups
         return previous is None or previous.get(key) != value
 
