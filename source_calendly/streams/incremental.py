@@ -49,7 +49,7 @@ def group_fingerprint(event: Mapping[str, Any]) -> tuple[str, tuple[int, int]] |
     """(key, (total, active)) for an active event more than one invitee can book, else None.
 
     When a group invitee books or cancels, only the event's `invitees_counter` changes, and Calendly does not
-    promise that its `updated_at` moves (calendly-api.md §5 leaves it open). `total` counts every booking and
+    promise that its `updated_at` moves (nor that it stays). `total` counts every booking and
     `active` drops with every cancellation, so any booking or cancellation changes the pair. A canceled event
     needs none: cancelling moves its `updated_at`, and nothing can be booked on it afterwards.
     """
