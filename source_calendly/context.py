@@ -82,7 +82,11 @@ class SyncContext:
 
     def both_selected(self, parent: str, child: str) -> bool:
         """Whether a parent listing will be read twice this sync, so is worth spooling."""
-        return self.selected is None or {parent, child} <= self.selected
+        return self.read_more_than_once(parent, child)
+
+    def read_more_than_once(self, *readers: str) -> bool:
+        """Whether at least two of the streams that read one listing are in this sync, so it is worth spooling."""
+        return self.selected is None or len(set(readers) & self.selected) >= 2
 
     def scope_params(self) -> dict[str, str]:
         """`organization=` for admins and owners; otherwise the token owner's own data, with one warning."""

@@ -121,7 +121,9 @@ class CalendlyStream(HttpStream):
 
     primary_key = "uri"
     endpoint: str = ""
-    shared_with: str | None = None  # the substream that lists the same records again (see ListingSpool)
+    # The streams that list the same records again (see ListingSpool): one name, or several.
+    shared_with: str | tuple[str, ...] | None = None
+    page_size: int = PAGE_SIZE  # `count` per page; Calendly's maximum is 100 except for a few lists
     # Statuses the stream handles itself instead of failing (it receives those responses and decides).
     tolerated_statuses: frozenset[int] = frozenset()
 
@@ -195,7 +197,8 @@ class CalendlyStream(HttpStream):
 
     def list_own(self, params: Mapping[str, str], keyset: Keyset | None = None) -> Iterator[Mapping[str, Any]]:
         """This stream's own endpoint, spooled for its substream when both are in the catalog."""
-        shared = self.shared_with is not None and self.context.both_selected(self.name, self.shared_with)
+        readers = (self.shared_with,) if isinstance(self.shared_with, str) else (self.shared_with or ())
+        shared = bool(readers) and self.context.read_more_than_once(self.name, *readers)
         return self.list(self.endpoint, params, keyset=keyset, shared=shared)
 
     def get(self, path: str, params: Mapping[str, str] | None = None) -> requests.Response:
@@ -234,7 +237,7 @@ class CalendlyStream(HttpStream):
         return replayed if replayed is not None else self.context.spool.keep(key, self._list(path, params, keyset))
 
     def _list(self, path: str, params: Mapping[str, str], keyset: Keyset | None) -> Iterator[Mapping[str, Any]]:
-        base = {**params, "count": str(PAGE_SIZE)}
+        base = {**params, "count": str(self.page_size)}
         listing = dict(base)  # the query this run of the listing started with; its page tokens belong to it
         query = listing
         progress = _ListingProgress(keyset)
