@@ -88,12 +88,21 @@ class PerParentStream(GatedStream):
 
     def read_allowed(self, sync_mode: SyncMode) -> Iterable[Mapping[str, Any]]:
         parents = self.parent_uris()
-        # A page of parents at a time: results wait in memory only for the parents in flight.
+        first = next(parents, None)
+        if first is None:
+            return
+        # The first parent alone, so that a refusal costs one request rather than one per worker; then a page
+        # of parents at a time, so that results wait in memory only for the parents in flight.
+        yield from self._emitted(self.children_of(first))
         while batch := list(islice(parents, PAGE_SIZE)):
-            for _, (records, warning) in self.fan_out(batch, self.children_of):
-                if warning:
-                    self.logger.warning(warning)
-                yield from records
+            for _, children in self.fan_out(batch, self.children_of):
+                yield from self._emitted(children)
+
+    def _emitted(self, children: tuple[list[Mapping[str, Any]], str | None]) -> list[Mapping[str, Any]]:
+        records, warning = children
+        if warning:
+            self.logger.warning(warning)
+        return records
 
     def children_of(self, parent_uri: str) -> tuple[list[Mapping[str, Any]], str | None]:
         """A parent's records and an optional warning; runs on a worker thread, so it logs nothing itself."""

@@ -110,3 +110,11 @@ def test_a_server_error_is_still_an_error_not_a_skip(api: FakeCalendly) -> None:
     api.faults.append(Fault("/groups", 400, {"title": "Invalid Argument", "message": "bad"}))
     out = run_read(["groups"], expect_error=True)
     assert any("groups" in m for m in error_messages(out)) and not skips(out, "groups")
+
+
+def test_a_refused_fan_out_costs_one_request_however_many_workers(api: FakeCalendly) -> None:
+    api.missing_scopes = {"availability:read"}
+    api.event_types = [event_type(i) for i in range(30)]
+    out = run_read(["event_type_availability_schedules"], config(num_workers=8))
+    assert not out.errors and len(skips(out, "event_type_availability_schedules")) == 1
+    assert len(api.paths("/event_type_availability_schedules")) == 1
