@@ -24,14 +24,14 @@ class Access:
     """What reading a stream needs beyond a working token."""
 
     scope: str  # the Calendly scope, e.g. "groups:read"
-    plan: str | None = None  # the plans that include the feature, as users read them, e.g. "Teams or Enterprise"
+    plan: str | None = None  # the plans that include the feature, as a user reads it: "the Enterprise plan"
     admin: bool = False  # the token's user needs the admin or owner role
 
     def needs(self) -> str:
         """Everything the stream needs, for check's report."""
         parts = [f"the {self.scope} scope"]
         if self.plan:
-            parts.append(f"the {self.plan} plan")
+            parts.append(self.plan)
         if self.admin:
             parts.append("the admin or owner role")
         return ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1]
@@ -57,10 +57,10 @@ def refusal_reason(access: Access, response: requests.Response, token_is_admin: 
         listed = ", ".join(scopes)
         return f"the token lacks the scope {listed} ({said}). " + SCOPE_HELP.format(scopes=listed)
     if access.admin and not token_is_admin:
-        plan = f" (and an organization on the {access.plan} plan)" if access.plan else ""
+        plan = f" (and an organization on {access.plan})" if access.plan else ""
         return f"it needs the admin or owner role{plan} ({said}). {ROLE_HELP}"
     if access.plan:
-        return f"it needs the {access.plan} plan ({said}). Upgrade the Calendly organization's plan to read it" + (
+        return f"it needs {access.plan} ({said}). Upgrade the Calendly organization's plan to read it" + (
             ", with a token of an admin or owner." if access.admin else "."
         )
     return f"{said}. It needs {access.needs()}."

@@ -138,6 +138,7 @@ class FakeCalendly:
     outgoing: list[dict[str, Any]] = field(default_factory=list)
     webhooks: list[dict[str, Any]] = field(default_factory=list)
     teams: list[dict[str, Any]] = field(default_factory=list)
+    availability_of_others: bool = False  # whether a member may read other users' availability schedules
     faults: list[Fault] = field(default_factory=list)
     requests: list[tuple[str, dict[str, list[str]]]] = field(default_factory=list)
     sent: list[Any] = field(default_factory=list)  # requests-mock's request objects: proxies, verify, headers
@@ -241,7 +242,7 @@ class FakeCalendly:
         if path == ORG.removeprefix(API) + "/invitations":
             return 200, self._page(path, q, self.invitations)
         if path == "/user_availability_schedules":
-            if not is_admin and one("user") != user:
+            if not is_admin and one("user") != user and not self.availability_of_others:
                 return 403, NO_PERMISSION
             return 200, {"collection": self.user_schedules.get(one("user") or "", [])}
         if path == "/event_type_availability_schedules":

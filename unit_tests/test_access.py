@@ -17,7 +17,7 @@ def forbidden(body: dict) -> requests.Response:
     return response
 
 
-ENTERPRISE_ADMIN = Access(scope="activity_log:read", plan="Enterprise", admin=True)
+ENTERPRISE_ADMIN = Access(scope="activity_log:read", plan="the Enterprise plan", admin=True)
 UPGRADE = {"title": "Permission Denied", "message": "Please upgrade your Calendly account to Enterprise."}
 
 
@@ -45,7 +45,7 @@ def test_an_admin_is_told_about_the_plan() -> None:
     [
         (Access(scope="contacts:read"), "the contacts:read scope"),
         (
-            Access(scope="groups:read", plan="Teams or Enterprise"),
+            Access(scope="groups:read", plan="the Teams or Enterprise plan"),
             "the groups:read scope and the Teams or Enterprise plan",
         ),
         (ENTERPRISE_ADMIN, "the activity_log:read scope, the Enterprise plan and the admin or owner role"),

@@ -18,7 +18,7 @@ class ActivityLogEntries(CursorStream):
 
     name = "activity_log_entries"
     endpoint = "activity_log_entries"
-    access = Access(scope="activity_log:read", plan="Enterprise", admin=True)
+    access = Access(scope="activity_log:read", plan="the Enterprise plan", admin=True)
     cursor_field = "occurred_at"
     min_param = "min_occurred_at"
     sort = "occurred_at:asc"
@@ -48,7 +48,7 @@ class Contacts(CursorStream):
 
     name = "contacts"
     endpoint = "contacts"
-    access = Access(scope="contacts:read")
+    access = Access(scope="contacts:read", plan="a paid plan")
     cursor_field = "updated_at"
     newest_first = True
     sort = "updated_at:desc"
@@ -63,7 +63,7 @@ class OutgoingCommunications(CursorStream):
     name = "outgoing_communications"
     endpoint = "outgoing_communications"
     primary_key = [["event_uri"], ["type"], ["to"], ["created_at"]]  # no uri: see the schema's description
-    access = Access(scope="outgoing_communications:read", plan="Enterprise")
+    access = Access(scope="outgoing_communications:read", plan="the Enterprise plan")
     cursor_field = "created_at"
     min_param = "min_created_at"
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from source_calendly.access import Access
+from airbyte_cdk.models import SyncMode
+
+from source_calendly.access import Access, StreamUnavailable
 from source_calendly.streams.gated import PerParentStream
 from source_calendly.streams.organization import EventTypes, OrganizationMemberships
 
@@ -42,7 +44,12 @@ class EventTypeAvailabilitySchedules(PerParentStream):
 
 
 class UserAvailabilitySchedules(PerParentStream):
-    """Availability schedules of every member (for an admin's token), else of the token's own user.
+    """Availability schedules of every user of the organization that the token may read.
+
+    An admin's token reads every user's. Whether Calendly shows a plain member other users' schedules is not
+    documented, so a member's token reads its own user's, then asks for one other user's: the rest follow if
+    Calendly answers, and nothing more is asked if it refuses (one request, no warning: the member's own
+    schedules are what it may see).
 
     https://developer.calendly.com/api-docs/calendly-api/availability/list-user-availability-schedules
     """
@@ -55,14 +62,30 @@ class UserAvailabilitySchedules(PerParentStream):
     access = AVAILABILITY
 
     def parent_uris(self) -> Iterator[str]:
-        account = self.context.account
-        if not account.is_admin:
-            yield account.user_uri  # Calendly shows a member only their own schedules
-            return
         for membership in self.parent.list_own(self.parent.request_params()):
             user = membership.get("user")
             if isinstance(user, Mapping) and user.get("uri"):
                 yield str(user["uri"])
+
+    def read_allowed(self, sync_mode: SyncMode) -> Iterable[Mapping[str, Any]]:
+        account = self.context.account
+        if account.is_admin:
+            yield from super().read_allowed(sync_mode)
+            return
+        yield from self._emitted(self.children_of(account.user_uri))  # a refusal here refuses the stream
+        others = (uri for uri in self.parent_uris() if uri != account.user_uri)
+        first = next(others, None)
+        if first is None:
+            return
+        try:
+            yield from self._emitted(self.children_of(first))
+        except StreamUnavailable:
+            self.logger.info(
+                f"Stream {self.name}: Calendly shows this token only its own user's schedules "
+                f"({account.name}); other users' need a token of an admin or owner."
+            )
+            return
+        yield from self.children_of_all(others)
 
     def probe_request(self) -> tuple[str, dict[str, str]] | None:
         return self.endpoint, {"user": self.context.account.user_uri}

@@ -12,7 +12,7 @@ from source_calendly.streams.base import uuid_of
 from source_calendly.streams.gated import GatedStream
 from source_calendly.streams.organization import OrganizationMemberships
 
-TEAMS_PLAN = "Teams or Enterprise"
+TEAMS_PLAN = "the Teams or Enterprise plan"
 
 
 class Organization(GatedStream):
@@ -38,17 +38,17 @@ class Organization(GatedStream):
 
 class Users(GatedStream):
     """The user embedded in each organization membership, so no request of its own: the memberships listing
-    is the one organization_memberships reads. A token without the admin or owner role gets only its own user."""
+    is the one organization_memberships reads. Any member may list the memberships, so any token gets every
+    user of the organization."""
 
     name = "users"
     access = Access(scope="organizations:read")
 
     def read_allowed(self, sync_mode: SyncMode) -> Iterable[Mapping[str, Any]]:
-        account = self.context.account
         memberships = OrganizationMemberships(context=self.context)
         for membership in memberships.list_own(memberships.request_params()):
             user = membership.get("user")
-            if isinstance(user, Mapping) and (account.is_admin or user.get("uri") == account.user_uri):
+            if isinstance(user, Mapping):
                 yield user
 
     def probe_request(self) -> tuple[str, dict[str, str]] | None:
@@ -92,8 +92,8 @@ class OrganizationInvitations(GatedStream):
 
 
 class Teams(GatedStream):
-    """Teams; Calendly filters them only by user, so an admin's token lists them all and any other token the
-    teams of its own user.
+    """Teams as Calendly lists them without a `user` filter, which it documents only as the token's own
+    organization's: every team, or the caller's (either way what the token may see).
 
     https://developer.calendly.com/api-docs/calendly-api/teams/list-teams
     """
@@ -101,10 +101,6 @@ class Teams(GatedStream):
     name = "teams"
     endpoint = "teams"
     access = Access(scope="organizations:read")
-
-    def request_params(self, **kwargs: Any) -> MutableMapping[str, Any]:
-        account = self.context.account
-        return {} if account.is_admin else {"user": account.user_uri}
 
 
 class WebhookSubscriptions(GatedStream):
@@ -115,7 +111,7 @@ class WebhookSubscriptions(GatedStream):
 
     name = "webhook_subscriptions"
     endpoint = "webhook_subscriptions"
-    access = Access(scope="webhooks:read", plan="a paid (Standard or higher)", admin=True)
+    access = Access(scope="webhooks:read", plan="a paid plan (Standard or higher)", admin=True)
 
     def request_params(self, **kwargs: Any) -> MutableMapping[str, Any]:
         return {"organization": self.context.account.organization_uri, "scope": "organization"}

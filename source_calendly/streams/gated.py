@@ -87,12 +87,14 @@ class PerParentStream(GatedStream):
             yield str(record["uri"])
 
     def read_allowed(self, sync_mode: SyncMode) -> Iterable[Mapping[str, Any]]:
-        parents = self.parent_uris()
+        return self.children_of_all(self.parent_uris())
+
+    def children_of_all(self, parents: Iterator[str]) -> Iterator[Mapping[str, Any]]:
+        """The first parent alone, so that a refusal costs one request rather than one per worker; then a page
+        of parents at a time, so that results wait in memory only for the parents in flight."""
         first = next(parents, None)
         if first is None:
             return
-        # The first parent alone, so that a refusal costs one request rather than one per worker; then a page
-        # of parents at a time, so that results wait in memory only for the parents in flight.
         yield from self._emitted(self.children_of(first))
         while batch := list(islice(parents, PAGE_SIZE)):
             for _, children in self.fan_out(batch, self.children_of):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from unit_tests.fake_api import ADMIN_USER, API, MEMBER_TOKEN, MEMBER_USER, FakeCalendly, days, ts
-from unit_tests.helpers import config, records, run_read, uris
+from unit_tests.helpers import config, records, run_read, uris, warnings
 
 
 def event_type(i: int) -> dict:
@@ -38,12 +38,22 @@ def test_user_schedules_of_every_member_for_an_admin_without_pagination(api: Fak
     assert api.paths("/user_availability_schedules") == [{"user": [ADMIN_USER]}, {"user": [MEMBER_USER]}]
 
 
-def test_a_member_token_reads_only_its_own_schedules_and_no_memberships(api: FakeCalendly) -> None:
+def test_a_member_token_reads_its_own_schedules_and_asks_once_for_anyone_elses(api: FakeCalendly) -> None:
+    api.memberships += [{**api.memberships[1], "uri": f"{API}/organization_memberships/m{i}",
+                         "user": {"uri": f"{API}/users/u{i}"}} for i in range(5)]  # fmt: skip
     api.user_schedules = {ADMIN_USER: [schedule(ADMIN_USER, "a")], MEMBER_USER: [schedule(MEMBER_USER, "m")]}
     out = run_read(["user_availability_schedules"], config(personal_access_token=MEMBER_TOKEN))
     assert uris(out, "user_availability_schedules") == [f"{API}/user_availability_schedules/m"]
-    assert api.paths("/user_availability_schedules") == [{"user": [MEMBER_USER]}]
-    assert [q for q in api.paths("/organization_memberships") if "user" not in q] == []
+    # Its own, then one other user's, refused: nothing more is asked, and it is no reason to warn.
+    assert api.paths("/user_availability_schedules") == [{"user": [MEMBER_USER]}, {"user": [ADMIN_USER]}]
+    assert not [w for w in warnings(out) if w.startswith("Skipping")]
+
+
+def test_a_member_token_reads_everyones_schedules_where_calendly_shows_them(api: FakeCalendly) -> None:
+    api.availability_of_others = True
+    api.user_schedules = {ADMIN_USER: [schedule(ADMIN_USER, "a")], MEMBER_USER: [schedule(MEMBER_USER, "m")]}
+    out = run_read(["user_availability_schedules"], config(personal_access_token=MEMBER_TOKEN))
+    assert sorted(uris(out, "user_availability_schedules")) == [f"{API}/user_availability_schedules/{n}" for n in "am"]
 
 
 def test_event_type_schedules_carry_their_event_type(api: FakeCalendly) -> None:

@@ -22,9 +22,9 @@ def test_users_cost_no_request_of_their_own(api: FakeCalendly) -> None:
     assert not [p for p, _ in api.requests if p.startswith("/users/") and p != "/users/me"]
 
 
-def test_users_for_a_member_token_is_its_own_user(api: FakeCalendly) -> None:
+def test_a_member_token_gets_every_user_as_it_gets_every_membership(api: FakeCalendly) -> None:
     out = run_read(["users"], config(personal_access_token=MEMBER_TOKEN))
-    assert uris(out, "users") == [MEMBER_USER]
+    assert uris(out, "users") == [ADMIN_USER, MEMBER_USER]
 
 
 def test_groups_and_relationships_every_page_with_the_organization(api: FakeCalendly) -> None:
@@ -51,15 +51,12 @@ def test_invitations_of_the_organization(api: FakeCalendly) -> None:
     assert api.paths("/organizations/org-1/invitations") == [{"count": ["100"]}]
 
 
-def test_teams_all_for_an_admin_and_the_users_own_for_a_member(api: FakeCalendly) -> None:
-    api.teams = [
-        {"uri": f"{API}/teams/t1", "name": "Sales", "members": [ADMIN_USER]},
-        {"uri": f"{API}/teams/t2", "name": "Support", "members": [ADMIN_USER, MEMBER_USER]},
-    ]
-    assert uris(run_read(["teams"]), "teams") == [f"{API}/teams/t1", f"{API}/teams/t2"]
+def test_teams_as_calendly_lists_them_without_a_user_filter(api: FakeCalendly) -> None:
+    api.teams = [{"uri": f"{API}/teams/t{i}", "name": f"Team {i}"} for i in range(120)]
+    assert len(uris(run_read(["teams"]), "teams")) == 120
     member = run_read(["teams"], config(personal_access_token=MEMBER_TOKEN))
-    assert uris(member, "teams") == [f"{API}/teams/t2"]
-    assert api.paths("/teams")[-1]["user"] == [MEMBER_USER]
+    assert len(uris(member, "teams")) == 120
+    assert api.paths("/teams") == [{"count": ["100"]}, {"count": ["100"], "page_token": ["MTAw"]}] * 2
     assert not [w for w in warnings(member) if w.startswith("Skipping")]
 
 
