@@ -60,14 +60,7 @@ def settle() -> None:
     time.sleep(1.1)
 
 
-# -- a full sync ---------------------------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def full_sync(shared_sandbox: Sandbox) -> Run:
-    run = run_connector("read", sandbox_config(shared_sandbox, num_workers=4), catalog(ALL_STREAMS))
-    assert run.returncode == 0, run.stderr[-2000:]
-    return run
-
-
+# -- a full sync (conftest.py: full_sync) --------------------------------------------------------------------------
 @pytest.mark.parametrize("stream", OPTIONAL_STREAMS)
 def test_a_full_sync_of_every_optional_stream_equals_the_truth(
     full_sync: Run, shared_sandbox: Sandbox, stream: str

@@ -31,7 +31,14 @@ def test_a_full_sync_makes_the_minimum_requests_and_repeats_none(make_sandbox: A
     repeated = [r for r, n in Counter(made).items() if n > 1]
     assert repeated == []
     assert [p for p, _ in made].count("/users/me") == 1
-    assert all(dict(q).get("count") == "100" for p, q in made if p != "/users/me")
+    # The most a page holds everywhere: 1,000 for the activity log, 100 elsewhere; none where Calendly pages nothing.
+    unpaged = ("/users/me", "/organizations/", "/user_availability_schedules", "/event_type_availability_schedules")
+    for path, query in made:
+        count = dict(query).get("count")
+        if path.startswith(unpaged) and not path.endswith("/invitations"):
+            assert count is None, path
+        else:
+            assert count == ("1000" if path == "/activity_log_entries" else "100"), path
     assert len(made) == minimum_requests(sandbox, sandbox.tokens.admin) + 1  # + the token's own membership (role)
 
 
@@ -51,7 +58,7 @@ def test_an_incremental_sync_with_no_changes_costs_what_can_have_changed_and_emi
         assert [r for r, n in Counter(made).items() if n > 1] == []
         # Invitees only of the events that started since the window start: no upcoming event changed.
         started_events = functools.partial(_started_by, started)
-        expected = minimum_requests(sandbox, admin, window_start, started_events) + 1
+        expected = minimum_requests(sandbox, admin, window_start, started_events, states=previous.states()) + 1
         walk = history_walk_requests(sandbox, admin, window_start, budget) if budget else 0
         assert walk > 0 or budget == 0
         assert len(made) == expected + walk, budget
@@ -66,6 +73,22 @@ def test_an_incremental_sync_with_no_changes_costs_what_can_have_changed_and_emi
         }
         assert set(run.states()["scheduled_events"]["groups"]) == groups
         previous = run
+
+
+def test_every_stream_alone_costs_its_own_minimum(make_sandbox: Any) -> None:
+    # A substream selected without its parent still reads the parent listing, once; users costs nothing more.
+    sandbox: Sandbox = make_sandbox()
+    selections = [
+        ["users"],
+        ["event_type_memberships", "event_type_availability_schedules"],
+        ["user_availability_schedules", "organization_memberships", "users"],
+        ["activity_log_entries"],
+    ]
+    for streams in selections:
+        sandbox.clear_request_log()
+        run = run_connector("read", sandbox_config(sandbox), catalog(streams))
+        assert run.returncode == 0 and run.errors() == []
+        assert len(sandbox.request_log) == minimum_requests(sandbox, sandbox.tokens.admin, streams=streams) + 1, streams
 
 
 def _dt(value: str) -> datetime:
