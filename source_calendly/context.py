@@ -93,8 +93,14 @@ class SyncContext:
         account = self.account
         if account.is_admin:
             return {"organization": account.organization_uri}
-        with self._lock:
-            if not self._warned_scope:
-                self._warned_scope = True
-                self.logger.warning(NON_ADMIN_WARNING.format(name=account.name, role=account.role or "unknown"))
+        self.warn_if_not_admin()
         return {"user": account.user_uri}
+
+    def warn_if_not_admin(self) -> None:
+        """The non-admin warning, once per process however many streams (or check's probes) ask."""
+        account = self.account
+        with self._lock:
+            if account.is_admin or self._warned_scope:
+                return
+            self._warned_scope = True
+        self.logger.warning(NON_ADMIN_WARNING.format(name=account.name, role=account.role or "unknown"))

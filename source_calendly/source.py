@@ -12,7 +12,7 @@ from airbyte_cdk.sources.streams import Stream
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_calendly.config import CalendlyConfig
-from source_calendly.context import NON_ADMIN_WARNING, SyncContext
+from source_calendly.context import SyncContext
 from source_calendly.streams import (
     OPTIONAL_STREAMS,
     AccountLookup,
@@ -53,8 +53,7 @@ class SourceCalendly(AbstractSource):
         context = build_context(config, logger)
         account = context.account
         logger.info(f"The token belongs to {account.describe()}.")
-        if not account.is_admin:
-            logger.warning(NON_ADMIN_WARNING.format(name=account.name, role=account.role or "unknown"))
+        context.warn_if_not_admin()
         readable, refused = capability_report([stream(context=context) for stream in OPTIONAL_STREAMS])
         report = f"Optional streams this token can read: {', '.join(readable) or 'none'}."
         if refused:
