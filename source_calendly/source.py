@@ -57,8 +57,8 @@ class SourceCalendly(AbstractSource):
         readable, refused = capability_report([stream(context=context) for stream in OPTIONAL_STREAMS])
         report = f"Optional streams this token can read: {', '.join(readable) or 'none'}."
         if refused:
-            lines = "; ".join(f"{name}: {reason}" for name, reason in refused)
-            logger.warning(f"{report} Optional streams it cannot read (they will sync empty, with a warning): {lines}")
+            lines = "".join(f"\n- {name}: {reason}" for name, reason in refused)
+            logger.warning(f"{report} Optional streams it cannot read (they will sync empty, with a warning):{lines}")
         else:
             logger.info(report)
         return True, None
