@@ -1,4 +1,7 @@
-"""What a refusal says: the scope when Calendly names it, else the role for a non-admin, else the plan."""
+"""source_calendly/access.py (named apart from integration_tests/test_access.py, which pytest would confuse with it).
+
+What a refusal says: the scope when Calendly names it, else the role for a non-admin, else the plan.
+"""
 
 from __future__ import annotations
 
