@@ -181,9 +181,13 @@ def minimum_requests(
     one request for a stream Calendly refuses. Full sync: window_start and states None; `states` gives the
     cursors of the optional incremental streams. The connector's one extra request, its own membership for
     the role, is not counted here."""
-    core = _core_minimum(sandbox, token, window_start, streams, visits)
-    return 1 + core + sum(_optional_minimum(sandbox.truth, token, name, (states or {}).get(name)) for name in streams
-                          if name in OPTIONAL_STREAMS)  # fmt: skip
+    optional = [name for name in streams if name in OPTIONAL_STREAMS]
+    states = states or {}
+    return (
+        1
+        + _core_minimum(sandbox, token, window_start, streams, visits)
+        + sum(_optional_minimum(sandbox.truth, token, name, states.get(name)) for name in optional)
+    )
 
 
 def _core_minimum(
