@@ -284,3 +284,13 @@ def _later(a: datetime | None, b: datetime | None) -> datetime | None:
     if b is None:
         return a
     return max(a, b)
+
+
+def state_from_the_future(stream: str, saved: datetime, now: datetime) -> str:
+    """The warning for a saved time later than Calendly's clock: the state came from another clock."""
+    return (
+        f"Stream {stream}: the saved state holds {format_utc(saved)}, later than Calendly's clock "
+        f"({format_utc(now)}): it was made on another clock (copied from a machine with a wrong clock, or "
+        "edited). Trusting it would hide every change until then, so this sync reads from start_date again "
+        "and records already in the destination are emitted again."
+    )

@@ -169,16 +169,28 @@ class CalendlyStream(HttpStream):
         collection = body.get("collection")
         if not isinstance(collection, list) or not all(isinstance(r, Mapping) for r in collection):
             raise malformed_response(self.name, self._endpoint_of(response), "'collection' is not a list of objects")
-        for position, record in enumerate(collection, 1):
-            uri = record.get("uri")
-            if not isinstance(uri, str) or not uri:
-                # `uri` is the primary key: without it a destination cannot deduplicate, nor a restart skip.
-                raise malformed_response(
-                    self.name,
-                    self._endpoint_of(response),
-                    f"record {position} of the page has no 'uri' (the primary key; keys: {', '.join(sorted(record))})",
-                )
+        # Without its primary key a record cannot be deduplicated by a destination, nor skipped on a restart.
+        for path in self._key_paths:
+            for position, record in enumerate(collection, 1):
+                value: Any = record
+                for key in path:
+                    value = value.get(key) if isinstance(value, Mapping) else None
+                if value is None or value == "":
+                    raise malformed_response(
+                        self.name,
+                        self._endpoint_of(response),
+                        f"record {position} of the page has no '{'.'.join(path)}' (the primary key; keys: "
+                        f"{', '.join(sorted(record))})",
+                    )
         return collection
+
+    @property
+    def _key_paths(self) -> list[list[str]]:
+        """The primary key as field paths: "uri" -> [["uri"]]; [["a"], ["b", "c"]] as it is."""
+        key = self.primary_key
+        if isinstance(key, str):
+            return [[key]]
+        return [[part] if isinstance(part, str) else list(part) for part in key or []]
 
     def request_params(self, **kwargs: Any) -> MutableMapping[str, Any]:
         return {}

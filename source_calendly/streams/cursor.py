@@ -22,6 +22,7 @@ from airbyte_cdk.sources.streams import CheckpointMixin
 
 from source_calendly.config import config_error, format_utc, parse_utc
 from source_calendly.streams.gated import GatedStream
+from source_calendly.window import state_from_the_future
 
 
 def _timestamp(record: Mapping[str, Any], key: str) -> datetime | None:
@@ -64,6 +65,10 @@ class CursorStream(GatedStream, CheckpointMixin):
 
     def read_allowed(self, sync_mode: SyncMode) -> Iterable[Mapping[str, Any]]:
         since = self._cursor if sync_mode == SyncMode.incremental else None
+        sync_start = self.context.account.server_time
+        if since is not None and since > sync_start:
+            self.logger.warning(state_from_the_future(self.name, since, sync_start))
+            since = None
         if since is not None:
             self.check_cursor_age(since)
         since = since or self.context.config.start_date
@@ -72,7 +77,6 @@ class CursorStream(GatedStream, CheckpointMixin):
             params["sort"] = self.sort
         if self.min_param and since is not None:
             params[self.min_param] = format_utc(since)
-        sync_start = self.context.account.server_time
         newest = since
         for record in self.list_own(params):
             value = _timestamp(record, self.cursor_field)

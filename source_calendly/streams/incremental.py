@@ -11,9 +11,9 @@ from airbyte_cdk.models import SyncMode
 from airbyte_cdk.sources.streams import CheckpointMixin
 from airbyte_cdk.sources.streams.http import HttpSubStream
 
-from source_calendly.config import format_utc, parse_utc
+from source_calendly.config import parse_utc
 from source_calendly.streams.base import PAGE_SIZE, CalendlyStream
-from source_calendly.window import WindowState
+from source_calendly.window import WindowState, state_from_the_future
 
 GROUP_KEY_LENGTH = 12  # characters kept of a group event's id in the fingerprints: 48 random bits
 
@@ -140,12 +140,7 @@ class WindowedStream(CalendlyStream, CheckpointMixin):
         now = self.context.account.server_time
         ahead = self._window.ahead_of(now)
         if ahead is not None:
-            self.logger.warning(
-                f"Stream {self.name}: the saved state holds {format_utc(ahead)}, later than Calendly's clock "
-                f"({format_utc(now)}): it was made on another clock (copied from a machine with a wrong clock, or "
-                "edited). Trusting it would hide every change until then, so this sync reads from start_date again "
-                "and records already in the destination are emitted again."
-            )
+            self.logger.warning(state_from_the_future(self.name, ahead, now))
             self._window = WindowState(scope=self._window.scope)
         self._window = self._window.begin(now, config.start_date, config.lookback, scope)
         self._resume_from = self._newest = None
