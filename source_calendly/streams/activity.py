@@ -63,6 +63,7 @@ class OutgoingCommunications(CursorStream):
     name = "outgoing_communications"
     endpoint = "outgoing_communications"
     primary_key = [["event_uri"], ["type"], ["to"], ["created_at"]]  # no uri: see the schema's description
+    fields_every_record_has = ()  # no uri; the key's parts may be absent (see the schema's description)
     access = Access(scope="outgoing_communications:read", plan="the Enterprise plan")
     cursor_field = "created_at"
     min_param = "min_created_at"

@@ -33,6 +33,7 @@ class EventTypeAvailabilitySchedules(PerParentStream):
     name = "event_type_availability_schedules"
     endpoint = "event_type_availability_schedules"
     primary_key = [["event_type"], ["availability_rule", "uri"]]  # no uri: see the schema's description
+    fields_every_record_has = ()  # no uri; the key's parts may be absent (see the schema's description)
     parent_stream = EventTypes
     parent_param = "event_type"
     paginated = False

@@ -120,6 +120,7 @@ class CalendlyStream(HttpStream):
     """A Calendly collection endpoint; subclasses declare `name`, `endpoint` and their query parameters."""
 
     primary_key = "uri"
+    fields_every_record_has: tuple[str, ...] = ("uri",)  # checked on every page: a record without one is malformed
     endpoint: str = ""
     # The streams that list the same records again (see ListingSpool): one name, or several.
     shared_with: str | tuple[str, ...] | None = None
@@ -169,28 +170,19 @@ class CalendlyStream(HttpStream):
         collection = body.get("collection")
         if not isinstance(collection, list) or not all(isinstance(r, Mapping) for r in collection):
             raise malformed_response(self.name, self._endpoint_of(response), "'collection' is not a list of objects")
-        # Without its primary key a record cannot be deduplicated by a destination, nor skipped on a restart.
-        for path in self._key_paths:
+        # Without its `uri` (the primary key) a record cannot be deduplicated by a destination, nor skipped on a
+        # restart. Streams keyed otherwise (the key partly set by the connector, or nullable) declare no field.
+        for field_name in self.fields_every_record_has:
             for position, record in enumerate(collection, 1):
-                value: Any = record
-                for key in path:
-                    value = value.get(key) if isinstance(value, Mapping) else None
-                if value is None or value == "":
+                value = record.get(field_name)
+                if not isinstance(value, str) or not value:
                     raise malformed_response(
                         self.name,
                         self._endpoint_of(response),
-                        f"record {position} of the page has no '{'.'.join(path)}' (the primary key; keys: "
+                        f"record {position} of the page has no '{field_name}' (the primary key; keys: "
                         f"{', '.join(sorted(record))})",
                     )
         return collection
-
-    @property
-    def _key_paths(self) -> list[list[str]]:
-        """The primary key as field paths: "uri" -> [["uri"]]; [["a"], ["b", "c"]] as it is."""
-        key = self.primary_key
-        if isinstance(key, str):
-            return [[key]]
-        return [[part] if isinstance(part, str) else list(part) for part in key or []]
 
     def request_params(self, **kwargs: Any) -> MutableMapping[str, Any]:
         return {}
