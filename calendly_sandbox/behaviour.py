@@ -1,6 +1,6 @@
 """Knobs for the points Calendly's reference leaves open, so tests can run the sandbox both ways.
 
-Each default is the behaviour judged most plausible from the 2026 OpenAPI (calendly-api-2026.md); the
+Each default is the behaviour judged most plausible from Calendly's 2026 OpenAPI (developer.calendly.com); the
 alternative is what Calendly might do instead. The API and the ground truth (``Truth``) read the same knobs,
 so truth always describes what the sandbox serves.
 """

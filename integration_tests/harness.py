@@ -157,7 +157,7 @@ def run_connector(
 
 
 def without_nulls(record: Mapping[str, Any]) -> dict[str, Any]:
-    """The CDK drops top-level keys whose value is null (airbyte-cdk-notes.md §2)."""
+    """The CDK drops top-level keys whose value is null (airbyte-cdk's record transformation)."""
     return {k: v for k, v in record.items() if v is not None}
 
 

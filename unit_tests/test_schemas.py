@@ -112,7 +112,7 @@ NESTED_COMPONENTS = {
     "webhook_subscriptions": set(),
 }  # fmt: skip
 
-# Every field listed for the resource in calendly-api.md (current spec [OAS] plus legacy fields
+# Every field listed for the resource in Calendly's current OpenAPI (plus legacy fields
 # still possibly returned). `a.b` is a nested property, `a[].b` a property of the items of array `a`.
 CURRENT_DOC_FIELDS = {
     "scheduled_events": [
@@ -282,7 +282,7 @@ _TRACKING_NULL = {
     "salesforce_uuid": None,
 }
 
-# The example records of calendly-api.md section 4 (real [EST-SNAP] records), with the "…"
+# Real example records (as public integrations captured them), with the "…"
 # abridgements and the redacted updated_at filled in with plausible values.
 DOC_EXAMPLES: dict[str, list[dict[str, Any]]] = {
     "scheduled_events": [

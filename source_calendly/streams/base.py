@@ -196,7 +196,7 @@ class CalendlyStream(HttpStream):
         stream_state: Mapping[str, Any] | None = None,
     ) -> Iterable[Mapping[str, Any]]:
         # Overriding read_records also keeps the CDK from applying its page-by-page "resumable full refresh"
-        # cursor, which reads only first pages under concurrency (airbyte-cdk-notes.md §4).
+        # cursor, which reads only first pages under concurrency (seen in airbyte-cdk 7's HttpStream).
         yield from self.list_own(self.request_params())
 
     def list_own(self, params: Mapping[str, str], keyset: Keyset | None = None) -> Iterator[Mapping[str, Any]]:
