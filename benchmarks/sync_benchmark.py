@@ -1,7 +1,8 @@
 """Benchmarks of the connector against the sandbox: prints figures, asserts nothing.
 
-1. Rate-limited syncs of the reference organization (2,000 events over two years plus three months ahead,
-   ~1.3 invitees per event, 40 event types, 60 members, 5 routing forms x 200 submissions) at Calendly's
+1. Rate-limited syncs, every stream selected, of the reference organization (2,000 events over two years plus
+   three months ahead, ~1.3 invitees per event, 40 event types, 60 members, 5 routing forms x 200 submissions,
+   and the optional streams' groups, availability, activity log, contacts, ...) at Calendly's
    500 requests/min with ~100 ms latency (lognormal spread): a full sync, then an incremental sync with no
    changes, each with concurrency 1 and with the default. For each: requests made, the minimum, wall time,
    the floor (minimum / rate) and the ratios. `--quick` scales the limit up and the latency down by 10.
@@ -9,8 +10,14 @@
    process and from the first record to the last; and the same for the CDK alone (`cdk_ceiling.py`: the
    same records, no HTTP, no connector code), the most any airbyte-cdk source can reach here.
 3. Peak memory (RSS) of the connector process for full syncs of 10,000 and 100,000 events.
+4. Incremental cost on a large organization (20,000 events): a sync with nothing changed and one after an
+   hour of changes (requests, records, wall time at 500/min measured with ~100 ms latency, at 500/min and
+   50/min as the rate floor), the state's size, and how many syncs the history walk needs to emit a no-show
+   marked on a 60-day-old meeting with the default budget.
+5. The Free plan: the reference organization's full sync at 50 requests per window (a 6 s window: the
+   same budget per request as 50/min, ten times faster).
 
-Usage:  .venv/bin/python benchmarks/sync_benchmark.py [--quick] [--only rate|throughput|memory]
+Usage:  .venv/bin/python benchmarks/sync_benchmark.py [--quick] [--only rate|throughput|memory|incremental|free]
 The connector runs as its own process (`python main.py read ...`), the sandbox in this one.
 """
 
@@ -23,6 +30,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -31,8 +39,14 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from calendly_sandbox import DatasetSpec, Faults, Sandbox  # noqa: E402
-from integration_tests.harness import ALL_STREAMS, catalog, minimum_requests  # noqa: E402
-from source_calendly.config import DEFAULT_NUM_WORKERS  # noqa: E402
+from integration_tests.harness import (  # noqa: E402
+    ALL_STREAMS,
+    INCREMENTAL,
+    catalog,
+    history_walk_requests,
+    minimum_requests,
+)
+from source_calendly.config import DEFAULT_HISTORY_REQUESTS, DEFAULT_NUM_WORKERS  # noqa: E402
 
 RATE = 500  # requests per minute, Calendly's paid-plan limit
 LATENCY_MS = 100.0
@@ -57,6 +71,7 @@ def run_read(
     streams: tuple[str, ...] | list[str],
     state: list | None = None,
     program: list[str] | None = None,
+    uris_of: str | None = None,
 ) -> dict:
     """One `read` in a fresh process: wall time, peak RSS, records, final states.
 
@@ -79,12 +94,19 @@ def run_read(
         usage = json.loads(usage_path.read_text())
         wall, status = usage["wall"], usage["status"]
         records, states, errors = 0, {}, []
+        counts: dict[str, int] = {}
+        uris: set[str] = set()
         first_ms = last_ms = 0
         sample = None
         with out_path.open("rb") as lines:
             for line in lines:
                 if line.startswith(b'{"type":"RECORD"'):
                     records += 1
+                    at = line.index(b'"stream":"') + 10
+                    stream = line[at : line.index(b'"', at)].decode()
+                    counts[stream] = counts.get(stream, 0) + 1
+                    if stream == uris_of:
+                        uris.add(json.loads(line)["record"]["data"]["uri"])
                     # The record's own data may hold anything; emitted_at is the envelope's last key.
                     last_ms = int(line[line.rindex(b'"emitted_at":') + 13 :].rstrip(b"}\n"))
                     if records == 1:
@@ -110,6 +132,8 @@ def run_read(
         "states": states,
         "exit": os.waitstatus_to_exitcode(status),
         "errors": errors,
+        "counts": counts,
+        "uris": uris,
     }
 
 
@@ -136,16 +160,135 @@ def rate_limited(quick: bool, workers_list: list[int]) -> None:
                 result = run_read(config, ALL_STREAMS, previous["state"] if previous else None)
                 made = len(sandbox.request_log)
                 too_many = sum(1 for e in sandbox.request_log if e.status == 429)
-                window_start = None
-                if previous:
-                    started = datetime.fromisoformat(previous["states"]["scheduled_events"]["last_sync_started_at"])
-                    window_start = (started - timedelta(days=7)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-                minimum = minimum_requests(sandbox, token, window_start)
+                minimum = minimum_for(sandbox, token, previous, result)
                 floor = minimum / rate * 60
                 print(f"{kind:<12} {workers:>7} {made:>8} {minimum:>7} {made / minimum:>9.3f} {result['wall']:>7.1f} "
                       f"{floor:>7.1f} {result['wall'] / floor:>6.2f} {too_many:>5}"
                       + (f"  ERRORS: {result['errors'][:1]}" if result["errors"] else ""))  # fmt: skip
                 previous = result
+
+
+def minimum_for(sandbox: Sandbox, token: str, previous: dict | None, result: dict) -> int:
+    """The fewest requests of a sync: all of it after no state; after a state with nothing changed, the window
+    with invitees of the events started since its start, plus what the history walk's first step must read
+    (a deliberate budget, not waste)."""
+    if previous is None:
+        return minimum_requests(sandbox, token)
+    started = datetime.fromisoformat(previous["states"]["scheduled_events"]["last_sync_started_at"])
+    window_start = (started - timedelta(days=7)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    began = datetime.fromisoformat(result["states"]["event_invitees"]["last_sync_started_at"])
+
+    def started_by(event: dict) -> bool:
+        return datetime.fromisoformat(event["start_time"]) <= began
+
+    walk = history_walk_requests(sandbox, token, window_start, DEFAULT_HISTORY_REQUESTS)
+    return minimum_requests(sandbox, token, window_start, started_by, states=previous["states"]) + walk
+
+
+def state_bytes(states: dict) -> int:
+    return sum(len(json.dumps(states[name], separators=(",", ":"))) for name in INCREMENTAL if name in states)
+
+
+def an_hour_of_changes(sandbox: Sandbox) -> str:
+    """What an organization of 20,000 events (about 25 bookings a day) might see in a busy hour."""
+    admin = sandbox.tokens.admin
+    anchor = sandbox.anchor
+    events = sandbox.truth.scheduled_events(admin)
+    upcoming = [e for e in events if e["status"] == "active" and anchor < datetime.fromisoformat(e["start_time"])]
+    solo = [e for e in upcoming if e["invitees_counter"]["limit"] == 1]
+    groups = [e for e in upcoming if e["invitees_counter"]["active"] < e["invitees_counter"]["limit"] > 1]
+    for days in (1, 3, 8, 20, 45):
+        sandbox.book_event(anchor + timedelta(days=days, hours=2))
+    for event in solo[10:12]:
+        sandbox.cancel_event(event["uri"])
+    sandbox.reschedule(sandbox.truth.invitees(solo[20]["uri"])[0]["uri"], anchor + timedelta(days=12))
+    sandbox.join_group_event(groups[5]["uri"])
+    active = [i for i in sandbox.truth.invitees(groups[6]["uri"]) if i["status"] == "active"]
+    sandbox.cancel_invitee(active[-1]["uri"])
+    today = [e for e in events if e["status"] == "active"
+             and anchor - timedelta(hours=8) < datetime.fromisoformat(e["end_time"]) < anchor]  # fmt: skip
+    attending = [i for e in today for i in sandbox.truth.invitees(e["uri"]) if i["status"] == "active"]
+    no_shows = [i for i in attending if i.get("no_show") is None][:3]
+    for invitee in no_shows:
+        sandbox.mark_no_show(invitee["uri"])
+    sandbox.add_form_submission(sandbox.truth.routing_forms(admin)[0]["uri"])
+    return (f"5 bookings, 2 cancellations, 1 reschedule, 1 group invitee booked, 1 cancelled, {len(no_shows)} "
+            "no-shows, 1 submission")  # fmt: skip
+
+
+def incremental_cost(events: int = 20_000) -> None:
+    print(f"\n== Incremental syncs of a large organization ({events:,} events over two years plus three months "
+          "ahead), all six streams, default config")  # fmt: skip
+    with Sandbox(dataset=DatasetSpec.large(events=events), rate_limit_per_minute=None) as sandbox:
+        gc.freeze()
+        token = sandbox.tokens.admin
+        config = {"personal_access_token": token, "api_url": sandbox.url}
+        full = run_read(config, ALL_STREAMS)
+        print(f"full sync: {len(sandbox.request_log):,} requests, {full['records']:,} records, "
+              f"state {state_bytes(full['states']):,} bytes (incremental streams){errors_of(full)}")  # fmt: skip
+        print(f"{'incremental sync':<34} {'requests':>8} {'invitee':>7} {'records':>7} {'state B':>7} "
+              f"{'wall s @500/min':>15} {'floor s @500':>12} {'floor s @50':>11}")  # fmt: skip
+        previous = full
+        for label in ("nothing changed", "after an hour of changes"):
+            if label != "nothing changed":
+                print(f"  (changes: {an_hour_of_changes(sandbox)})")
+            time.sleep(1.1)  # Calendly's clock has whole seconds: keep the syncs apart
+            sandbox.clear_request_log()
+            sandbox.set_rate_limit(RATE, 60)
+            sandbox.set_faults(Faults(latency_ms_median=LATENCY_MS, latency_sigma=0.5, seed=3))
+            result = run_read(config, ALL_STREAMS, previous["state"])
+            sandbox.set_faults(Faults())
+            sandbox.set_rate_limit(None)
+            log = sandbox.request_log
+            made = len(log)
+            invitee = sum(1 for e in log if e.path.endswith("/invitees"))
+            incremental_records = sum(result["counts"].get(name, 0) for name in INCREMENTAL)
+            size = state_bytes(result["states"])
+            print(f"{label:<34} {made:>8} {invitee:>7} {incremental_records:>7} {size:>7} {result['wall']:>15.1f} "
+                  f"{made / RATE * 60:>12.1f} {made / 50 * 60:>11.1f}{errors_of(result)}")  # fmt: skip
+            previous = result
+        # A no-show marked on a meeting of 60 days ago: how many syncs until the history walk emits it.
+        anchor = sandbox.anchor
+        since = anchor - timedelta(days=60)
+        old = next(e for e in sandbox.truth.scheduled_events(token)
+                   if e["status"] == "active" and datetime.fromisoformat(e["start_time"]) > since)  # fmt: skip
+        invitee_uri = next(i["uri"] for i in sandbox.truth.invitees(old["uri"])
+                           if i["status"] == "active" and i.get("no_show") is None)  # fmt: skip
+        sandbox.mark_no_show(invitee_uri)
+        state = [m for m in previous["state"] if m["stream"]["stream_descriptor"]["name"] == "event_invitees"]
+        for number in range(1, 400):
+            time.sleep(1.1)
+            result = run_read(config, ["event_invitees"], state, uris_of="event_invitees")
+            if invitee_uri in result["uris"]:
+                print(f"no-show marked on a meeting 60 days ago: emitted by incremental sync {number} "
+                      f"(default history budget {DEFAULT_HISTORY_REQUESTS} requests per sync)")  # fmt: skip
+                break
+            state = result["state"]
+        else:
+            print("no-show marked on a meeting 60 days ago: NOT emitted within 400 syncs")
+    gc.unfreeze()
+
+
+def free_plan(workers: int = DEFAULT_NUM_WORKERS) -> None:
+    window, rate = 6.0, 50
+    print(f"\n== Free plan: reference organization, full sync, {rate} requests per {window:g} s window "
+          "(the budget per request of 50/min, ten times faster), latency ~10 ms")  # fmt: skip
+    faults = Faults(latency_ms_median=LATENCY_MS / 10, latency_sigma=0.5, seed=1)
+    with Sandbox(dataset=DatasetSpec.reference(), rate_limit_per_minute=rate, rate_window_seconds=window,
+                 faults=faults) as sandbox:  # fmt: skip
+        token = sandbox.tokens.admin
+        config = {"personal_access_token": token, "api_url": sandbox.url, "num_workers": workers}
+        result = run_read(config, ALL_STREAMS)
+        made = len(sandbox.request_log)
+        too_many = sum(1 for e in sandbox.request_log if e.status == 429)
+        minimum = minimum_requests(sandbox, token)
+        floor = minimum / rate * window
+        print(f"requests {made}, minimum {minimum}, ratio {made / minimum:.3f}; wall {result['wall']:.1f} s, floor "
+              f"{floor:.1f} s, ratio {result['wall'] / floor:.2f}; 429s {too_many}{errors_of(result)}")  # fmt: skip
+
+
+def errors_of(result: dict) -> str:
+    return f"  ERRORS: {result['errors'][:1]}" if result["errors"] else ""
 
 
 def throughput() -> None:
@@ -160,7 +303,7 @@ def throughput() -> None:
               + (f"  ERRORS: {result['errors'][:1]}" if result["errors"] else ""))  # fmt: skip
 
     cases = [
-        ("reference org, all six streams", DatasetSpec.reference(), ALL_STREAMS),
+        ("reference org, all 19 streams", DatasetSpec.reference(), ALL_STREAMS),
         ("100,000 events, scheduled_events", DatasetSpec.large(events=100_000), ("scheduled_events",)),
     ]
     sample = None
@@ -181,7 +324,7 @@ def throughput() -> None:
 
 
 def memory() -> None:
-    print("\n== Peak memory of the connector process, full sync of all six streams, zero latency")
+    print("\n== Peak memory of the connector process, full sync of all 19 streams, zero latency")
     for events in (10_000, 100_000):
         # The sandbox runs in its own process here: a child forked from a process holding it would count
         # the parent's pages in its peak RSS before exec.
@@ -205,7 +348,7 @@ def memory() -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="window and latency /10: about a minute")
-    parser.add_argument("--only", choices=["rate", "throughput", "memory"])
+    parser.add_argument("--only", choices=["rate", "throughput", "memory", "incremental", "free"])
     parser.add_argument(
         "--workers", default=f"1,{DEFAULT_NUM_WORKERS}", help="concurrency levels for the rate-limited syncs"
     )
@@ -216,6 +359,10 @@ def main() -> None:
         throughput()
     if args.only in (None, "memory"):
         memory()
+    if args.only in (None, "incremental"):
+        incremental_cost()
+    if args.only in (None, "free"):
+        free_plan()
 
 
 if __name__ == "__main__":

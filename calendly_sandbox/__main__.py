@@ -18,6 +18,7 @@ from types import FrameType
 
 import orjson
 
+from .behaviour import Behaviour
 from .dataset import PLANS, DatasetSpec
 from .faults import Faults
 from .sandbox import Sandbox
@@ -46,6 +47,16 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--fault-seed", type=int, default=0)
     serve.add_argument("--page-token-ttl", type=float, default=None, help="seconds before a page token expires")
     serve.add_argument("--send-retry-after", action="store_true", help="add Retry-After to 429 responses")
+    serve.add_argument(
+        "--group-changes-move-updated-at",
+        action="store_true",
+        help="a group invitee booking or cancelling also moves the event's updated_at (Calendly: unconfirmed)",
+    )
+    serve.add_argument(
+        "--notes-keep-updated-at",
+        action="store_true",
+        help="editing an event's meeting notes leaves its updated_at as it was (Calendly: unconfirmed)",
+    )
     return parser
 
 
@@ -85,6 +96,10 @@ def serve(args: argparse.Namespace) -> int:
         rate_window_seconds=args.rate_window,
         page_token_ttl_seconds=args.page_token_ttl,
         send_retry_after=args.send_retry_after,
+        behaviour=Behaviour(
+            group_changes_move_updated_at=args.group_changes_move_updated_at,
+            notes_move_updated_at=not args.notes_keep_updated_at,
+        ),
     )
     # A long-lived process: move the (large, immortal) dataset out of the collector's sight so full
     # collections stay cheap while serving. Not done by Sandbox itself, where it would pin freed sandboxes.

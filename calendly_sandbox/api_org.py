@@ -1,4 +1,4 @@
-"""The endpoints added to Calendly API v2 since 2023 (calendly-api-2026.md), on top of ``api.Api``.
+"""The endpoints added to Calendly API v2 since 2023 (Calendly's 2026 OpenAPI), on top of ``api.Api``.
 
 Gates as Calendly words them: a missing scope is ``403 Insufficient scope``; a plan without the feature or a
 role without access is ``403 Permission Denied`` with the endpoint's message. Decisions where the reference is

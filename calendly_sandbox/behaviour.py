@@ -1,6 +1,6 @@
 """Knobs for the points Calendly's reference leaves open, so tests can run the sandbox both ways.
 
-Each default is the behaviour judged most plausible from the 2026 OpenAPI (calendly-api-2026.md); the
+Each default is the behaviour judged most plausible from Calendly's 2026 OpenAPI (developer.calendly.com); the
 alternative is what Calendly might do instead. The API and the ground truth (``Truth``) read the same knobs,
 so truth always describes what the sandbox serves.
 """
@@ -30,6 +30,12 @@ CHOICES: dict[str, tuple[Any, ...]] = {
     # /teams without `user` (unconfirmed): "organization" lists the organization's teams, "caller" the teams
     # the token's user belongs to.
     "teams_without_user": ("organization", "caller"),
+    # Whether a group event's updated_at moves when one of its invitees books or cancels (only its
+    # invitees_counter surely changes): by default it stays, the case a connector must still catch.
+    "group_changes_move_updated_at": (False, True),
+    # Whether editing an event's meeting notes moves its updated_at: by default it does; False shows what an
+    # incremental reader can (not) see if it does not.
+    "notes_move_updated_at": (True, False),
 }
 
 
@@ -41,6 +47,8 @@ class Behaviour:
     availability_of_others: bool = True
     contacts_visibility: str = "owner"
     teams_without_user: str = "organization"
+    group_changes_move_updated_at: bool = False
+    notes_move_updated_at: bool = True
 
     def __post_init__(self) -> None:
         for f in fields(self):

@@ -22,6 +22,8 @@ MUTATIONS = (
     "cancel_event",
     "cancel_invitee",
     "reschedule",
+    "join_group_event",
+    "edit_meeting_notes",
     "mark_no_show",
     "unmark_no_show",
     "add_form_submission",
@@ -30,6 +32,7 @@ MUTATIONS = (
     "update_contact",
     "add_outgoing_communication",
     "advance_clock",
+    "link_submission",
 )
 
 

@@ -1,6 +1,6 @@
 """Record builders shared by the generator and the live mutations, so both produce identical shapes.
 
-Field lists follow calendly-api.md (current OpenAPI) rather than the 2023 spec: e.g. events carry
+Field lists follow Calendly's current OpenAPI (developer.calendly.com) rather than the 2023 spec: e.g. events carry
 ``cancellation.created_at``; invitees carry ``scheduling_method``, ``invitee_scheduled_by``, ``reconfirmation``;
 event types carry ``locale``, ``admin_managed``, ``is_paid``. ``kind_description`` (2023 only) and the invitee
 ``canceled`` flag (UNCONFIRMED today) are left out.

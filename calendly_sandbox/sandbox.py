@@ -156,13 +156,23 @@ class Sandbox:
         """Cancel one invitee. Returns ``{"invitee", "event"}``.
 
         One-on-one: the event is canceled too. Group: the event stays active, its ``invitees_counter.active``
-        drops, and its ``updated_at`` does NOT move.
+        drops, and its ``updated_at`` moves only with ``Behaviour.group_changes_move_updated_at``.
         """
         return self.store.cancel_invitee(invitee_uri, reason, canceled_by, canceler_type)
 
     def reschedule(self, invitee_uri: str, new_start_time: datetime | str, reason: str | None = None) -> dict[str, Any]:
         """Move an invitee to a new time. Returns ``{"old_invitee", "old_event", "new_invitee", "new_event"}``."""
         return self.store.reschedule(invitee_uri, new_start_time, reason)
+
+    def join_group_event(self, event_uri: str, email: str | None = None) -> dict[str, Any]:
+        """A new invitee books a seat on an existing group event. Returns ``{"invitee", "event"}``; the event's
+        ``updated_at`` moves only with ``Behaviour.group_changes_move_updated_at``."""
+        return self.store.join_group_event(event_uri, email)
+
+    def edit_meeting_notes(self, event_uri: str, notes: str | None) -> dict[str, Any]:
+        """Set an event's meeting notes. Returns ``{"event"}``; its ``updated_at`` moves unless the sandbox
+        runs with ``Behaviour(notes_move_updated_at=False)``."""
+        return self.store.edit_meeting_notes(event_uri, notes)
 
     def mark_no_show(self, invitee_uri: str) -> dict[str, Any]:
         """Mark an active invitee no-show. Returns ``{"invitee", "no_show"}``."""
@@ -171,6 +181,10 @@ class Sandbox:
     def unmark_no_show(self, invitee_uri: str) -> dict[str, Any]:
         """Undo a no-show (Calendly's DELETE /invitee_no_shows/{uuid}). Returns ``{"invitee"}``."""
         return self.store.unmark_no_show(invitee_uri)
+
+    def link_submission(self, submission_uri: str, invitee_uri: str) -> dict[str, Any]:
+        """An earlier submission's submitter books: it gains ``submitter``. Returns ``{"submission"}``."""
+        return self.store.link_submission(submission_uri, invitee_uri)
 
     def add_form_submission(self, form_uri: str, submitter_uri: str | None = None) -> dict[str, Any]:
         """New submission on a routing form (optionally from an invitee). Returns ``{"submission"}``."""

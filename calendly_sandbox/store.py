@@ -445,8 +445,10 @@ class Store:
         rec = row.record()
         rec["invitees_counter"]["active"] = sum(1 for r in row.invitees if r.status == "active")
         if self._is_group(row):
-            # A group event stays active and keeps its updated_at: only the counter changes. A connector has
-            # to notice such changes through the invitee fan-out, not through the event's updated_at.
+            # A group event stays active and (by default) keeps its updated_at: only the counter changes. A
+            # connector has to notice such changes through the counter, not through the event's updated_at.
+            if self.behaviour.group_changes_move_updated_at:
+                rec["updated_at"] = fmt(self._now())
             row.blob = pack(rec)
             return rec
         if rec["status"] == "active":
@@ -469,6 +471,7 @@ class Store:
             hosts = [self.user_by_uri[u].rec for u in old_row.hosts]
             at = self._now()
             target = self._joinable_group_event(old_row, start_us) if self._is_group(old_row) else None
+            joined = target is not None
             if target is None:
                 created = self._now()
                 cap = self.capacity[et.uri]
@@ -491,6 +494,8 @@ class Store:
             counter = new_rec["invitees_counter"]
             counter["total"] = len(target.invitees)
             counter["active"] = sum(1 for r in target.invitees if r.status == "active")
+            if joined and self.behaviour.group_changes_move_updated_at:
+                new_rec["updated_at"] = fmt(self._now())
             target.blob = pack(new_rec)
 
             old["rescheduled"] = True
@@ -512,6 +517,45 @@ class Store:
                 if active < self.capacity[row.event_type]:
                     return row
         return None
+
+    def join_group_event(self, event_uri: str, email: str | None = None) -> dict[str, Any]:
+        """A new invitee books a seat on an existing active group event; its invitees_counter moves."""
+        with self.lock:
+            row = self.event_by_uri(event_uri)
+            rec = row.record()
+            if rec["status"] != "active" or not self._is_group(row):
+                raise ValueError(f"event {event_uri} is not an active group event")
+            active = sum(1 for r in row.invitees if r.status == "active")
+            if active >= self.capacity[row.event_type]:
+                raise ValueError(f"event {event_uri} is full")
+            et = self.event_type_by_uri[row.event_type]
+            host = self.user_by_uri[row.hosts[0]].rec
+            who = self._guest()
+            if email:
+                who = (who[0], who[1], email)
+            inv = new_invitee(self._rng, rec, et.rec, self._now(), who, host)
+            inv["updated_at"] = inv["created_at"]
+            irow = InviteeRow(inv, row)
+            row.invitees.append(irow)
+            self._register_invitee(irow, inv)
+            rec["invitees_counter"]["total"] = len(row.invitees)
+            rec["invitees_counter"]["active"] = active + 1
+            if self.behaviour.group_changes_move_updated_at:
+                rec["updated_at"] = fmt(self._now())
+            row.blob = pack(rec)
+            return {"invitee": inv, "event": rec}
+
+    def edit_meeting_notes(self, event_uri: str, notes: str | None) -> dict[str, Any]:
+        """The host edits the event's meeting notes (any time, also long after the meeting)."""
+        with self.lock:
+            row = self.event_by_uri(event_uri)
+            rec = row.record()
+            rec["meeting_notes_plain"] = notes
+            rec["meeting_notes_html"] = f"<p>{notes}</p>" if notes is not None else None
+            if self.behaviour.notes_move_updated_at:
+                rec["updated_at"] = fmt(self._now())
+            row.blob = pack(rec)
+            return {"event": rec}
 
     def mark_no_show(self, invitee_uri: str) -> dict[str, Any]:
         with self.lock:
@@ -540,6 +584,20 @@ class Store:
             inv["updated_at"] = fmt(self._now())  # whether Calendly bumps it here is UNCONFIRMED; we do
             irow.blob = pack(inv)
             return {"invitee": inv}
+
+    def link_submission(self, submission_uri: str, invitee_uri: str) -> dict[str, Any]:
+        """The submitter of an existing submission books: it gains its invitee, and its updated_at moves."""
+        with self.lock:
+            row = self.submission_by_uuid[uuid_of(submission_uri)]
+            if row.uri != submission_uri:
+                raise KeyError(submission_uri)
+            invitee = self.invitee_by_uri(invitee_uri)
+            rec = orjson.loads(row.blob)
+            rec["submitter"] = invitee.uri
+            rec["submitter_type"] = "Invitee"
+            rec["updated_at"] = fmt(self._now())
+            row.set(rec)
+            return {"submission": rec}
 
     def add_form_submission(self, form_uri: str, submitter_uri: str | None = None) -> dict[str, Any]:
         with self.lock:

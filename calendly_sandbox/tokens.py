@@ -23,7 +23,7 @@ SCOPE_OUTGOING = "outgoing_communications:read"
 SCOPE_WEBHOOKS = "webhooks:read"
 SCOPE_CONTACTS = "contacts:read"
 # Teams, organization invitations and the organization itself need organizations:read; event type hosts need
-# event_types:read (calendly-api 2026 reference): no scope of their own.
+# event_types:read (Calendly's 2026 OpenAPI): no scope of their own.
 ALL_SCOPES: frozenset[str] = frozenset(
     {
         SCOPE_USERS,

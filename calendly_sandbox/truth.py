@@ -122,7 +122,7 @@ class Truth:
         with self._store.lock:
             return orjson.loads(self._store.org_by_uri[org].blob)
 
-    # -- the newer streams (calendly-api-2026.md); see api_org.py for the gates they mirror ------------------
+    # -- the newer streams (Calendly's 2026 OpenAPI); see api_org.py for the gates they mirror ------------------
     def _need(self, token: str, scope: str) -> tuple[str, str, str]:
         label, user, org = self._user(token)
         if scope not in TOKEN_SCOPES[label]:

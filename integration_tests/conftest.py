@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from calendly_sandbox import DatasetSpec, Sandbox
+from integration_tests.harness import ALL_STREAMS, Run, catalog, run_connector
 
 
 def sandbox_config(sandbox: Sandbox, token: str | None = None, **extra: Any) -> dict[str, Any]:
@@ -19,6 +20,14 @@ def shared_sandbox() -> Iterator[Sandbox]:
     """Read-only: tests that mutate data or change faults use `make_sandbox`."""
     with Sandbox(dataset=DatasetSpec.small(seed=11), rate_limit_per_minute=None) as sandbox:
         yield sandbox
+
+
+@pytest.fixture(scope="session")
+def full_sync(shared_sandbox: Sandbox) -> Run:
+    """One full sync of every stream with the admin token, read by the tests that only look at its output."""
+    run = run_connector("read", sandbox_config(shared_sandbox, num_workers=4), catalog(ALL_STREAMS))
+    assert run.returncode == 0, run.stderr[-2000:]
+    return run
 
 
 @pytest.fixture

@@ -8,14 +8,14 @@ import subprocess
 import sys
 import tempfile
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
-INCREMENTAL = ("scheduled_events", "event_invitees", "routing_form_submissions")
-ALL_STREAMS = (
+CORE_STREAMS = (
     "scheduled_events",
     "event_invitees",
     "event_types",
@@ -23,6 +23,28 @@ ALL_STREAMS = (
     "routing_forms",
     "routing_form_submissions",
 )
+OPTIONAL_STREAMS = (
+    "organization",
+    "users",
+    "groups",
+    "group_relationships",
+    "organization_invitations",
+    "event_type_memberships",
+    "user_availability_schedules",
+    "event_type_availability_schedules",
+    "activity_log_entries",
+    "contacts",
+    "outgoing_communications",
+    "webhook_subscriptions",
+    "teams",
+)
+ALL_STREAMS = CORE_STREAMS + OPTIONAL_STREAMS
+CURSOR_STREAMS = {
+    "activity_log_entries": "occurred_at",
+    "contacts": "updated_at",
+    "outgoing_communications": "created_at",
+}
+INCREMENTAL = ("scheduled_events", "event_invitees", "routing_form_submissions", *CURSOR_STREAMS)
 
 
 @dataclass
@@ -84,8 +106,8 @@ def catalog(streams: Sequence[str] = ALL_STREAMS, full_refresh: bool = False) ->
                 "stream": stream,
                 "sync_mode": "incremental" if incremental else "full_refresh",
                 "destination_sync_mode": "append_dedup" if incremental else "overwrite",
-                "cursor_field": ["updated_at"] if incremental else [],
-                "primary_key": [["uri"]],
+                "cursor_field": stream["default_cursor_field"] if incremental else [],
+                "primary_key": stream["source_defined_primary_key"],
             }
         )
     return {"streams": configured}
@@ -135,22 +157,50 @@ def run_connector(
 
 
 def without_nulls(record: Mapping[str, Any]) -> dict[str, Any]:
-    """The CDK drops top-level keys whose value is null (airbyte-cdk-notes.md §2)."""
+    """The CDK drops top-level keys whose value is null (airbyte-cdk's record transformation)."""
     return {k: v for k, v in record.items() if v is not None}
 
 
-def pages(n: int) -> int:
-    """Requests to list n records at count=100 (an empty list still takes one)."""
-    return max(1, -(-n // 100))
+def pages(n: int, size: int = 100) -> int:
+    """Requests to list n records at count=size (an empty list still takes one)."""
+    return max(1, -(-n // size))
 
 
-def minimum_requests(sandbox: Any, token: str, window_start: str | None = None) -> int:
-    """The fewest requests any client needs for every stream: /users/me for the organization, each listing
-    at count=100, one invitee list per event in the window, and for each form its submissions in the window
-    (at least one page per form). Full sync: window_start None. The connector's one extra request, its own
-    membership for the role, is not counted here."""
+def minimum_requests(
+    sandbox: Any,
+    token: str,
+    window_start: str | None = None,
+    visits: Callable[[dict], bool] | None = None,
+    streams: Sequence[str] = ALL_STREAMS,
+    states: Mapping[str, Mapping[str, Any]] | None = None,
+) -> int:
+    """The fewest requests any client needs for `streams` (every stream unless told): /users/me for the
+    organization, each listing read once at count=100 (the event types and memberships once for every stream
+    that needs them), one invitee list per event in the window that `visits` accepts (default: all), per form
+    its submissions in the window (at least one page per form), one list per event type and per member, and
+    one request for a stream Calendly refuses. Full sync: window_start and states None; `states` gives the
+    cursors of the optional incremental streams. The connector's one extra request, its own membership for
+    the role, is not counted here."""
+    optional = [name for name in streams if name in OPTIONAL_STREAMS]
+    states = states or {}
+    return (
+        1
+        + _core_minimum(sandbox, token, window_start, streams, visits)
+        + sum(_optional_minimum(sandbox.truth, token, name, states.get(name)) for name in optional)
+    )
+
+
+def _core_minimum(
+    sandbox: Any,
+    token: str,
+    window_start: str | None,
+    streams: Sequence[str],
+    visits: Callable[[dict], bool] | None = None,
+) -> int:
     truth = sandbox.truth
+    selected = set(streams)
     events = [e for e in truth.scheduled_events(token) if window_start is None or e["start_time"] >= window_start]
+    visited = [e for e in events if visits is None or visits(e)]
     forms = truth.routing_forms(token)
     submissions = 0
     for form in forms:
@@ -158,12 +208,105 @@ def minimum_requests(sandbox: Any, token: str, window_start: str | None = None) 
         in_window = [s for s in rows if window_start is None or s["created_at"] >= window_start]
         # Read newest first, a form needs one page past the window's edge only when the edge falls on a page end.
         submissions += pages(len(in_window) + (0 if window_start is None or len(in_window) == len(rows) else 1))
-    return (
-        1
-        + pages(len(events))
-        + sum(pages(len(truth.invitees(e["uri"]))) for e in events)
-        + pages(len(truth.event_types(token)))
-        + pages(len(truth.organization_memberships(token)))
-        + pages(len(forms))
-        + submissions
+    listed = {
+        "scheduled_events": pages(len(events)),
+        "event_invitees": sum(pages(len(truth.invitees(e["uri"]))) for e in visited),
+        "event_types": pages(len(truth.event_types(token))),
+        "organization_memberships": pages(len(truth.organization_memberships(token))),
+        "routing_forms": pages(len(forms)),
+        "routing_form_submissions": submissions,
+    }
+    # A listing another selected stream needs is read once: events for invitees, forms for submissions,
+    # event types for their hosts and schedules, memberships for users and their schedules (admins).
+    needs = {
+        "scheduled_events": {"event_invitees"},
+        "routing_forms": {"routing_form_submissions"},
+        "event_types": {"event_type_memberships", "event_type_availability_schedules"},
+        "organization_memberships": {"users"} | ({"user_availability_schedules"} if _is_admin(truth, token) else set()),
+    }
+    total = sum(n for name, n in listed.items() if name in selected and name not in needs)
+    for parent, children in needs.items():
+        if parent in selected or children & selected:
+            total += listed[parent]
+    return total
+
+
+def history_shares(budget: int) -> tuple[int, int, int]:
+    """(event pages, invitee requests, submission pages) of a history budget: a tenth each for the cheap
+    listings, the rest for invitees (README, "How incremental sync works")."""
+    tenth = -(-budget // 10)
+    return tenth, max(0, budget - 2 * tenth), tenth
+
+
+def history_walk_requests(sandbox: Any, token: str, window_start: str, budget: int) -> int:
+    """Requests of the history walks' first step (all from the beginning of history) in a sync with `budget`,
+    when scheduled_events and event_invitees are both read."""
+    truth = sandbox.truth
+    event_pages, invitee_requests, submission_pages = history_shares(budget)
+    history = [e for e in truth.scheduled_events(token) if e["start_time"] < window_start]
+    total = min(pages(len(history)), event_pages) if event_pages else 0
+    # Invitees: n events, with the event pages that list n + 1 of them, fit in the share.
+    n = invitee_requests
+    while n > 0 and n + pages(n + 1) > invitee_requests:
+        n -= 1
+    if n:
+        chosen = history[:n]
+        if len(history) > n:  # the step ends between two start times
+            chosen = [e for e in chosen if e["start_time"] != history[n]["start_time"]] or chosen
+        # Both walks start at the beginning: the invitee walk replays the event walk's listing if it holds enough.
+        listed = event_pages * 100
+        replayed = event_pages and (len(history) <= listed or n + 1 <= listed)
+        total += 0 if replayed else pages(min(len(history), n + 1))
+        total += sum(pages(len(truth.invitees(e["uri"]))) for e in chosen)
+    if submission_pages:
+        form = truth.routing_forms(token)[0]["uri"]  # the walk's first form: the oldest
+        rows = truth.routing_form_submissions(token, form_uri=form)
+        in_window = sum(1 for r in rows if r["created_at"] >= window_start)
+        if in_window < len(rows):
+            edge = in_window + 1  # the first submission past the window start, newest first
+            limit = (pages(edge) + submission_pages) * 100
+            total += pages(min(len(rows), limit)) - pages(edge)
+    return total
+
+
+def _utc(value: str) -> datetime:
+    return datetime.fromisoformat(value)
+
+
+def _is_admin(truth: Any, token: str) -> bool:
+    me = truth.user(token)["uri"]
+    return any(
+        m["user"]["uri"] == me and m["role"] in ("owner", "admin") for m in truth.organization_memberships(token)
     )
+
+
+def _optional_minimum(truth: Any, token: str, stream: str, state: Mapping[str, Any] | None) -> int:
+    """Requests for one optional stream: one if Calendly refuses it (the sandbox's truth says PermissionError)."""
+    try:
+        rows = truth.records(stream, token)
+    except PermissionError:
+        return 1
+    if stream == "users":
+        return 0  # the memberships listing
+    if stream == "organization":
+        return 1
+    if stream in ("event_type_memberships", "event_type_availability_schedules"):
+        types = truth.event_types(token)
+        if stream == "event_type_availability_schedules":
+            return len(types)  # one unpaginated list per event type
+        hosts: dict[str, int] = defaultdict(int)
+        for row in rows:
+            hosts[row["event_type"]["uri"]] += 1
+        return sum(pages(hosts[t["uri"]]) for t in types)
+    if stream == "user_availability_schedules":
+        return len(truth.organization_memberships(token)) if _is_admin(truth, token) else 1
+    if stream in CURSOR_STREAMS:
+        field_name = CURSOR_STREAMS[stream]
+        cursor = (state or {}).get(field_name)
+        newer = [r for r in rows if cursor is None or _utc(r[field_name]) > _utc(cursor)]
+        if stream == "activity_log_entries":
+            return pages(len(newer), 1000)
+        if stream == "contacts" and len(newer) < len(rows):
+            return pages(len(newer) + 1)  # newest first: the page that holds the first record at the cursor
+        return pages(len(newer))
+    return pages(len(rows))

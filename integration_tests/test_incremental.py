@@ -13,9 +13,9 @@ from integration_tests.harness import ALL_STREAMS, Run, catalog, run_connector, 
 CATALOG = catalog(ALL_STREAMS)
 
 
-def sync(sandbox: Sandbox, previous: Run | None) -> Run:
+def sync(sandbox: Sandbox, previous: Run | None, **config: Any) -> Run:
     state = previous.state_messages() if previous else None
-    run = run_connector("read", sandbox_config(sandbox, num_workers=4), CATALOG, state)
+    run = run_connector("read", sandbox_config(sandbox, num_workers=4, **config), CATALOG, state)
     assert run.returncode == 0, run.stderr[-3000:]
     assert run.errors() == []
     return run
@@ -27,7 +27,7 @@ def settle() -> None:
     time.sleep(1.1)
 
 
-def test_changes_between_syncs_are_all_caught_and_only_group_events_come_back_unchanged(make_sandbox: Any) -> None:
+def test_changes_between_syncs_are_all_caught_and_nothing_unchanged_comes_back(make_sandbox: Any) -> None:
     sandbox: Sandbox = make_sandbox()
     admin = sandbox.tokens.admin
     anchor = sandbox.anchor
@@ -85,12 +85,12 @@ def test_changes_between_syncs_are_all_caught_and_only_group_events_come_back_un
     settle()
 
     sandbox.clear_request_log()
-    second = sync(sandbox, first)
-    # Group events in the window come back every time: their counters change without their updated_at.
-    regroup = group_events_in_window(sandbox, first)
-    assert group["event"]["uri"] in regroup
+    # The history walk is off here: it has its own tests (test_history.py); this one is about the window.
+    second = sync(sandbox, first, history_requests=0)
+    # The group event comes back because its counter changed (its updated_at did not): no other group event.
+    changed["scheduled_events"].add(group["event"]["uri"])
     for stream, expected in changed.items():
-        assert set(second.uris(stream)) == expected | (regroup if stream == "scheduled_events" else set()), stream
+        assert set(second.uris(stream)) == expected, stream
     emitted_group = next(r for r in second.records("scheduled_events") if r["uri"] == group["event"]["uri"])
     assert emitted_group["invitees_counter"]["active"] == 2  # three booked, one canceled
     # What was emitted is the current truth, cancellation details and all.
@@ -111,25 +111,54 @@ def test_changes_between_syncs_are_all_caught_and_only_group_events_come_back_un
     old_events = {e["uri"].rsplit("/", 1)[1] for e in events if _dt(e["start_time"]) < window_start}
     invitee_requests = [e.path for e in sandbox.request_log if e.path.endswith("/invitees")]
     assert invitee_requests and not [p for p in invitee_requests if p.split("/")[2] in old_events]
+    # Nor for an upcoming event that shows no change: only events that started since the window start, those
+    # whose record changed since the first sync began, and the group event whose counter moved.
+    second_started = _dt(second.states()["event_invitees"]["last_sync_started_at"])
+    first_started = _dt(first.states()["event_invitees"]["last_sync_started_at"])
+    visited = {
+        e["uri"].rsplit("/", 1)[1]
+        for e in sandbox.truth.scheduled_events(admin)
+        if _dt(e["start_time"]) >= window_start
+        and (
+            _dt(e["start_time"]) <= second_started
+            or _dt(e["updated_at"]) >= first_started
+            or e["uri"] == group["event"]["uri"]
+        )
+    }
+    assert sorted(p.split("/")[2] for p in invitee_requests) == sorted(visited)
     settle()
 
-    third = sync(sandbox, second)
-    assert set(third.uris("scheduled_events")) == group_events_in_window(sandbox, second)
-    for stream in ("event_invitees", "routing_form_submissions"):
+    third = sync(sandbox, second, history_requests=0)
+    for stream in ("scheduled_events", "event_invitees", "routing_form_submissions"):
         assert third.records(stream) == [], stream
-
-
-def group_events_in_window(sandbox: Sandbox, previous: Run) -> set[str]:
-    """Group events that start at or after the window of the sync that follows `previous`."""
-    window_start = _dt(previous.states()["scheduled_events"]["last_sync_started_at"]) - timedelta(days=7)
-    return {
-        e["uri"]
-        for e in sandbox.truth.scheduled_events(sandbox.tokens.admin)
-        if e["invitees_counter"]["limit"] > 1 and _dt(e["start_time"]) >= window_start
-    }
 
 
 def _dt(value: str) -> Any:
     from datetime import datetime
 
     return datetime.fromisoformat(value)
+
+
+def test_a_state_from_the_future_warns_and_does_not_silence_the_stream(make_sandbox: Any) -> None:
+    """A state copied from a clock-skewed machine (cursor and last start in 2999) must not hide new bookings."""
+    sandbox: Sandbox = make_sandbox()
+    first = sync(sandbox, None)
+    future = {"updated_at": "2999-01-01T00:00:00.000000Z", "last_sync_started_at": "2999-01-01T00:00:00.000000Z"}
+    skewed = [
+        {**m, "stream": {**m["stream"], "stream_state": {**m["stream"]["stream_state"], **future}}}
+        for m in first.state_messages()
+    ]
+    booked = sandbox.book_event(sandbox.anchor + timedelta(days=2))
+    run = run_connector("read", sandbox_config(sandbox, history_requests=0), CATALOG, skewed)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert booked["event"]["uri"] in run.uris("scheduled_events")
+    assert booked["invitees"][0]["uri"] in run.uris("event_invitees")
+    for stream in ("scheduled_events", "event_invitees", "routing_form_submissions"):
+        [warning] = [w for w in run.warnings() if f"Stream {stream}: the saved state holds 2999" in w]
+        assert "later than Calendly's clock" in warning and "start_date" in warning
+        assert not run.states()[stream]["updated_at"].startswith("2999"), stream
+    # The next sync, from the repaired state, is an ordinary incremental one.
+    settle()
+    after = sync(sandbox, run, history_requests=0)
+    assert [w for w in after.warnings() if "later than Calendly's clock" in w] == []
+    assert after.records("scheduled_events") == []

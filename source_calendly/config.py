@@ -18,6 +18,8 @@ DEFAULT_LOOKBACK_DAYS = 7
 # Chosen by measurement (benchmarks/): 4 workers keep a 500/min budget busy at ~100 ms latency; more add nothing.
 DEFAULT_NUM_WORKERS = 4
 MAX_NUM_WORKERS = 16
+# Requests per sync that re-check history older than the lookback window (README, "How incremental sync works").
+DEFAULT_HISTORY_REQUESTS = 200
 START_DATE_FORMAT = "YYYY-MM-DDTHH:MM:SSZ"
 # Per attempt, from sending to the body's last byte. A page of 100 records is a few hundred KB: generous.
 DEFAULT_REQUEST_TIMEOUT_SECONDS = 300.0
@@ -79,6 +81,7 @@ class CalendlyConfig:
     requests_per_minute: float | None
     request_timeout_seconds: float = DEFAULT_REQUEST_TIMEOUT_SECONDS
     max_retries: int = DEFAULT_MAX_RETRIES
+    history_requests: int = DEFAULT_HISTORY_REQUESTS
 
     @classmethod
     def from_mapping(cls, config: Mapping[str, Any]) -> CalendlyConfig:
@@ -105,6 +108,7 @@ class CalendlyConfig:
             requests_per_minute=_rpm(config.get("requests_per_minute")),
             request_timeout_seconds=_request_timeout(config.get("request_timeout_seconds")),
             max_retries=_int_option(config, "max_retries", DEFAULT_MAX_RETRIES, 0, 100),
+            history_requests=_int_option(config, "history_requests", DEFAULT_HISTORY_REQUESTS, 0, 100_000),
         )
 
 

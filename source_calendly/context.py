@@ -82,15 +82,25 @@ class SyncContext:
 
     def both_selected(self, parent: str, child: str) -> bool:
         """Whether a parent listing will be read twice this sync, so is worth spooling."""
-        return self.selected is None or {parent, child} <= self.selected
+        return self.read_more_than_once(parent, child)
+
+    def read_more_than_once(self, *readers: str) -> bool:
+        """Whether at least two of the streams that read one listing are in this sync, so it is worth spooling."""
+        return self.selected is None or len(set(readers) & self.selected) >= 2
 
     def scope_params(self) -> dict[str, str]:
         """`organization=` for admins and owners; otherwise the token owner's own data, with one warning."""
         account = self.account
         if account.is_admin:
             return {"organization": account.organization_uri}
-        with self._lock:
-            if not self._warned_scope:
-                self._warned_scope = True
-                self.logger.warning(NON_ADMIN_WARNING.format(name=account.name, role=account.role or "unknown"))
+        self.warn_if_not_admin()
         return {"user": account.user_uri}
+
+    def warn_if_not_admin(self) -> None:
+        """The non-admin warning, once per process however many streams (or check's probes) ask."""
+        account = self.account
+        with self._lock:
+            if account.is_admin or self._warned_scope:
+                return
+            self._warned_scope = True
+        self.logger.warning(NON_ADMIN_WARNING.format(name=account.name, role=account.role or "unknown"))

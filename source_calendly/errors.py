@@ -85,7 +85,7 @@ def forbidden_message(response: requests.Response) -> str:
 
 
 def is_page_token_rejection(response: requests.Response) -> bool:
-    """Calendly answers 400 `page_token: is invalid` for a token redeemed too late (see calendly-api.md §9)."""
+    """Calendly answers 400 `page_token: is invalid` for a token redeemed too late (public integrations report it)."""
     if response.status_code != 400:
         return False
     body = response_json(response)

@@ -9,13 +9,16 @@ from typing import Any
 from airbyte_cdk.models import AirbyteMessage, AirbyteStateMessage, ConfiguredAirbyteCatalog
 from airbyte_cdk.sources import AbstractSource
 from airbyte_cdk.sources.streams import Stream
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_calendly.config import CalendlyConfig
-from source_calendly.context import NON_ADMIN_WARNING, SyncContext
+from source_calendly.context import SyncContext
 from source_calendly.streams import (
+    OPTIONAL_STREAMS,
     AccountLookup,
     EventInvitees,
     EventTypes,
+    GatedStream,
     OrganizationMemberships,
     RoutingForms,
     RoutingFormSubmissions,
@@ -47,17 +50,24 @@ class SourceCalendly(AbstractSource):
 
     def check_connection(self, logger: logging.Logger, config: Mapping[str, Any]) -> tuple[bool, Any]:
         # Errors raise AirbyteTracedException with a message that says what to do (401, 403, bad config).
-        account = build_context(config, logger).account
+        context = build_context(config, logger)
+        account = context.account
         logger.info(f"The token belongs to {account.describe()}.")
-        if not account.is_admin:
-            logger.warning(NON_ADMIN_WARNING.format(name=account.name, role=account.role or "unknown"))
+        context.warn_if_not_admin()
+        readable, refused = capability_report([stream(context=context) for stream in OPTIONAL_STREAMS])
+        report = f"Optional streams this token can read: {', '.join(readable) or 'none'}."
+        if refused:
+            lines = "".join(f"\n- {name}: {reason}" for name, reason in refused)
+            logger.warning(f"{report} Optional streams it cannot read (they will sync empty, with a warning):{lines}")
+        else:
+            logger.info(report)
         return True, None
 
     def streams(self, config: Mapping[str, Any]) -> list[Stream]:
         context = build_context(config, logging.getLogger("airbyte"), self._selected)
         events = ScheduledEvents(context=context)
         forms = RoutingForms(context=context)
-        return [
+        core: list[Stream] = [
             events,
             EventInvitees(parent=ScheduledEvents(context=context), context=context),
             EventTypes(context=context),
@@ -65,3 +75,20 @@ class SourceCalendly(AbstractSource):
             forms,
             RoutingFormSubmissions(parent=RoutingForms(context=context), context=context),
         ]
+        return core + [stream(context=context) for stream in OPTIONAL_STREAMS]
+
+
+def capability_report(streams: list[GatedStream]) -> tuple[list[str], list[tuple[str, str]]]:
+    """Which optional streams the token can read, and for the others why not: one probe request each at most."""
+    readable: list[str] = []
+    refused: list[tuple[str, str]] = []
+    for stream in streams:
+        try:
+            reason = stream.refusal()
+        except AirbyteTracedException as error:  # not a refusal: say so rather than fail the check
+            reason = f"it could not be checked ({error.message})"
+        if reason is None:
+            readable.append(stream.name)
+        else:
+            refused.append((stream.name, reason))
+    return readable, refused

@@ -25,6 +25,26 @@ MEMBER_TOKEN = "unit-member-token-Kx27"
 NOT_FOUND = {"title": "Resource Not Found", "message": "The server could not find the requested resource."}
 NO_PERMISSION = {"title": "Permission Denied", "message": "You do not have permission to access this resource."}
 NOW = datetime(2026, 11, 24, 12, 0, 0, tzinfo=UTC)
+TEAMS_PLUS = ("teams", "enterprise")
+PAID = ("essentials", "standard", "professional", "teams", "enterprise")
+# path -> (scope, plans that have it or None for all, admins and owners only)
+OPTIONAL_ACCESS: dict[str, tuple[str, tuple[str, ...] | None, bool]] = {
+    "/groups": ("groups:read", TEAMS_PLUS, False),
+    "/group_relationships": ("groups:read", TEAMS_PLUS, False),
+    "/event_type_memberships": ("event_types:read", None, False),
+    "/user_availability_schedules": ("availability:read", None, False),
+    "/event_type_availability_schedules": ("availability:read", None, False),
+    "/activity_log_entries": ("activity_log:read", ("enterprise",), True),
+    "/contacts": ("contacts:read", None, False),
+    "/outgoing_communications": ("outgoing_communications:read", ("enterprise",), False),
+    "/webhook_subscriptions": ("webhooks:read", PAID, True),
+    "/teams": ("organizations:read", None, False),
+}
+PLAN_MESSAGES = {
+    "/activity_log_entries": "Please upgrade your Calendly account to Enterprise.",
+    "/outgoing_communications": "Please upgrade your Calendly account to Enterprise.",
+    "/webhook_subscriptions": "Please upgrade your Calendly account to Standard.",
+}
 
 
 def ts(value: datetime) -> str:
@@ -103,6 +123,22 @@ class FakeCalendly:
     )  # fmt: skip
     routing_forms: list[dict[str, Any]] | None = field(default_factory=list)  # None: plan without routing forms
     submissions: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # by form uri
+    # The optional streams (see `_route_optional`): the plan gates groups, the activity log, outgoing
+    # communications and webhooks; `missing_scopes` are scopes the admin token lacks.
+    plan: str = "enterprise"
+    missing_scopes: set[str] = field(default_factory=set)
+    groups: list[dict[str, Any]] = field(default_factory=list)
+    group_relationships: list[dict[str, Any]] = field(default_factory=list)
+    invitations: list[dict[str, Any]] = field(default_factory=list)
+    hosts: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # by event type uri
+    user_schedules: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # by user uri
+    event_type_schedules: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # by event type uri
+    activity: list[dict[str, Any]] = field(default_factory=list)
+    contacts: list[dict[str, Any]] = field(default_factory=list)
+    outgoing: list[dict[str, Any]] = field(default_factory=list)
+    webhooks: list[dict[str, Any]] = field(default_factory=list)
+    teams: list[dict[str, Any]] = field(default_factory=list)
+    availability_of_others: bool = False  # whether a member may read other users' availability schedules
     faults: list[Fault] = field(default_factory=list)
     requests: list[tuple[str, dict[str, list[str]]]] = field(default_factory=list)
     sent: list[Any] = field(default_factory=list)  # requests-mock's request objects: proxies, verify, headers
@@ -167,6 +203,8 @@ class FakeCalendly:
             rows = [e for e in self.events if one("organization") or e["event_memberships"][0]["user"] == user]
             if one("min_start_time"):
                 rows = [e for e in rows if e["start_time"] >= one("min_start_time")]
+            if one("max_start_time"):
+                rows = [e for e in rows if e["start_time"] < one("max_start_time")]
             rows.sort(key=lambda e: e["start_time"])
             return 200, self._page(path, q, rows)
         match = re.fullmatch(r"/scheduled_events/([^/]+)/invitees", path)
@@ -186,7 +224,56 @@ class FakeCalendly:
         if path == "/routing_form_submissions":
             rows = sorted(self.submissions.get(one("form") or "", []), key=lambda s: s["created_at"], reverse=True)
             return 200, self._page(path, q, rows)
-        return 404, NOT_FOUND
+        return self._route_optional(path, q, user)
+
+    def _route_optional(self, path: str, q: dict[str, list[str]], user: str) -> tuple[int, Any]:
+        one: Callable[[str], str | None] = lambda key: q.get(key, [None])[0]  # noqa: E731
+        is_admin = user == ADMIN_USER
+        scope, plans, admin_only = OPTIONAL_ACCESS.get(path, (None, None, False))
+        if path.startswith("/organizations/"):
+            scope, plans, admin_only = "organizations:read", None, path.endswith("/invitations")
+        if scope is None:
+            return 404, NOT_FOUND
+        if is_admin and scope in self.missing_scopes:
+            return 403, {"title": "Insufficient scope", "message": "This operation requires the scopes listed in the "
+                         "'required_scopes' array.", "required_scopes": [scope]}  # fmt: skip
+        if plans is not None and self.plan not in plans:
+            return 403, {"title": "Permission Denied", "message": PLAN_MESSAGES.get(path, NO_PERMISSION["message"])}
+        if admin_only and not is_admin:
+            return 403, NO_PERMISSION
+        if path == ORG.removeprefix(API):
+            organization = {"uri": ORG, "name": "Org One", "kind": "multiple", "plan": self.plan, "stage": "paid",
+                            "created_at": ts(days(-900)), "updated_at": ts(days(-5))}  # fmt: skip
+            return 200, {"resource": organization}
+        if path == ORG.removeprefix(API) + "/invitations":
+            return 200, self._page(path, q, self.invitations)
+        if path == "/user_availability_schedules":
+            if not is_admin and one("user") != user and not self.availability_of_others:
+                return 403, NO_PERMISSION
+            return 200, {"collection": self.user_schedules.get(one("user") or "", [])}
+        if path == "/event_type_availability_schedules":
+            if one("event_type") not in self.event_type_schedules:
+                return 404, NOT_FOUND
+            return 200, {"collection": self.event_type_schedules[one("event_type") or ""], "pagination": {
+                "count": 0, "next_page": None, "previous_page": None, "next_page_token": None,
+                "previous_page_token": None}}  # fmt: skip
+        if path == "/event_type_memberships":
+            return 200, self._page(path, q, self.hosts.get(one("event_type") or "", []))
+        if path == "/activity_log_entries":
+            rows = [e for e in self.activity if e["occurred_at"] >= (one("min_occurred_at") or "")]
+            rows.sort(key=lambda e: e["occurred_at"], reverse=one("sort") != "occurred_at:asc")
+            return 200, self._page(path, q, rows)
+        if path == "/contacts":
+            rows = sorted(self.contacts, key=lambda c: c["updated_at"], reverse=one("sort") == "updated_at:desc")
+            return 200, self._page(path, q, rows)
+        if path == "/outgoing_communications":
+            rows = [c for c in self.outgoing if c["created_at"] >= (one("min_created_at") or "")]
+            return 200, self._page(path, q, rows)
+        rows = {"/groups": self.groups, "/group_relationships": self.group_relationships,
+                "/webhook_subscriptions": self.webhooks, "/teams": self.teams}[path]  # fmt: skip
+        if path == "/teams" and one("user"):
+            rows = [t for t in rows if one("user") in t.get("members", [])]
+        return 200, self._page(path, q, rows)
 
     def _page(self, path: str, q: dict[str, list[str]], rows: list[dict[str, Any]]) -> dict[str, Any]:
         count = int(q.get("count", ["20"])[0])

@@ -14,7 +14,14 @@ from airbyte_cdk.test.state_builder import StateBuilder
 from source_calendly import SourceCalendly
 from unit_tests.fake_api import ADMIN_TOKEN
 
-INCREMENTAL = {"scheduled_events", "event_invitees", "routing_form_submissions"}
+INCREMENTAL = {
+    "scheduled_events",
+    "event_invitees",
+    "routing_form_submissions",
+    "activity_log_entries",
+    "contacts",
+    "outgoing_communications",
+}
 
 
 def config(**overrides: Any) -> dict[str, Any]:

@@ -23,6 +23,9 @@ import pytest
 import yaml
 from airbyte_cdk.models.connector_metadata import ConnectorLanguage, MetadataFile
 
+from source_calendly import SourceCalendly
+from source_calendly.streams import OPTIONAL_STREAMS
+
 ROOT = Path(__file__).resolve().parent.parent
 METADATA_PATH = ROOT / "metadata.yaml"
 # Airbyte's metadata schema, carried in the repository (source, version and licence in its README).
@@ -99,6 +102,13 @@ def test_metadata_values(data: dict[str, Any]) -> None:
     assert data["allowedHosts"] == {"hosts": ["api.calendly.com"]}
     assert {"language:python", "cdk:python"} <= set(data["tags"])
     assert data["license"] == tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["license"]
+
+
+def test_suggested_streams_are_the_core_six(data: dict[str, Any]) -> None:
+    every = [stream.name for stream in SourceCalendly().streams({"personal_access_token": "unused"})]
+    optional = {stream.name for stream in OPTIONAL_STREAMS}
+    assert data["suggestedStreams"]["streams"] == [name for name in every if name not in optional]
+    assert len(data["suggestedStreams"]["streams"]) == 6
 
 
 def test_definition_id_is_fixed(data: dict[str, Any]) -> None:

@@ -54,7 +54,8 @@ def test_check_succeeds_and_says_who_the_token_belongs_to(api: FakeCalendly, tmp
 def test_check_with_a_non_admin_token_succeeds_with_the_warning(api: FakeCalendly, tmp_path: Path) -> None:
     status, _, logs = check(config(personal_access_token=MEMBER_TOKEN), tmp_path)
     assert status == "SUCCEEDED"
-    assert any("admin or owner" in line for line in logs)
+    # Once, although check's probes of the optional streams list the member's own event types too.
+    assert len([line for line in logs if "will hold only that user's own data" in line]) == 1
 
 
 def test_check_with_a_wrong_token_fails_saying_what_to_do(api: FakeCalendly, tmp_path: Path) -> None:
@@ -83,11 +84,27 @@ def test_discover_makes_no_request_and_declares_the_sync_modes(api: FakeCalendly
         "organization_memberships": ["full_refresh"],
         "routing_forms": ["full_refresh"],
         "routing_form_submissions": ["full_refresh", "incremental"],
+        "organization": ["full_refresh"],
+        "users": ["full_refresh"],
+        "groups": ["full_refresh"],
+        "group_relationships": ["full_refresh"],
+        "organization_invitations": ["full_refresh"],
+        "event_type_memberships": ["full_refresh"],
+        "user_availability_schedules": ["full_refresh"],
+        "event_type_availability_schedules": ["full_refresh"],
+        "activity_log_entries": ["full_refresh", "incremental"],
+        "contacts": ["full_refresh", "incremental"],
+        "outgoing_communications": ["full_refresh", "incremental"],
+        "webhook_subscriptions": ["full_refresh"],
+        "teams": ["full_refresh"],
     }
+    keys = {"event_type_availability_schedules": [["event_type"], ["availability_rule", "uri"]],
+            "outgoing_communications": [["event_uri"], ["type"], ["to"], ["created_at"]]}  # fmt: skip
+    cursors = {"activity_log_entries": "occurred_at", "outgoing_communications": "created_at"}
     for name, stream in streams.items():
-        assert stream.source_defined_primary_key == [["uri"]]
+        assert stream.source_defined_primary_key == keys.get(name, [["uri"]])
         if "incremental" in modes[name]:
-            assert stream.source_defined_cursor and stream.default_cursor_field == ["updated_at"]
+            assert stream.source_defined_cursor and stream.default_cursor_field == [cursors.get(name, "updated_at")]
 
 
 def test_check_with_a_token_lacking_users_read_names_the_scope(api: FakeCalendly, tmp_path: Path) -> None:
@@ -180,3 +197,33 @@ def test_a_sync_of_every_stream_gives_each_its_own_records_with_each_listing_req
     assert uris(out, "routing_forms") == [f"{API}/routing_forms/f1"]
     assert uris(out, "routing_form_submissions") == [f"{API}/routing_form_submissions/s1"]
     assert len(api.paths("/scheduled_events")) == len(api.paths("/routing_forms")) == 1
+
+
+def test_check_reports_once_which_optional_streams_the_token_can_read(api: FakeCalendly, tmp_path: Path) -> None:
+    api.plan, api.missing_scopes = "teams", {"contacts:read"}
+    status, _, logs = check(config(), tmp_path)
+    assert status == "SUCCEEDED"
+    [report] = [line for line in logs if "Optional streams this token can read" in line]
+    readable = report.split("can read: ", 1)[1].split(".", 1)[0].split(", ")
+    assert "groups" in readable and "users" in readable and "user_availability_schedules" in readable
+    refused = report.split("cannot read", 1)[1]
+    assert "activity_log_entries: it needs the Enterprise plan" in refused
+    assert "outgoing_communications: it needs the Enterprise plan" in refused
+    assert "contacts: the token lacks the scope contacts:read" in refused
+    assert "groups" not in refused
+
+
+def test_check_for_a_member_names_the_role_for_admin_streams(api: FakeCalendly, tmp_path: Path) -> None:
+    status, _, logs = check(config(personal_access_token=MEMBER_TOKEN), tmp_path)
+    assert status == "SUCCEEDED"
+    [report] = [line for line in logs if "Optional streams this token can read" in line]
+    refused = dict(line.split(": ", 1) for line in report.split("\n- ")[1:])
+    assert set(refused) == {"organization_invitations", "activity_log_entries", "webhook_subscriptions"}
+    assert all("admin or owner role" in reason for reason in refused.values())
+
+
+def test_check_probes_each_optional_endpoint_at_most_once_with_count_1(api: FakeCalendly, tmp_path: Path) -> None:
+    check(config(), tmp_path)
+    probed = [(p, q) for p, q in api.requests if p not in ("/users/me", "/organization_memberships")]
+    assert len(probed) == len({p for p, _ in probed}) + 1  # the event types listing is asked twice (two probes)
+    assert all(q.get("count", ["1"]) == ["1"] for _, q in probed)

@@ -161,9 +161,45 @@ def test_the_newest_change_of_a_pass_only_moves_forward() -> None:
 
 def test_a_finished_pass_round_trips_without_the_pass() -> None:
     finished = WindowState().begin(T0, None, WEEK, ORG).progress(T0, T0 - WEEK).finish()
-    assert finished.to_dict() == {
+    saved = finished.to_dict()
+    assert "pass" not in saved
+    assert {key: saved[key] for key in ("updated_at", "last_sync_started_at", "scope")} == {
         "updated_at": "2026-10-25T00:00:00.000000Z",
         "last_sync_started_at": "2026-11-01T00:00:00.000000Z",
         "scope": ORG,
     }
     assert WindowState.parse("s", finished.to_dict()) == finished
+
+
+def test_fingerprints_and_the_walk_survive_a_round_trip_midway() -> None:
+    begun = WindowState(last_sync_started_at=T0 - WEEK, groups={"abc": (3, 2)}).begin(T0, None, WEEK)
+    midway = begun.progress(T0 - timedelta(days=3), None, {"abc": (4, 3)}).walked(T0 - timedelta(days=300))
+    restored = WindowState.parse("s", midway.to_dict())
+    assert restored == midway
+    assert restored.groups == {"abc": (3, 2)}  # compared against until the pass ends
+    assert restored.finish().groups == {"abc": (4, 3)}
+    assert restored.history is not None and restored.history.position == T0 - timedelta(days=300)
+
+
+def test_the_walk_emits_since_the_previous_cycle_began() -> None:
+    full = WindowState().begin(T0, None, WEEK).finish()
+    assert full.history is not None and full.history.since == T0  # the first pass read all history
+    day = timedelta(days=1)
+    one = full.begin(T0 + day, None, WEEK).walked(T0 - 100 * day).finish()
+    assert one.history is not None and one.history.since == T0 and one.history.cycle_began == T0 + day
+    two = one.begin(T0 + 2 * day, None, WEEK).walked(None).finish()
+    assert two.history is not None and two.history.since == T0 + day and two.history.position is None
+    legacy = WindowState(updated_at=T0, last_sync_started_at=T0).begin(T0 + day, None, WEEK)
+    assert legacy.history is not None and legacy.history.since is None  # nothing known: emit it all once
+
+
+def test_a_time_later_than_now_is_reported() -> None:
+    state = WindowState(updated_at=T0 + WEEK, last_sync_started_at=T0)
+    assert state.ahead_of(T0) == T0 + WEEK
+    assert WindowState(updated_at=T0, last_sync_started_at=T0).ahead_of(T0) is None
+
+
+@pytest.mark.parametrize("groups", [[1, 2], {"a": [1]}, {"a": ["1", 2]}, {"a": [1, True]}])
+def test_malformed_fingerprints_are_a_config_error(groups: object) -> None:
+    with pytest.raises(AirbyteTracedException):
+        WindowState.parse("scheduled_events", {"groups": groups})

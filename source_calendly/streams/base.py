@@ -120,8 +120,11 @@ class CalendlyStream(HttpStream):
     """A Calendly collection endpoint; subclasses declare `name`, `endpoint` and their query parameters."""
 
     primary_key = "uri"
+    fields_every_record_has: tuple[str, ...] = ("uri",)  # checked on every page: a record without one is malformed
     endpoint: str = ""
-    shared_with: str | None = None  # the substream that lists the same records again (see ListingSpool)
+    # The streams that list the same records again (see ListingSpool): one name, or several.
+    shared_with: str | tuple[str, ...] | None = None
+    page_size: int = PAGE_SIZE  # `count` per page; Calendly's maximum is 100 except for a few lists
     # Statuses the stream handles itself instead of failing (it receives those responses and decides).
     tolerated_statuses: frozenset[int] = frozenset()
 
@@ -167,15 +170,18 @@ class CalendlyStream(HttpStream):
         collection = body.get("collection")
         if not isinstance(collection, list) or not all(isinstance(r, Mapping) for r in collection):
             raise malformed_response(self.name, self._endpoint_of(response), "'collection' is not a list of objects")
-        for position, record in enumerate(collection, 1):
-            uri = record.get("uri")
-            if not isinstance(uri, str) or not uri:
-                # `uri` is the primary key: without it a destination cannot deduplicate, nor a restart skip.
-                raise malformed_response(
-                    self.name,
-                    self._endpoint_of(response),
-                    f"record {position} of the page has no 'uri' (the primary key; keys: {', '.join(sorted(record))})",
-                )
+        # Without its `uri` (the primary key) a record cannot be deduplicated by a destination, nor skipped on a
+        # restart. Streams keyed otherwise (the key partly set by the connector, or nullable) declare no field.
+        for field_name in self.fields_every_record_has:
+            for position, record in enumerate(collection, 1):
+                value = record.get(field_name)
+                if not isinstance(value, str) or not value:
+                    raise malformed_response(
+                        self.name,
+                        self._endpoint_of(response),
+                        f"record {position} of the page has no '{field_name}' (the primary key; keys: "
+                        f"{', '.join(sorted(record))})",
+                    )
         return collection
 
     def request_params(self, **kwargs: Any) -> MutableMapping[str, Any]:
@@ -190,12 +196,13 @@ class CalendlyStream(HttpStream):
         stream_state: Mapping[str, Any] | None = None,
     ) -> Iterable[Mapping[str, Any]]:
         # Overriding read_records also keeps the CDK from applying its page-by-page "resumable full refresh"
-        # cursor, which reads only first pages under concurrency (airbyte-cdk-notes.md §4).
+        # cursor, which reads only first pages under concurrency (seen in airbyte-cdk 7's HttpStream).
         yield from self.list_own(self.request_params())
 
     def list_own(self, params: Mapping[str, str], keyset: Keyset | None = None) -> Iterator[Mapping[str, Any]]:
         """This stream's own endpoint, spooled for its substream when both are in the catalog."""
-        shared = self.shared_with is not None and self.context.both_selected(self.name, self.shared_with)
+        readers = (self.shared_with,) if isinstance(self.shared_with, str) else (self.shared_with or ())
+        shared = bool(readers) and self.context.read_more_than_once(self.name, *readers)
         return self.list(self.endpoint, params, keyset=keyset, shared=shared)
 
     def get(self, path: str, params: Mapping[str, str] | None = None) -> requests.Response:
@@ -234,7 +241,7 @@ class CalendlyStream(HttpStream):
         return replayed if replayed is not None else self.context.spool.keep(key, self._list(path, params, keyset))
 
     def _list(self, path: str, params: Mapping[str, str], keyset: Keyset | None) -> Iterator[Mapping[str, Any]]:
-        base = {**params, "count": str(PAGE_SIZE)}
+        base = {**params, "count": str(self.page_size)}
         listing = dict(base)  # the query this run of the listing started with; its page tokens belong to it
         query = listing
         progress = _ListingProgress(keyset)

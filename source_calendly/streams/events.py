@@ -3,26 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import requests
 from airbyte_cdk.models import SyncMode
 
-from source_calendly.config import format_utc
-from source_calendly.streams.base import Keyset, uuid_of
+from source_calendly.config import format_utc, parse_utc
+from source_calendly.streams.base import PAGE_SIZE, Keyset, uuid_of
 from source_calendly.streams.incremental import FanOutSubStream, WindowedStream, timestamp
 
 BY_START_TIME = Keyset(field="start_time", param="min_start_time")
-
-
-def is_group_event(event: Mapping[str, Any]) -> bool:
-    """An event more than one invitee can book. When one of them books or cancels, only its `invitees_counter`
-    changes, and Calendly does not say that its `updated_at` moves (calendly-api.md §5): so every group event
-    in the window is emitted again, and the destination's counters never go stale."""
-    counter = event.get("invitees_counter")
-    limit = counter.get("limit") if isinstance(counter, Mapping) else None
-    return isinstance(limit, int) and limit > 1
 
 
 class _EventGone(Exception):
@@ -30,8 +21,9 @@ class _EventGone(Exception):
 
 
 class ScheduledEvents(WindowedStream):
-    """Events, active and canceled, that start in the window (no upper bound: upcoming ones too): those changed
-    since the cursor, and every group event (see `is_group_event`).
+    """Events, active and canceled, that start in the window (no upper bound: upcoming ones too), emitted when
+    they changed since the cursor or their group counter changed (see `group_fingerprint`); before that, a
+    slice of the history before the window, re-listed for changes.
 
     https://developer.calendly.com/api-docs/calendly-api/scheduled-events/list-events
     """
@@ -47,23 +39,63 @@ class ScheduledEvents(WindowedStream):
             params["min_start_time"] = format_utc(start)
         return self.list_own(params, keyset=BY_START_TIME)
 
+    def history_events(
+        self, start: datetime | None, end: datetime, at_least: int | None = None
+    ) -> Iterator[Mapping[str, Any]]:
+        """Events starting in [start, end), oldest first. When both walks start at the same point (a new
+        cycle), the invitee walk replays what the event walk listed: it needs `at_least` events of it."""
+        params = {**self.context.scope_params(), "sort": "start_time:asc", "max_start_time": format_utc(end)}
+        if start is not None:
+            params["min_start_time"] = format_utc(start)
+        listing = self.list(self.endpoint, params, keyset=BY_START_TIME)
+        if not self.context.both_selected(self.name, self.shared_with or ""):
+            return listing
+        key = ("history", tuple(sorted(params.items())))
+        replayed = self.context.spool.replay(key, at_least)
+        return replayed if replayed is not None else self.context.spool.keep(key, listing)
+
     def read_records(self, sync_mode: SyncMode, *args: Any, **kwargs: Any) -> Iterable[Mapping[str, Any]]:
         self.begin_pass(sync_mode)
+        yield from self.walk_history()
         for event in self.events_from(self._window.read_from):
             # Progress first: the checkpoint the CDK may take right after this record then covers it.
             self.note_progress(timestamp(event, "start_time"))
-            # `or` keeps note_emitted first: a changed group event still counts towards the cursor.
-            if self.note_emitted(event) or is_group_event(event):
+            # Both run for every event: a changed group event still counts towards the cursor, and every
+            # group event is fingerprinted.
+            changed = self.note_emitted(event)
+            if self.group_changed(event) or changed:
                 yield event
         self.finish_pass()
 
+    def walk_history(self) -> Iterator[Mapping[str, Any]]:
+        """Re-list the next pages of events before the window and emit those changed since the walk last passed
+        them: a late edit to an old event (notes after the meeting) needs no invitee request to be seen."""
+        bounds = self.history_range()
+        limit = self.history_shares().event_pages * PAGE_SIZE
+        if bounds is None or limit == 0:
+            return
+        start, end = bounds
+        for read, event in enumerate(self.history_events(start, end), start=1):
+            if self.note_walk_emitted(event):
+                yield event
+            if read % PAGE_SIZE == 0:  # a page ends here: the walk's checkpoint
+                reached = timestamp(event, "start_time")
+                self.note_walked(reached)
+                if read >= limit and reached is not None and (start is None or reached > start):
+                    return  # the budget is spent (a page of one start time would not move the walk on)
+        self.note_walked(None)  # reached the window: the next sync starts a new cycle
+
 
 class EventInvitees(FanOutSubStream):
-    """Invitees (all statuses) of every event in the window, each with `event_uri`, its event's URI.
+    """Invitees (all statuses) of the events whose invitees can have changed unseen, each with `event_uri`.
 
-    Every event in the window is visited, changed or not: an invitee can cancel, be marked a no-show or
-    reschedule while its group event stays as it was. Slices are pages of events (URI and start time only,
-    never whole records); their invitees are fetched concurrently and emitted in event order.
+    In the window, those are: events that started since the window start (a no-show or reconfirmation changes
+    only the invitee), events whose record changed since the previous pass began (a 1:1 booking, cancellation
+    or reschedule moves the event's `updated_at`), and group events whose counter changed (a group invitee
+    booking or cancelling). An upcoming event that shows no change is not visited; once it has started, it
+    is. Before the window, the history walk visits a bounded number of events per sync. Slices are pages of
+    events (URI and start time only, never whole records); invitees are fetched concurrently and emitted in
+    event order.
 
     https://developer.calendly.com/api-docs/calendly-api/scheduled-events/list-event-invitees
     """
@@ -74,7 +106,46 @@ class EventInvitees(FanOutSubStream):
     parent: ScheduledEvents
 
     def parents(self) -> Iterator[Mapping[str, Any]]:
-        return self.parent.events_from(self._window.read_from)
+        assert self._window.current is not None
+        began = self._window.current.started_at
+        previous = self._window.last_sync_started_at  # None: the first pass visits every event
+        for event in self.parent.events_from(self._window.read_from):
+            group_changed = self.group_changed(event)  # fingerprints every group event
+            start, updated = timestamp(event, "start_time"), timestamp(event, "updated_at")
+            if (
+                previous is None
+                or start is None
+                or updated is None
+                or start <= began
+                or updated >= previous
+                or group_changed
+            ):
+                yield event
+
+    def history_slices(self) -> Iterator[Mapping[str, Any]]:
+        bounds = self.history_range()
+        wanted = self.history_shares().invitee_events
+        if bounds is None or wanted == 0:
+            return
+        start, end = bounds
+        chosen: list[dict[str, Any]] = []
+        next_start: str | None = None  # start time of the first event not visited; None: the window reached
+        for event in self.parent.history_events(start, end, at_least=wanted + 1):
+            if len(chosen) == wanted:
+                next_start = event.get("start_time")
+                break
+            chosen.append(self.slim(event))
+        if next_start is not None:
+            # End the step between two start times, so that the next one starts exactly where this one ended.
+            trimmed = [e for e in chosen if e["start_time"] != next_start]
+            if trimmed:
+                chosen = trimmed
+            else:  # more events at one instant than a step holds: visit them, and step past that instant
+                next_start = format_utc(parse_utc(next_start) + timedelta(microseconds=1))
+        for i in range(0, max(len(chosen), 1), PAGE_SIZE):
+            batch = chosen[i : i + PAGE_SIZE]
+            walked_to = chosen[i + PAGE_SIZE]["start_time"] if i + PAGE_SIZE < len(chosen) else next_start
+            yield {"history": batch, "walked_to": walked_to}
 
     def decorate(self, record: Mapping[str, Any], parent: Mapping[str, Any]) -> Mapping[str, Any]:
         return {**record, "event_uri": parent["uri"]}

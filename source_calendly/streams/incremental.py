@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -12,7 +13,54 @@ from airbyte_cdk.sources.streams.http import HttpSubStream
 
 from source_calendly.config import parse_utc
 from source_calendly.streams.base import PAGE_SIZE, CalendlyStream
-from source_calendly.window import WindowState
+from source_calendly.window import WindowState, state_from_the_future
+
+GROUP_KEY_LENGTH = 12  # characters kept of a group event's id in the fingerprints: 48 random bits
+
+
+@dataclass(frozen=True)
+class HistoryShares:
+    """How a sync's history budget (requests) is split between the three walks.
+
+    Listing events is cheap (100 a request) and submissions are few, so each gets a tenth; the invitee walk,
+    one request per event, gets the rest.
+    """
+
+    event_pages: int
+    invitee_requests: int
+    submission_pages: int
+
+    @classmethod
+    def of(cls, budget: int) -> HistoryShares:
+        tenth = -(-budget // 10)
+        return cls(event_pages=tenth, invitee_requests=max(0, budget - 2 * tenth), submission_pages=tenth)
+
+    @property
+    def invitee_events(self) -> int:
+        """Events whose invitees the walk reads: n invitee requests plus the event pages listing n + 1 events
+        (one more, to end the step between two start times) fit in the share."""
+        n = self.invitee_requests
+        while n > 0 and n + -(-(n + 1) // PAGE_SIZE) > self.invitee_requests:
+            n -= 1
+        return n
+
+
+def group_fingerprint(event: Mapping[str, Any]) -> tuple[str, tuple[int, int]] | None:
+    """(key, (total, active)) for an active event more than one invitee can book, else None.
+
+    When a group invitee books or cancels, only the event's `invitees_counter` changes, and Calendly does not
+    promise that its `updated_at` moves (nor that it stays). `total` counts every booking and
+    `active` drops with every cancellation, so any booking or cancellation changes the pair. A canceled event
+    needs none: cancelling moves its `updated_at`, and nothing can be booked on it afterwards.
+    """
+    counter = event.get("invitees_counter")
+    if event.get("status") != "active" or not isinstance(counter, Mapping):
+        return None
+    limit, total, active = counter.get("limit"), counter.get("total"), counter.get("active")
+    if not (isinstance(limit, int) and limit > 1 and isinstance(total, int) and isinstance(active, int)):
+        return None
+    uri = str(event.get("uri", ""))
+    return uri.rstrip("/").rsplit("/", 1)[-1][-GROUP_KEY_LENGTH:], (total, active)
 
 
 def timestamp(record: Mapping[str, Any], key: str) -> datetime | None:
@@ -60,6 +108,7 @@ class WindowedStream(CalendlyStream, CheckpointMixin):
         self._before_pass = self._window  # the state as the sync found it (see abandon_pass)
         self._resume_from: datetime | None = None
         self._newest: datetime | None = None
+        self._groups: dict[str, tuple[int, int]] = {}
         self._unfolded = 0
         self._state_dict: Mapping[str, Any] = {}
         super().__init__(**kwargs)
@@ -88,8 +137,14 @@ class WindowedStream(CalendlyStream, CheckpointMixin):
                 f"{scope}'s (a token of another user or role). Reading from start_date again, so that no record "
                 "is missed; records already in the destination are emitted again."
             )
-        self._window = self._window.begin(self.context.account.server_time, config.start_date, config.lookback, scope)
+        now = self.context.account.server_time
+        ahead = self._window.ahead_of(now)
+        if ahead is not None:
+            self.logger.warning(state_from_the_future(self.name, ahead, now))
+            self._window = WindowState(scope=self._window.scope)
+        self._window = self._window.begin(now, config.start_date, config.lookback, scope)
         self._resume_from = self._newest = None
+        self._groups = dict(self._window.current.groups) if self._window.current else {}
         self._fold()
 
     def scope(self) -> str:
@@ -101,10 +156,61 @@ class WindowedStream(CalendlyStream, CheckpointMixin):
         updated = timestamp(record, "updated_at")
         if not self._window.is_new(updated):
             return False
+        self._count_emitted(updated)
+        return True
+
+    def note_walk_emitted(self, record: Mapping[str, Any]) -> bool:
+        """True if a record the history walk reads changed since the walk last passed it (see `window`)."""
+        updated = timestamp(record, "updated_at")
+        since = self._window.history.since if self._window.history else None
+        if since is not None and updated is not None and updated <= since:
+            return False
+        self._count_emitted(updated)
+        return True
+
+    def _count_emitted(self, updated: datetime | None) -> None:
         if updated is not None and (self._newest is None or updated > self._newest):
             self._newest = updated
         self._unfolded += 1
-        return True
+
+    def group_changed(self, event: Mapping[str, Any]) -> bool:
+        """Fingerprint an active group event; True if its counter differs from the last pass's (or that pass
+        did not see it: then it is new since, or the state predates fingerprints)."""
+        fingerprint = group_fingerprint(event)
+        if fingerprint is None:
+            return False
+        key, value = fingerprint
+        # Kept only for events the next pass will list again: its window starts a lookback before this one.
+        start = timestamp(event, "start_time")
+        assert self._window.current is not None, "begin_pass() first"
+        if start is None or start >= self._window.current.started_at - self.context.config.lookback:
+            self._groups[key] = value
+        previous = self._window.groups
+        return previous is None or previous.get(key) != value
+
+    def history_range(self) -> tuple[datetime | None, datetime] | None:
+        """(from, to) of what the history walk has left this cycle, or None when this pass has no history
+        before its window (a first sync reads it all) or the walk is turned off."""
+        window = self._window
+        assert window.current is not None, "begin() first"
+        end = window.current.window_start
+        if end is None or self.context.config.history_requests <= 0:
+            return None
+        start_date = self.context.config.start_date
+        if start_date is not None and end <= start_date:
+            return None
+        position = window.history.position if window.history else None
+        start = position if position is not None else start_date
+        return start, end
+
+    def history_shares(self) -> HistoryShares:
+        return HistoryShares.of(self.context.config.history_requests)
+
+    def note_walked(self, position: datetime | None) -> None:
+        """The walk handled everything before `position` (None: it reached the window and starts over)."""
+        self._fold()
+        self._window = self._window.walked(position)
+        self._state_dict = self._window.to_dict()
 
     def note_progress(self, resume_from: datetime | None, fold: bool = False) -> None:
         """Everything ordered before `resume_from` is handled; `fold` makes the next checkpoint show it."""
@@ -125,7 +231,7 @@ class WindowedStream(CalendlyStream, CheckpointMixin):
 
     def _fold(self) -> None:
         if self._window.current is not None:
-            self._window = self._window.progress(self._resume_from, self._newest)
+            self._window = self._window.progress(self._resume_from, self._newest, self._groups)
         self._state_dict = self._window.to_dict()
         self._unfolded = 0
 
@@ -150,12 +256,26 @@ class FanOutSubStream(HttpSubStream, WindowedStream):
     def decorate(self, record: Mapping[str, Any], parent: Mapping[str, Any]) -> Mapping[str, Any]:
         return record
 
+    def history_slices(self) -> Iterator[Mapping[str, Any]]:
+        """Slices of the history walk, run before the window: `{"history": [parents], "walked_to": str|None}`."""
+        return iter(())
+
+    def is_emitted(self, record: Mapping[str, Any], parent: Mapping[str, Any]) -> bool:
+        return self.note_emitted(record)
+
+    def after_slice(self, parents: list[Mapping[str, Any]]) -> None:
+        """Called once a slice's records are out, before its checkpoint."""
+
+    def slim(self, parent: Mapping[str, Any]) -> dict[str, Any]:
+        """What a slice keeps of a parent (never the whole record)."""
+        return {"uri": parent["uri"], self.order_field: parent.get(self.order_field)}
+
     def stream_slices(
         self, sync_mode: SyncMode, cursor_field: list[str] | None = None, stream_state: Mapping[str, Any] | None = None
     ) -> Iterable[Mapping[str, Any] | None]:
         self.begin_pass(sync_mode)
-        slim = ({"uri": p["uri"], self.order_field: p.get(self.order_field)} for p in self.parents())
-        for batch, last in chunks_with_last(slim):
+        yield from self.history_slices()
+        for batch, last in chunks_with_last(self.slim(p) for p in self.parents()):
             yield {"parents": batch, "last": last}
 
     def read_records(
@@ -165,13 +285,25 @@ class FanOutSubStream(HttpSubStream, WindowedStream):
         stream_slice: Mapping[str, Any] | None = None,
         **kwargs: Any,
     ) -> Iterable[Mapping[str, Any]]:
-        parents = (stream_slice or {}).get("parents", [])
+        stream_slice = stream_slice or {}
+        if "history" in stream_slice:
+            for parent, (records, warning) in self.fan_out(stream_slice["history"], self.children_of):
+                if warning:
+                    self.logger.warning(warning)
+                for record in records:
+                    if self.note_walk_emitted(record):
+                        yield self.decorate(record, parent)
+            walked_to = stream_slice.get("walked_to")
+            self.note_walked(parse_utc(walked_to) if walked_to else None)
+            return
+        parents = stream_slice.get("parents", [])
         for parent, (records, warning) in self.fan_out(parents, self.children_of):
             if warning:
                 self.logger.warning(warning)
             for record in records:
-                if self.note_emitted(record):
+                if self.is_emitted(record, parent):
                     yield self.decorate(record, parent)
+        self.after_slice(parents)
         if parents:
             self.note_progress(timestamp(parents[-1], self.order_field), fold=True)  # the slice's checkpoint
         if (stream_slice or {}).get("last", True):

@@ -21,6 +21,7 @@ class EventTypes(CalendlyStream):
 
     name = "event_types"
     endpoint = "event_types"
+    shared_with = ("event_type_memberships", "event_type_availability_schedules")
 
     def request_params(self, **kwargs: Any) -> MutableMapping[str, Any]:
         return self.context.scope_params()
@@ -34,6 +35,7 @@ class OrganizationMemberships(CalendlyStream):
 
     name = "organization_memberships"
     endpoint = "organization_memberships"
+    shared_with = ("users", "user_availability_schedules")
 
     def request_params(self, **kwargs: Any) -> MutableMapping[str, Any]:
         return {"organization": self.context.account.organization_uri}

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping
+from datetime import datetime
 from typing import Any
 
 import requests
 
 from source_calendly.config import config_error
 from source_calendly.errors import error_detail, forbidden_message, required_scopes
-from source_calendly.streams.base import CalendlyStream
+from source_calendly.streams.base import PAGE_SIZE, CalendlyStream
 from source_calendly.streams.incremental import FanOutSubStream, timestamp
 
 PLAN_WARNING = (
@@ -54,7 +55,9 @@ class RoutingFormSubmissions(FanOutSubStream):
     Calendly lists submissions only per form and only by `created_at`, so each form is read newest first
     and stops at the window start: new submissions, and changes to submissions created within
     `lookback_days` of the previous sync (a submitter booking after submitting), are caught with the
-    fewest pages. A change to an older submission needs a full refresh.
+    fewest pages. Older submissions are re-checked by the history walk: one form per sync, in turn, read on
+    past the window start for up to its share of the history budget (a listing without a time filter cannot
+    start in the middle, so a form's submissions beyond that share are not re-checked).
 
     https://developer.calendly.com/api-docs/calendly-api/routing-forms/list-routing-form-submissions
     """
@@ -66,15 +69,26 @@ class RoutingFormSubmissions(FanOutSubStream):
 
     def parents(self) -> Iterator[Mapping[str, Any]]:
         resume_from = self._window.current.resume_from if self._window.current else None
+        walk = self.history_range() is not None and self.history_shares().submission_pages > 0
+        position = self._window.history.position if self._window.history else None
         try:
-            for form in self.parent.list_own(self.parent.request_params()):
-                created = timestamp(form, "created_at")
+            forms = [
+                form
+                for form in self.parent.list_own(self.parent.request_params())
                 # Forms come oldest first; those before the resume point were fully read by a killed sync.
-                if resume_from is None or created is None or created >= resume_from:
-                    yield form
+                if resume_from is None or (created := timestamp(form, "created_at")) is None or created >= resume_from
+            ]
         except RoutingFormsUnavailable as unavailable:
             self.logger.warning(str(unavailable))
             self._forms_unavailable = True
+            return
+        # The walk's form this sync: the first created after the last one walked (from the first, at a new cycle).
+        walked = next((f for f in forms if position is None or _created_after(f, position)), None) if walk else None
+        for form in forms:
+            yield {**form, "walk": "last" if form is forms[-1] else "next"} if form is walked else form
+
+    def slim(self, parent: Mapping[str, Any]) -> dict[str, Any]:
+        return super().slim(parent) | ({"walk": parent["walk"]} if "walk" in parent else {})
 
     def scope(self) -> str:
         return self.context.account.organization_uri  # routing forms are always the organization's
@@ -87,14 +101,38 @@ class RoutingFormSubmissions(FanOutSubStream):
         else:
             super().finish_pass()
 
+    def after_slice(self, parents: list[Mapping[str, Any]]) -> None:
+        for form in parents:
+            if "walk" in form:  # the walk moves on once the form's records are out
+                self.note_walked(None if form["walk"] == "last" else timestamp(form, "created_at"))
+
+    def is_emitted(self, record: Mapping[str, Any], parent: Mapping[str, Any]) -> bool:
+        window_start = self._window.current.window_start if self._window.current else None
+        created = timestamp(record, "created_at")
+        if window_start is not None and created is not None and created < window_start:
+            return self.note_walk_emitted(record)  # read by the history walk
+        return self.note_emitted(record)
+
     def children_of(self, form: Mapping[str, Any]) -> tuple[list[Mapping[str, Any]], str | None]:
-        """A form's submissions created at or after the window start, newest first."""
+        """A form's submissions created at or after the window start, newest first; for the form the history
+        walk visits, more pages past the window start, up to the walk's share."""
         window_start = self._window.current.window_start if self._window.current else None
         params = {"form": str(form["uri"]), "sort": "created_at:desc"}
-        out = []
-        for submission in self.list("routing_form_submissions", params):
+        extra_pages = self.history_shares().submission_pages if "walk" in form else 0
+        out: list[Mapping[str, Any]] = []
+        limit: int | None = None  # records the listing may use once the window start is passed
+        for read, submission in enumerate(self.list("routing_form_submissions", params), start=1):
             created = timestamp(submission, "created_at")
-            if window_start is not None and created is not None and created < window_start:
-                break  # everything after this was created earlier still
+            if limit is None and window_start is not None and created is not None and created < window_start:
+                if not extra_pages:
+                    break  # everything after this was created earlier still
+                limit = (-(-read // PAGE_SIZE) + extra_pages) * PAGE_SIZE  # this page, then the walk's pages
             out.append(submission)
+            if limit is not None and read >= limit:
+                break  # before the listing asks for a page past the walk's share
         return out, None
+
+
+def _created_after(form: Mapping[str, Any], position: datetime) -> bool:
+    created = timestamp(form, "created_at")
+    return created is None or created > position

@@ -129,3 +129,21 @@ def test_cli_plan_option() -> None:
     assert _spec(_parser().parse_args(["serve"])).plan == "enterprise"
     with pytest.raises(SystemExit):
         _parser().parse_args(["serve", "--plan", "gold"])
+
+
+@pytest.mark.parametrize(
+    "flags, group_moves, notes_move",
+    [((), False, True), (("--group-changes-move-updated-at", "--notes-keep-updated-at"), True, False)],
+)
+def test_cli_updated_at_knobs(flags: tuple[str, ...], group_moves: bool, notes_move: bool) -> None:
+    proc, ready = _start_cli("--profile", "small", "--events", "20", *flags)
+    try:
+        info = requests.get(f"{ready['url']}/_sandbox/info", timeout=10).json()
+        assert info["behaviour"]["group_changes_move_updated_at"] is group_moves
+        assert info["behaviour"]["notes_move_updated_at"] is notes_move
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
+        assert proc.stdout is not None and proc.stderr is not None
+        proc.stdout.close()
+        proc.stderr.close()

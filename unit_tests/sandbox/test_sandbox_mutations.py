@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import requests
 
-from calendly_sandbox import API_BASE, Sandbox
+from calendly_sandbox import API_BASE, Behaviour, Sandbox
 
 
 def _uuid(uri: str) -> str:
@@ -275,3 +275,46 @@ def test_control_endpoints(make_sandbox) -> None:
     assert stats["by_endpoint"]["/users/me"] == {"200": 1, "429": 1, "503": 1}
     assert requests.post(f"{base}/clear_request_log", timeout=10).ok
     assert requests.get(f"{base}/request_log", timeout=10).json() == []
+
+
+@pytest.mark.parametrize("moves", [False, True])
+def test_join_group_event_moves_the_counter_and_updated_at_only_if_told(make_sandbox, moves: bool) -> None:
+    sb = make_sandbox(behaviour=Behaviour(group_changes_move_updated_at=moves))
+    event = next(
+        e
+        for e in sb.truth.scheduled_events("admin")
+        if e["status"] == "active" and 1 < e["invitees_counter"]["limit"] > e["invitees_counter"]["active"]
+    )
+    out = sb.join_group_event(event["uri"], email="late.joiner@example.com")
+    assert out["invitee"]["email"] == "late.joiner@example.com" and out["invitee"]["event"] == event["uri"]
+    after = _event(sb, event["uri"])
+    counter = event["invitees_counter"]
+    assert after["invitees_counter"] == {**counter, "total": counter["total"] + 1, "active": counter["active"] + 1}
+    assert (after["updated_at"] > event["updated_at"]) is moves
+    assert out["invitee"]["uri"] in {i["uri"] for i in sb.truth.invitees(event["uri"])}
+    invitee = next(i for i in sb.truth.invitees(event["uri"]) if i["status"] == "active")
+    sb.cancel_invitee(invitee["uri"])
+    assert (_event(sb, event["uri"])["updated_at"] > after["updated_at"]) is moves
+    with pytest.raises(ValueError):
+        sb.join_group_event(_one_on_one_active(sb)["uri"])
+
+
+@pytest.mark.parametrize("moves", [True, False])
+def test_edit_meeting_notes_moves_updated_at_unless_told_not_to(make_sandbox, moves: bool) -> None:
+    sb = make_sandbox(behaviour=Behaviour(notes_move_updated_at=moves))
+    event = sb.truth.scheduled_events("admin")[0]
+    sb.edit_meeting_notes(event["uri"], "Sent the proposal")
+    after = _event(sb, event["uri"])
+    assert after["meeting_notes_plain"] == "Sent the proposal"
+    assert (after["updated_at"] > event["updated_at"]) is moves
+
+
+def test_link_submission_sets_the_submitter_and_moves_updated_at(make_sandbox) -> None:
+    sb = make_sandbox()
+    form = sb.truth.routing_forms("admin")[0]["uri"]
+    submission = next(s for s in sb.truth.routing_form_submissions("admin", form) if s["submitter"] is None)
+    invitee = sb.truth.invitees(_one_on_one_active(sb)["uri"])[0]
+    sb.link_submission(submission["uri"], invitee["uri"])
+    after = next(s for s in sb.truth.routing_form_submissions("admin", form) if s["uri"] == submission["uri"])
+    assert after["submitter"] == invitee["uri"] and after["submitter_type"] == "Invitee"
+    assert after["updated_at"] > submission["updated_at"] and after["created_at"] == submission["created_at"]

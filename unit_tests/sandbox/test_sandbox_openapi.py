@@ -2,8 +2,8 @@
 
 The spec is OpenAPI 3.0: ``nullable`` is turned into ``anyOf [null, ...]`` and vendor keys are dropped, then
 each response is checked with jsonschema (draft 2020-12) including formats (date-time, uri, email, uuid).
-Where the 2023 spec is known to be outdated against the current API (calendly-api.md), exactly that point is
-relaxed in ``_relax`` with the reason. Everything else must validate as published.
+Where the 2023 spec is known to be outdated against the current API (current OpenAPI, real responses), exactly
+that point is relaxed in ``_relax`` with the reason. Everything else must validate as published.
 """
 
 from __future__ import annotations
@@ -44,15 +44,15 @@ CONFERENCES = (
 
 def _relax(spec: dict[str, Any]) -> None:
     s = spec["components"]["schemas"]
-    # calendly-api.md §4.7: the plan enum now includes "standard" (Solo Co's plan); the 2023 enum lacks it.
+    # The current OpenAPI's plan enum now includes "standard" (Solo Co's plan); the 2023 enum lacks it.
     s["Organization"]["properties"]["plan"]["enum"].append("standard")
-    # `kind_description` exists only in the 2023 spec; the current OpenAPI dropped it (calendly-api.md §4.3).
+    # `kind_description` exists only in the 2023 spec; the current OpenAPI dropped it.
     s["EventType"]["required"].remove("kind_description")
-    # Events report Zoom locations as type "zoom" (calendly-api.md §4.1); the 2023 enum copied the event-type
+    # Events report Zoom locations as type "zoom" (real responses); the 2023 enum copied the event-type
     # configuration's "zoom_conference".
     s["ZoomConference"]["properties"]["type"]["enum"] = ["zoom"]
     # Conference status is processing|initiated|pushed|failed|null today: Calendly drops conference details
-    # 6 months after the event (calendly-api.md §4.1), which the 2023 non-null enum cannot express.
+    # 6 months after the event (current OpenAPI), which the 2023 non-null enum cannot express.
     for name in CONFERENCES:
         s[name]["properties"]["status"]["nullable"] = True
     # Spec typos, fixed towards strictness: the shared error responses write `value: X` or a bare-string
@@ -64,7 +64,7 @@ def _relax(spec: dict[str, Any]) -> None:
                     prop["const"] = prop.pop("value")
                 if isinstance(prop.get("enum"), str):
                     prop["const"] = prop.pop("enum")
-    # Not relaxed: invitee payment.amount is a number here (numeric in practice, calendly-api.md §9), which is
+    # Not relaxed: invitee payment.amount is a number here (numeric in real responses), which is
     # what the 2023 spec says; the current spec's "string" typing is the outlier.
 
 
@@ -282,7 +282,7 @@ def test_the_validator_is_strict(spec: Spec, ro: Sandbox) -> None:
 
 # -- endpoints added to the API since the 2023 spec; those the 2023 spec already has are checked against it ----
 def _relax_2026(spec: Spec) -> None:
-    """calendly-api-2026.md §11: webhook subscriptions gained `group`, scope `group` and eight event names."""
+    """Calendly's 2026 OpenAPI: webhook subscriptions gained `group`, scope `group` and eight event names."""
     hook = spec.components["schemas"]["WebhookSubscription"]["properties"]
     hook["events"]["items"].pop("enum", None)
     if "group" not in hook["scope"]["enum"]:

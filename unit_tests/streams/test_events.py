@@ -9,7 +9,6 @@ from airbyte_cdk.models import FailureType
 
 from source_calendly.spool import ListingSpool
 from source_calendly.streams.base import MAX_PAGE_TOKEN_RESTARTS
-from source_calendly.streams.events import is_group_event
 from source_calendly.streams.incremental import timestamp
 from unit_tests.fake_api import (
     MEMBER_TOKEN,
@@ -163,10 +162,7 @@ def test_lookback_days_sets_how_far_before_the_last_sync_the_next_one_reads(api:
     api.requests.clear()
     second = run_read(EVENTS, thirty_days, state=state)
     assert uris(second, "event_invitees") == [attendee["uri"]]
-    assert api.paths("/scheduled_events")[0]["min_start_time"] == [ts(NOW - timedelta(days=30))]
-    # With the default seven days, that meeting is before the window: the documented limit.
-    default = run_read(EVENTS, state=state)
-    assert records(default, "event_invitees") == []
+    assert [ts(NOW - timedelta(days=30))] in [q.get("min_start_time") for q in api.paths("/scheduled_events")]
 
 
 def test_late_booking_and_cancellation_are_caught_by_the_next_sync(api: FakeCalendly) -> None:
@@ -184,7 +180,7 @@ def test_late_booking_and_cancellation_are_caught_by_the_next_sync(api: FakeCale
     for inv in api.invitees[synced["uri"]]:
         cancel(inv, NOW + timedelta(hours=2))
 
-    second = run_read(EVENTS, state=state)
+    second = run_read(EVENTS, config(history_requests=0), state=state)
     emitted = {r["uri"]: r for r in records(second, "scheduled_events")}
     assert set(emitted) == {late["uri"], synced["uri"]}
     assert emitted[synced["uri"]]["status"] == "canceled"
@@ -192,22 +188,28 @@ def test_late_booking_and_cancellation_are_caught_by_the_next_sync(api: FakeCale
     assert {r["event_uri"] for r in records(second, "event_invitees")} == {late["uri"], synced["uri"]}
     # The window starts at the previous sync's start minus the lookback, not at the newest start time seen.
     assert api.paths("/scheduled_events")[-1]["min_start_time"] == [ts(NOW - timedelta(days=7))]
-    # Invitees are only requested for events in the window.
+    # Invitees are only requested for events that can have changed unseen: sync 1 all; sync 2 the events that
+    # started since the window start (days -7 to 0), and the two upcoming ones whose record changed.
     invitee_requests = [p for p, _ in api.requests if p.endswith("/invitees")]
-    assert len(invitee_requests) == 250 + (250 - 193) + 1  # sync 1: all; sync 2: from day -7, and the late one
+    assert len(invitee_requests) == 250 + 8 + 2
     third = run_read(EVENTS, state=final_states(second))
     assert records(third, "scheduled_events") == [] and records(third, "event_invitees") == []
 
 
 def test_group_invitee_cancel_is_caught_while_the_event_stays_active(api: FakeCalendly) -> None:
-    group = api.add_event(event("group", days(3), days(-5)))
+    counter = {"total": 3, "active": 3, "limit": 5}
+    group = api.add_event(event("group", days(3), days(-5), invitees_counter=counter))
     members = [invitee(group, f"g{i}", days(-5)) for i in range(3)]
     api.invitees[group["uri"]].extend(members)
     state = final_states(run_read(EVENTS))
+    assert state["scheduled_events"]["groups"] == {"group": [3, 3]}
     api.server_date = NOW + timedelta(hours=2)
     cancel(members[1], NOW + timedelta(hours=1), reason="can't make it")
-    second = run_read(EVENTS, state=state)
-    assert records(second, "scheduled_events") == []
+    group["invitees_counter"] = {**counter, "active": 2}  # its updated_at stays
+    second = run_read(EVENTS, config(history_requests=0), state=state)
+    [emitted] = records(second, "scheduled_events")
+    assert emitted["uri"] == group["uri"] and emitted["invitees_counter"]["active"] == 2
+    assert final_states(second)["event_invitees"]["groups"] == {"group": [3, 2]}
     [changed] = records(second, "event_invitees")
     assert changed["uri"] == members[1]["uri"] and changed["status"] == "canceled"
     assert changed["event_uri"] == group["uri"]
@@ -343,11 +345,13 @@ def test_full_refresh_ignores_saved_state(api: FakeCalendly) -> None:
     assert len(uris(out, "scheduled_events")) == 5
 
 
-def test_abnormal_future_state_emits_nothing(api: FakeCalendly) -> None:
+def test_a_state_later_than_calendlys_clock_warns_and_reads_from_start_date(api: FakeCalendly) -> None:
     seed(api, 5)
     future = {"updated_at": "2121-01-01T00:00:00.000000Z", "last_sync_started_at": "2121-01-01T00:00:00.000000Z"}
     out = run_read(EVENTS, state={"scheduled_events": future, "event_invitees": future})
-    assert records(out, "scheduled_events") == [] and records(out, "event_invitees") == []
+    assert len(records(out, "scheduled_events")) == 5 and len(records(out, "event_invitees")) == 5
+    assert len([w for w in warnings(out) if "later than Calendly's clock" in w]) == 2
+    assert final_states(out)["scheduled_events"]["last_sync_started_at"] == ts(NOW)
 
 
 def test_concurrent_fan_out_gives_the_same_records_in_event_order(api: FakeCalendly) -> None:
@@ -364,22 +368,6 @@ def test_corrupt_state_is_a_config_error(api: FakeCalendly) -> None:
     assert "saved state of stream scheduled_events" in message and "Refresh" in message
     assert failure_types(out)[0] == FailureType.config_error  # not retried: the state must be reset first
     assert api.requests == []  # refused before any request
-
-
-@pytest.mark.parametrize(
-    "counter, group",
-    [
-        ({"total": 1, "active": 1, "limit": 1}, False),
-        ({"total": 1, "active": 1, "limit": 2}, True),  # the smallest group
-        ({"total": 0, "active": 0, "limit": 50}, True),
-        ({"limit": "10"}, False),
-        (None, False),
-        ("10", False),
-    ],
-)
-def test_a_group_event_is_one_more_than_one_invitee_can_book(counter: object, group: bool) -> None:
-    record = {"uri": "x"} if counter is None else {"uri": "x", "invitees_counter": counter}
-    assert is_group_event(record) is group
 
 
 def test_a_full_refresh_of_invitees_ignores_their_saved_state(api: FakeCalendly) -> None:

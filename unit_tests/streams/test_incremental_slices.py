@@ -1,6 +1,6 @@
 import pytest
 
-from source_calendly.streams.incremental import chunks_with_last
+from source_calendly.streams.incremental import HistoryShares, chunks_with_last
 
 
 @pytest.mark.parametrize(
@@ -15,3 +15,24 @@ from source_calendly.streams.incremental import chunks_with_last
 )
 def test_chunks_flag_exactly_the_last_one(n: int, expected: list) -> None:
     assert list(chunks_with_last(range(n), size=3)) == expected
+
+
+@pytest.mark.parametrize(
+    "budget, shares, events",
+    [
+        (0, (0, 0, 0), 0),
+        (5, (1, 3, 1), 2),
+        (30, (3, 24, 3), 23),
+        (200, (20, 160, 20), 158),
+        (1000, (100, 800, 100), 792),
+    ],
+)
+def test_the_history_budget_is_split_and_the_invitee_step_fits_its_share(
+    budget: int, shares: tuple, events: int
+) -> None:
+    split = HistoryShares.of(budget)
+    assert (split.event_pages, split.invitee_requests, split.submission_pages) == shares
+    assert split.invitee_events == events
+    # n invitee requests plus the pages listing n + 1 events fit; one more event would not.
+    assert events == 0 or events + -(-(events + 1) // 100) <= split.invitee_requests
+    assert events + 1 + -(-(events + 2) // 100) > split.invitee_requests

@@ -98,7 +98,7 @@ def test_next_sync_reads_only_the_window_and_catches_new_and_updated_submissions
     recent = api.submissions[target][-2]  # made recent (inside the lookback) and updated after sync 1
     recent.update(created_at=ts(days(-2)), updated_at=ts(days(0.15)))
     api.requests.clear()
-    second = run_read(["routing_form_submissions"], state=state)
+    second = run_read(["routing_form_submissions"], config(history_requests=0), state=state)
     assert sorted(uris(second, "routing_form_submissions")) == sorted(
         [recent["uri"], f"{API}/routing_form_submissions/new-one"]
     )

@@ -1,0 +1,118 @@
+"""activity_log_entries, contacts, outgoing_communications: the plain cursor, two syncs at a time."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from unit_tests.fake_api import API, NOW, ORG, FakeCalendly, days, ts
+from unit_tests.helpers import config, final_states, records, run_read, uris, warnings
+
+
+def entry(i: int, at: float) -> dict:
+    return {"uri": f"{API}/activity_log_entries/e{i}", "occurred_at": ts(days(at)), "organization": ORG,
+            "namespace": "User", "action": "Add", "fully_qualified_name": "User.Add", "details": {"n": i},
+            "actor": {"type": "User", "uri": f"{API}/users/u1", "display_name": "Ada"}}  # fmt: skip
+
+
+def contact(i: int, updated: float) -> dict:
+    return {"uri": f"{API}/contacts/c{i}", "emails": [{"email": f"c{i}@example.com", "is_primary": True}],
+            "created_at": ts(days(-400)), "updated_at": ts(days(updated)), "custom_fields": []}  # fmt: skip
+
+
+def message(i: int, created: float) -> dict:
+    return {"type": "email", "to": f"p{i}@example.com", "from": "no-reply@calendly.com", "subject": "Reminder",
+            "body": "…", "sender_uri": None, "sender_email": None, "event_type_uri": f"{API}/event_types/et1",
+            "event_uri": f"{API}/scheduled_events/ev{i}", "scheduling_url": "https://calendly.com/x",
+            "sent_at": ts(days(created)), "created_at": ts(days(created))}  # fmt: skip
+
+
+def test_activity_log_first_sync_reads_all_ascending_1000_a_page(api: FakeCalendly) -> None:
+    api.activity = [entry(i, -80 + i * 0.03) for i in range(1500)]
+    out = run_read(["activity_log_entries"])
+    assert len(set(uris(out, "activity_log_entries"))) == 1500
+    queries = api.paths("/activity_log_entries")
+    assert len(queries) == 2
+    assert queries[0] == {"organization": [ORG], "sort": ["occurred_at:asc"], "count": ["1000"]}
+    assert final_states(out)["activity_log_entries"] == {"occurred_at": api.activity[-1]["occurred_at"]}
+
+
+def test_activity_log_second_sync_asks_from_the_cursor_and_emits_only_new_entries(api: FakeCalendly) -> None:
+    api.activity = [entry(i, -10 + i) for i in range(5)]
+    state = final_states(run_read(["activity_log_entries"]))
+    api.activity.append(entry(99, 0.01))
+    api.server_date = NOW + timedelta(hours=1)
+    api.requests.clear()
+    second = run_read(["activity_log_entries"], state=state)
+    assert uris(second, "activity_log_entries") == [f"{API}/activity_log_entries/e99"]
+    assert api.paths("/activity_log_entries")[0]["min_occurred_at"] == [state["activity_log_entries"]["occurred_at"]]
+    assert final_states(second)["activity_log_entries"] == {"occurred_at": api.activity[-1]["occurred_at"]}
+    third = run_read(["activity_log_entries"], state=final_states(second))
+    assert records(third, "activity_log_entries") == []
+
+
+def test_a_cursor_older_than_90_days_warns_that_entries_are_gone(api: FakeCalendly) -> None:
+    api.activity = [entry(1, -3)]
+    old = {"activity_log_entries": {"occurred_at": ts(days(-120))}}
+    out = run_read(["activity_log_entries"], state=old)
+    [warning] = [w for w in warnings(out) if "90 days" in w]
+    assert ts(days(-120)) in warning and "gone" in warning
+    assert uris(out, "activity_log_entries") == [f"{API}/activity_log_entries/e1"]
+    recent = run_read(["activity_log_entries"], state={"activity_log_entries": {"occurred_at": ts(days(-30))}})
+    assert not [w for w in warnings(recent) if "90 days" in w]
+
+
+def test_a_full_refresh_reads_everything_and_ignores_the_cursor(api: FakeCalendly) -> None:
+    api.activity = [entry(i, -10 + i) for i in range(3)]
+    state = {"activity_log_entries": {"occurred_at": ts(days(0))}}
+    out = run_read(["activity_log_entries"], state=state, full_refresh=True)
+    assert len(uris(out, "activity_log_entries")) == 3
+    assert "min_occurred_at" not in api.paths("/activity_log_entries")[0]
+
+
+def test_contacts_newest_first_stop_at_the_cursor(api: FakeCalendly) -> None:
+    api.contacts = [contact(i, -300 + i) for i in range(250)]
+    first = run_read(["contacts"])
+    assert len(set(uris(first, "contacts"))) == 250
+    assert [q["sort"] for q in api.paths("/contacts")] == [["updated_at:desc"]] * 3
+    state = final_states(first)
+    assert state["contacts"] == {"updated_at": api.contacts[-1]["updated_at"]}
+    changed = api.contacts[3]
+    changed["updated_at"] = ts(days(0.5))
+    api.contacts.append(contact(999, 0.6))
+    api.server_date = NOW + timedelta(days=1)
+    api.requests.clear()
+    second = run_read(["contacts"], state=state)
+    assert uris(second, "contacts") == [f"{API}/contacts/c999", changed["uri"]]  # new and changed, newest first
+    assert len(api.paths("/contacts")) == 1  # stopped at the cursor within the first page
+    assert records(run_read(["contacts"], state=final_states(second)), "contacts") == []
+
+
+def test_a_record_changed_after_the_sync_started_is_read_again_next_time(api: FakeCalendly) -> None:
+    api.contacts = [contact(1, -1), contact(2, 0.5)]  # changed after Calendly's clock said the sync began
+    state = final_states(run_read(["contacts"]))
+    assert state["contacts"] == {"updated_at": ts(NOW)}
+    assert uris(run_read(["contacts"], state=state), "contacts") == [f"{API}/contacts/c2"]
+
+
+def test_outgoing_communications_from_the_cursor_with_a_composite_key(api: FakeCalendly) -> None:
+    api.outgoing = [message(i, -20 + i) for i in range(3)]
+    first = run_read(["outgoing_communications"])
+    assert len(records(first, "outgoing_communications")) == 3
+    assert api.paths("/outgoing_communications")[0] == {"organization": [ORG], "count": ["100"]}
+    api.outgoing.insert(0, message(7, -0.5))  # Calendly's order is not promised: a new one may come first
+    api.requests.clear()
+    second = run_read(["outgoing_communications"], state=final_states(first))
+    assert [r["event_uri"] for r in records(second, "outgoing_communications")] == [f"{API}/scheduled_events/ev7"]
+    assert api.paths("/outgoing_communications")[0]["min_created_at"] == [ts(days(-18))]
+
+
+def test_start_date_bounds_the_first_sync(api: FakeCalendly) -> None:
+    api.activity = [entry(1, -40), entry(2, -5)]
+    out = run_read(["activity_log_entries"], config(start_date="2026-11-01T00:00:00Z"))
+    assert uris(out, "activity_log_entries") == [f"{API}/activity_log_entries/e2"]
+    assert api.paths("/activity_log_entries")[0]["min_occurred_at"] == ["2026-11-01T00:00:00.000000Z"]
+
+
+def test_a_state_that_is_not_a_timestamp_fails_saying_how_to_reset(api: FakeCalendly) -> None:
+    out = run_read(["contacts"], state={"contacts": {"updated_at": "yesterday"}}, expect_error=True)
+    assert any("Reset the stream's state" in e.trace.error.message for e in out.errors)

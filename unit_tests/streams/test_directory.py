@@ -1,0 +1,68 @@
+"""organization, users, groups, group_relationships, organization_invitations, teams, webhook_subscriptions."""
+
+from __future__ import annotations
+
+from unit_tests.fake_api import ADMIN_USER, API, MEMBER_TOKEN, MEMBER_USER, ORG, FakeCalendly, days, ts
+from unit_tests.helpers import config, records, run_read, uris, warnings
+
+
+def test_organization_is_one_record_from_its_own_path(api: FakeCalendly) -> None:
+    out = run_read(["organization"])
+    [organization] = records(out, "organization")
+    assert organization["uri"] == ORG and organization["plan"] == "enterprise"
+    assert [p for p, _ in api.requests if p.startswith("/organizations/")] == ["/organizations/org-1"]
+
+
+def test_users_cost_no_request_of_their_own(api: FakeCalendly) -> None:
+    out = run_read(["users", "organization_memberships"])
+    assert uris(out, "users") == [ADMIN_USER, MEMBER_USER]
+    assert records(out, "users")[0] == api.memberships[0]["user"]
+    listing = [q for q in api.paths("/organization_memberships") if "user" not in q]
+    assert len(listing) == 1  # one page, read once for both streams
+    assert not [p for p, _ in api.requests if p.startswith("/users/") and p != "/users/me"]
+
+
+def test_a_member_token_gets_every_user_as_it_gets_every_membership(api: FakeCalendly) -> None:
+    out = run_read(["users"], config(personal_access_token=MEMBER_TOKEN))
+    assert uris(out, "users") == [ADMIN_USER, MEMBER_USER]
+
+
+def test_groups_and_relationships_every_page_with_the_organization(api: FakeCalendly) -> None:
+    api.groups = [{"uri": f"{API}/groups/g{i}", "name": f"G{i}", "organization": ORG} for i in range(130)]
+    api.group_relationships = [
+        {"uri": f"{API}/group_relationships/r{i}", "role": "member", "group": f"{API}/groups/g{i}",
+         "owner": {"type": "OrganizationInvitation", "uri": f"{ORG}/invitations/i{i}", "email": "x@example.com"}}
+        for i in range(30)
+    ]  # fmt: skip
+    out = run_read(["groups", "group_relationships"])
+    assert len(set(uris(out, "groups"))) == 130 and len(uris(out, "group_relationships")) == 30
+    assert [(q["organization"], q["count"]) for q in api.paths("/groups")] == [([ORG], ["100"])] * 2
+    assert api.paths("/group_relationships") == [{"organization": [ORG], "count": ["100"]}]
+
+
+def test_invitations_of_the_organization(api: FakeCalendly) -> None:
+    api.invitations = [
+        {"uri": f"{ORG}/invitations/i{i}", "email": f"p{i}@example.com", "status": "pending",
+         "created_at": ts(days(-i)), "updated_at": ts(days(-i)), "last_sent_at": None}
+        for i in range(3)
+    ]  # fmt: skip
+    out = run_read(["organization_invitations"])
+    assert uris(out, "organization_invitations") == [i["uri"] for i in api.invitations]
+    assert api.paths("/organizations/org-1/invitations") == [{"count": ["100"]}]
+
+
+def test_teams_as_calendly_lists_them_without_a_user_filter(api: FakeCalendly) -> None:
+    api.teams = [{"uri": f"{API}/teams/t{i}", "name": f"Team {i}"} for i in range(120)]
+    assert len(uris(run_read(["teams"]), "teams")) == 120
+    member = run_read(["teams"], config(personal_access_token=MEMBER_TOKEN))
+    assert len(uris(member, "teams")) == 120
+    assert api.paths("/teams") == [{"count": ["100"]}, {"count": ["100"], "page_token": ["MTAw"]}] * 2
+    assert not [w for w in warnings(member) if w.startswith("Skipping")]
+
+
+def test_webhook_subscriptions_of_the_organization_scope(api: FakeCalendly) -> None:
+    api.webhooks = [{"uri": f"{API}/webhook_subscriptions/w1", "callback_url": "https://hooks.example/1",
+                     "events": ["invitee.created"], "scope": "organization", "state": "active"}]  # fmt: skip
+    out = run_read(["webhook_subscriptions"])
+    assert uris(out, "webhook_subscriptions") == [f"{API}/webhook_subscriptions/w1"]
+    assert api.paths("/webhook_subscriptions") == [{"organization": [ORG], "scope": ["organization"], "count": ["100"]}]

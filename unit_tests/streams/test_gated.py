@@ -1,0 +1,120 @@
+"""The gating and fan-out mechanism: a refused optional stream ends empty with one warning; parents are read once."""
+
+from __future__ import annotations
+
+import pytest
+
+from unit_tests.fake_api import API, MEMBER_TOKEN, ORG, FakeCalendly, Fault, days, ts
+from unit_tests.helpers import config, error_messages, final_states, records, run_read, uris, warnings
+
+
+def event_type(i: int) -> dict:
+    return {"uri": f"{API}/event_types/et{i}", "name": f"Type {i}", "active": True,
+            "created_at": ts(days(-100 + i)), "updated_at": ts(days(-50 + i))}  # fmt: skip
+
+
+def skips(out: object, stream: str) -> list[str]:
+    return [w for w in warnings(out) if w.startswith(f"Skipping stream {stream}:")]
+
+
+@pytest.mark.parametrize(
+    ("stream", "plan", "named"),
+    [
+        ("groups", "standard", "Teams or Enterprise plan"),
+        ("group_relationships", "professional", "Teams or Enterprise plan"),
+        ("activity_log_entries", "teams", "Enterprise plan"),
+        ("outgoing_communications", "teams", "Enterprise plan"),
+        ("webhook_subscriptions", "basic", "a paid plan (Standard or higher)"),
+    ],
+)
+def test_a_plan_without_the_feature_skips_only_that_stream_with_one_warning(
+    api: FakeCalendly, stream: str, plan: str, named: str
+) -> None:
+    api.plan = plan
+    api.teams = [{"uri": f"{API}/teams/t1", "name": "Sales", "organization": ORG}]
+    out = run_read([stream, "teams", "organization_memberships"])
+    assert not out.errors
+    assert records(out, stream) == []
+    [warning] = skips(out, stream)
+    assert named in warning and "Upgrade" in warning
+    assert uris(out, "teams") == [f"{API}/teams/t1"] and len(uris(out, "organization_memberships")) == 2
+
+
+@pytest.mark.parametrize(
+    ("stream", "scope"),
+    [
+        ("organization", "organizations:read"),
+        ("groups", "groups:read"),
+        ("event_type_memberships", "event_types:read"),
+        ("user_availability_schedules", "availability:read"),
+        ("event_type_availability_schedules", "availability:read"),
+        ("activity_log_entries", "activity_log:read"),
+        ("contacts", "contacts:read"),
+        ("outgoing_communications", "outgoing_communications:read"),
+        ("webhook_subscriptions", "webhooks:read"),
+    ],
+)
+def test_a_token_missing_a_scope_skips_the_stream_naming_the_exact_scope(
+    api: FakeCalendly, stream: str, scope: str
+) -> None:
+    api.missing_scopes = {scope}
+    api.event_types = [event_type(1)]
+    out = run_read([stream, "event_types"])
+    assert not out.errors and records(out, stream) == []
+    [warning] = skips(out, stream)
+    assert f"lacks the scope {scope}" in warning and "Personal Access Tokens" in warning
+    assert uris(out, "event_types") == [f"{API}/event_types/et1"]
+
+
+@pytest.mark.parametrize("stream", ["organization_invitations", "activity_log_entries", "webhook_subscriptions"])
+def test_a_member_token_skips_admin_streams_naming_the_role(api: FakeCalendly, stream: str) -> None:
+    out = run_read([stream], config(personal_access_token=MEMBER_TOKEN))
+    assert not out.errors and records(out, stream) == []
+    [warning] = skips(out, stream)
+    assert "admin or owner role" in warning
+
+
+def test_a_refused_incremental_stream_leaves_its_state_as_found(api: FakeCalendly) -> None:
+    saved = {"activity_log_entries": {"occurred_at": "2026-11-20T00:00:00.000000Z"}}
+    api.plan = "teams"
+    out = run_read(["activity_log_entries"], state=saved)
+    assert not out.errors and skips(out, "activity_log_entries")
+    assert final_states(out)["activity_log_entries"] == saved["activity_log_entries"]
+
+
+def test_event_types_are_listed_once_for_every_stream_that_fans_out_over_them(api: FakeCalendly) -> None:
+    api.event_types = [event_type(i) for i in range(150)]
+    for t in api.event_types:
+        api.hosts[t["uri"]] = [{"uri": t["uri"].replace("event_types", "event_type_memberships"), "event_type": t}]
+        api.event_type_schedules[t["uri"]] = [{"event_type": t["uri"], "availability_setting": "host"}]
+    out = run_read(["event_type_memberships", "event_types", "event_type_availability_schedules"])
+    assert len(uris(out, "event_types")) == 150
+    assert len(records(out, "event_type_memberships")) == 150
+    assert len(records(out, "event_type_availability_schedules")) == 150
+    assert len(api.paths("/event_types")) == 2  # two pages, once: replayed for the other two streams
+    assert len(api.paths("/event_type_memberships")) == 150
+
+
+def test_a_parent_deleted_during_the_sync_is_skipped_with_a_warning(api: FakeCalendly) -> None:
+    api.event_types = [event_type(1), event_type(2)]
+    api.event_type_schedules[api.event_types[1]["uri"]] = [{"availability_setting": "host"}]
+    out = run_read(["event_type_availability_schedules"])
+    assert not out.errors
+    assert records(out, "event_type_availability_schedules") == [
+        {"availability_setting": "host", "event_type": f"{API}/event_types/et2"}
+    ]
+    assert any("et1 no longer exists" in w for w in warnings(out))
+
+
+def test_a_server_error_is_still_an_error_not_a_skip(api: FakeCalendly) -> None:
+    api.faults.append(Fault("/groups", 400, {"title": "Invalid Argument", "message": "bad"}))
+    out = run_read(["groups"], expect_error=True)
+    assert any("groups" in m for m in error_messages(out)) and not skips(out, "groups")
+
+
+def test_a_refused_fan_out_costs_one_request_however_many_workers(api: FakeCalendly) -> None:
+    api.missing_scopes = {"availability:read"}
+    api.event_types = [event_type(i) for i in range(30)]
+    out = run_read(["event_type_availability_schedules"], config(num_workers=8))
+    assert not out.errors and len(skips(out, "event_type_availability_schedules")) == 1
+    assert len(api.paths("/event_type_availability_schedules")) == 1

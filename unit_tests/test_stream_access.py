@@ -1,0 +1,66 @@
+"""source_calendly/access.py (named apart from integration_tests/test_access.py, which pytest would confuse with it).
+
+What a refusal says: the scope when Calendly names it, else the role for a non-admin, else the plan.
+"""
+
+from __future__ import annotations
+
+import orjson
+import pytest
+import requests
+
+from source_calendly.access import Access, refusal_reason, skip_warning
+
+
+def forbidden(body: dict) -> requests.Response:
+    response = requests.Response()
+    response.status_code = 403
+    response._content = orjson.dumps(body)
+    response.url = "https://api.calendly.com/activity_log_entries"
+    return response
+
+
+ENTERPRISE_ADMIN = Access(scope="activity_log:read", plan="the Enterprise plan", admin=True)
+UPGRADE = {"title": "Permission Denied", "message": "Please upgrade your Calendly account to Enterprise."}
+
+
+def test_insufficient_scope_names_the_scopes_calendly_lists_whatever_the_role() -> None:
+    body = {"title": "Insufficient scope", "message": "…", "required_scopes": ["activity_log:read"]}
+    for is_admin in (True, False):
+        reason = refusal_reason(ENTERPRISE_ADMIN, forbidden(body), is_admin)
+        assert reason.startswith("the token lacks the scope activity_log:read")
+        assert "Personal Access Tokens" in reason and "plan" not in reason
+
+
+def test_a_non_admin_is_told_about_the_role_and_the_plan_it_also_needs() -> None:
+    reason = refusal_reason(ENTERPRISE_ADMIN, forbidden(UPGRADE), token_is_admin=False)
+    assert reason.startswith("it needs the admin or owner role (and an organization on the Enterprise plan)")
+    assert "Please upgrade your Calendly account to Enterprise." in reason
+
+
+def test_an_admin_is_told_about_the_plan() -> None:
+    reason = refusal_reason(ENTERPRISE_ADMIN, forbidden(UPGRADE), token_is_admin=True)
+    assert reason.startswith("it needs the Enterprise plan") and "Upgrade the Calendly organization's plan" in reason
+
+
+@pytest.mark.parametrize(
+    ("access", "needs"),
+    [
+        (Access(scope="contacts:read"), "the contacts:read scope"),
+        (
+            Access(scope="groups:read", plan="the Teams or Enterprise plan"),
+            "the groups:read scope and the Teams or Enterprise plan",
+        ),
+        (ENTERPRISE_ADMIN, "the activity_log:read scope, the Enterprise plan and the admin or owner role"),
+    ],
+)
+def test_a_refusal_nothing_explains_says_everything_the_stream_needs(access: Access, needs: str) -> None:
+    body = {"title": "Permission Denied", "message": "You do not have permission"}
+    reason = refusal_reason(Access(scope=access.scope), forbidden(body), token_is_admin=True)
+    assert reason.endswith(f"It needs the {access.scope} scope.")
+    assert access.needs() == needs
+
+
+def test_the_skip_warning_names_the_stream_and_says_the_sync_goes_on() -> None:
+    warning = skip_warning("groups", "it needs the Teams or Enterprise plan (…).")
+    assert warning.startswith("Skipping stream groups: it needs") and "other streams sync" in warning
