@@ -94,7 +94,7 @@ def report(title: str, result: Read, streams: list[str], incremental: set[str], 
     print(f"{'stream':<34} {'records':>8}  state")
     for stream in streams:
         # Full-refresh streams have no state of ours (the CDK writes an internal marker, not worth showing).
-        state = json.dumps(states.get(stream, {})) if stream in incremental else "(full refresh: read whole)"
+        state = _brief(states.get(stream, {})) if stream in incremental else "(full refresh: read whole)"
         print(f"{stream:<34} {len(records.get(stream, [])):>8}  {state}")
     for line in result.logs("WARN"):
         print(f"WARNING: {line}")
@@ -182,6 +182,16 @@ def _describe(record: dict[str, Any]) -> str:
         if record.get(key) not in (None, "", {}):
             bits.append(f"{key}={record[key] if key != 'no_show' else 'marked'}")
     return " ".join(str(b) for b in bits)
+
+
+def _brief(state: dict[str, Any]) -> str:
+    """A state in one line: its times as they are, its maps as counts (the full state is in state.json)."""
+    parts = []
+    for key, value in state.items():
+        if key == "scope":
+            continue
+        parts.append(f"{key}: {len(value)} entries" if isinstance(value, dict) else f"{key}: {value}")
+    return "; ".join(parts) or "{}"
 
 
 def _dt(value: str) -> datetime:

@@ -21,6 +21,10 @@ from airbyte_cdk.sources.streams.call_rate import AbstractAPIBudget, AbstractCal
 _NEW_WINDOW_SLACK = 1.5
 # Wait this long past the estimated reset, for clock jitter between us and Calendly.
 _RESET_MARGIN = 0.1
+# After a window resets, one request goes first and the others wait for its answer, at most this long: its
+# X-RateLimit-Remaining is the new window's count. Were every worker let go at once, the count would arrive
+# with other requests already in flight and the window would be overspent by them (a 429 each).
+_PROBE_WAIT = 2.0
 # When Calendly sends no usable reset, wait this long after a 429.
 _DEFAULT_RESET = 60.0
 # Calendly's windows are a minute long. A longer reset (an epoch timestamp from a proxy, say) is not believed:
@@ -55,6 +59,7 @@ class RateBudget(AbstractAPIBudget):
         self._remaining: float | None = None  # None: unknown, assume the server has room
         self._window_ends: float | None = None
         self._next_slot = 0.0
+        self._probe_sent: float | None = None  # when the first request of a new window went out
         self.waited_seconds = 0.0  # total time spent waiting for the budget, for logs and benchmarks
 
     # AbstractAPIBudget -------------------------------------------------------------------------------------
@@ -87,6 +92,7 @@ class RateBudget(AbstractAPIBudget):
         if remaining is None or reset is None:
             return
         with self._cond:
+            self._probe_sent = None
             window_ends = self._clock() + reset
             new_window = self._window_ends is None or window_ends > self._window_ends + _NEW_WINDOW_SLACK
             if new_window or self._remaining is None:
@@ -104,11 +110,16 @@ class RateBudget(AbstractAPIBudget):
 
     # internals ---------------------------------------------------------------------------------------------
     def _wait_needed(self, now: float) -> float:
-        if self._remaining is not None and self._remaining <= 0 and self._window_ends is not None:
-            if now < self._window_ends + _RESET_MARGIN:
-                return self._window_ends + _RESET_MARGIN - now
-            self._remaining = None  # the window has reset; the next response tells the new count
-            self._window_ends = None
+        if self._remaining is not None and self._remaining <= 0:
+            if self._window_ends is not None:
+                if now < self._window_ends + _RESET_MARGIN:
+                    return self._window_ends + _RESET_MARGIN - now
+                # The window has reset: one request asks for the new count (see _PROBE_WAIT).
+                self._remaining, self._window_ends, self._probe_sent = 1.0, None, now
+                return 0.0
+            if self._probe_sent is not None and now < self._probe_sent + _PROBE_WAIT:
+                return self._probe_sent + _PROBE_WAIT - now  # an answer wakes the waiters sooner
+            self._remaining, self._probe_sent = None, None  # no count came: assume the server has room
         if self._interval and self._next_slot > now:
             return self._next_slot - now
         return 0.0

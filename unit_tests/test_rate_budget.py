@@ -118,9 +118,7 @@ def test_waits_exactly_past_the_reset_by_the_margin_then_forgets_the_old_window(
     budget.acquire_call(None)
     assert clock.now == pytest.approx(start + 10.1)  # the reset, plus 0.1 s for clock jitter
     assert budget.waited_seconds == pytest.approx(10.1)
-    for _ in range(50):  # the next window's count is unknown until a response tells it: no waiting meanwhile
-        budget.acquire_call(None)
-    assert clock.now == pytest.approx(start + 10.1)
+    # The first request of the new window went at once; its answer gives the new window's count.
     budget.update_from_response(None, response(**{"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "5"}))
     budget.acquire_call(None)  # the new window is followed like the first
     assert clock.now == pytest.approx(start + 10.1 + 5.1)
@@ -230,3 +228,42 @@ def test_a_reset_of_exactly_fifteen_minutes_is_still_believed() -> None:
     start = clock.now
     budget.acquire_call(None)
     assert clock.now == pytest.approx(start + 900.1)
+
+
+def test_after_a_reset_one_request_asks_for_the_new_count_before_the_others_go() -> None:
+    budget, clock = budget_with_clock()
+    budget.update_from_response(None, response(**{"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "10"}))
+    budget.acquire_call(None)  # waits out the window, then goes first in the new one
+    reset_at = clock.now
+    # Its answer gives the new window's count: exactly that many more go, then the next waits for the reset.
+    budget.update_from_response(None, response(**{"X-RateLimit-Remaining": "3", "X-RateLimit-Reset": "60"}))
+    for _ in range(3):
+        budget.acquire_call(None)
+    assert clock.now == reset_at
+    budget.acquire_call(None)
+    assert clock.now >= reset_at + 60
+
+
+def test_the_others_wait_for_the_first_answer_of_a_new_window_but_not_forever() -> None:
+    budget, clock = budget_with_clock()
+    budget.update_from_response(None, response(**{"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "10"}))
+    budget.acquire_call(None)  # the new window's first request; its answer never comes (a reset connection)
+    first = clock.now
+    budget.acquire_call(None)  # a second worker waits for that answer, then goes on without it
+    assert first < clock.now <= first + 2.0
+    budget.acquire_call(None)  # the count is unknown again: no more waiting
+    assert clock.now <= first + 2.0
+
+
+def test_an_answer_wakes_the_workers_waiting_for_a_new_windows_count(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("source_calendly.rate_budget._PROBE_WAIT", 120.0)  # only the answer can wake it in time
+    budget = RateBudget()
+    budget.update_from_response(None, response(**{"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "0"}))
+    budget.acquire_call(None)  # the reset is due: this is the new window's first request
+    went = threading.Event()
+    worker = threading.Thread(target=lambda: (budget.acquire_call(None), went.set()))
+    worker.start()
+    assert not went.wait(0.2)  # waiting for the first request's answer
+    budget.update_from_response(None, response(**{"X-RateLimit-Remaining": "40", "X-RateLimit-Reset": "60"}))
+    assert went.wait(60)  # woken by the answer, not by the wait running out
+    worker.join()
