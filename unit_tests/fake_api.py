@@ -104,6 +104,7 @@ class Fault:
     body: Any = None  # dict/list: JSON; str: raw text; bytes: raw
     headers: dict[str, str] = field(default_factory=dict)
     times: int = 1
+    query_has: str | None = None  # only requests with this query parameter ("page_token") or value ("user=…")
 
 
 @dataclass
@@ -169,7 +170,9 @@ class FakeCalendly:
             self.request_times.append(self.clock())
         context.headers["Date"] = self.server_date.strftime("%a, %d %b %Y %H:%M:%S GMT")
         for fault in self.faults:
-            if fault.times > 0 and re.search(fault.path, parts.path):
+            name, _, value = (fault.query_has or "").partition("=")
+            wanted = fault.query_has is None or (name in query and (not value or value in query[name]))
+            if fault.times > 0 and re.search(fault.path, parts.path) and wanted:
                 fault.times -= 1
                 context.status_code = fault.status
                 context.headers.update(fault.headers)

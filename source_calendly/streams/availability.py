@@ -63,7 +63,7 @@ class UserAvailabilitySchedules(PerParentStream):
     access = AVAILABILITY
 
     def parent_uris(self) -> Iterator[str]:
-        for membership in self.parent.list_own(self.parent.request_params()):
+        for membership in self.parent_records():
             user = membership.get("user")
             if isinstance(user, Mapping) and user.get("uri"):
                 yield str(user["uri"])

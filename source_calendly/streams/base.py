@@ -78,14 +78,15 @@ class _ListingProgress:
     """What a listing has yielded, so a restart skips exactly what was already yielded."""
 
     keyset: Keyset | None
+    key: Callable[[Mapping[str, Any]], str] = lambda record: str(record.get("uri"))  # see CalendlyStream.record_key
     boundary: str | None = None  # keyset: last value yielded
-    at_boundary: set[str] = field(default_factory=set)  # keyset: URIs yielded with that value
-    seen: set[str] = field(default_factory=set)  # no keyset: every URI yielded
+    at_boundary: set[str] = field(default_factory=set)  # keyset: keys yielded with that value
+    seen: set[str] = field(default_factory=set)  # no keyset: every key yielded
 
     def note_page(self, page: Sequence[Mapping[str, Any]]) -> None:
         """Called once a whole page has been yielded: a restart only ever happens between pages."""
         if self.keyset is None:
-            self.seen.update(str(record.get("uri")) for record in page)
+            self.seen.update(self.key(record) for record in page)
             return
         if not page:
             return
@@ -95,12 +96,12 @@ class _ListingProgress:
         for record in reversed(page):  # the page's tail that shares its last value
             if record.get(self.keyset.field) != value:
                 break
-            self.at_boundary.add(str(record.get("uri")))
+            self.at_boundary.add(self.key(record))
 
     def already_yielded(self, record: Mapping[str, Any]) -> bool:
-        uri = str(record.get("uri"))
+        key = self.key(record)
         if self.keyset is None:
-            return uri in self.seen
+            return key in self.seen
         if self.boundary is None:
             return False
         value = record.get(self.keyset.field)
@@ -108,7 +109,7 @@ class _ListingProgress:
             earlier = parse_utc(value) < parse_utc(self.boundary)
         except (TypeError, ValueError):
             earlier = False
-        return earlier or (value == self.boundary and uri in self.at_boundary)
+        return earlier or (value == self.boundary and key in self.at_boundary)
 
     def restart_params(self, params: Mapping[str, str]) -> dict[str, str]:
         if self.keyset is None or self.boundary is None:
@@ -201,9 +202,25 @@ class CalendlyStream(HttpStream):
 
     def list_own(self, params: Mapping[str, str], keyset: Keyset | None = None) -> Iterator[Mapping[str, Any]]:
         """This stream's own endpoint, spooled for its substream when both are in the catalog."""
+        return self.list(self.endpoint, params, keyset=keyset, shared=self.listing_is_shared())
+
+    def listing_is_shared(self) -> bool:
+        """Whether another stream of this sync reads this stream's listing again (then it is spooled)."""
         readers = (self.shared_with,) if isinstance(self.shared_with, str) else (self.shared_with or ())
-        shared = bool(readers) and self.context.read_more_than_once(self.name, *readers)
-        return self.list(self.endpoint, params, keyset=keyset, shared=shared)
+        return bool(readers) and self.context.read_more_than_once(self.name, *readers)
+
+    def record_key(self, record: Mapping[str, Any]) -> str:
+        """The record's primary key as one string: what a restarted listing skips records by."""
+        key = self.primary_key
+        if isinstance(key, str):
+            return str(record.get(key))
+        values: list[Any] = []
+        for path in key or []:
+            value: Any = record
+            for name in [path] if isinstance(path, str) else path:
+                value = value.get(name) if isinstance(value, Mapping) else None
+            values.append(value)
+        return repr(values)
 
     def get(self, path: str, params: Mapping[str, str] | None = None) -> requests.Response:
         """One GET, retried until answered: error mapping, deadlines, retry budgets and the shared rate budget."""
@@ -226,25 +243,41 @@ class CalendlyStream(HttpStream):
         )
 
     def list(
-        self, path: str, params: Mapping[str, str], keyset: Keyset | None = None, shared: bool = False
+        self,
+        path: str,
+        params: Mapping[str, str],
+        keyset: Keyset | None = None,
+        shared: bool = False,
+        record_key: Callable[[Mapping[str, Any]], str] | None = None,
     ) -> Iterator[Mapping[str, Any]]:
         """Every record of a collection, page by page with `page_token` and `count=100`.
 
         A page token Calendly no longer accepts restarts the listing (from the keyset value if the listing has
         one) without yielding anything twice; a page token that repeats is an error, never an endless loop.
         A `shared` listing that another stream of this sync already read to the end is replayed, not requested.
+        `record_key` identifies the listed records (default: this stream's primary key).
         """
+        listing = self._list(path, params, keyset, record_key or self.record_key)
         if not shared:
-            return self._list(path, params, keyset)
+            return listing
         key = (path, tuple(sorted(params.items())))
         replayed = self.context.spool.replay(key)
-        return replayed if replayed is not None else self.context.spool.keep(key, self._list(path, params, keyset))
+        if replayed is not None:
+            listing.close()
+            return replayed
+        return self.context.spool.keep(key, listing)
 
-    def _list(self, path: str, params: Mapping[str, str], keyset: Keyset | None) -> Iterator[Mapping[str, Any]]:
+    def _list(
+        self,
+        path: str,
+        params: Mapping[str, str],
+        keyset: Keyset | None,
+        record_key: Callable[[Mapping[str, Any]], str],
+    ) -> Iterator[Mapping[str, Any]]:
         base = {**params, "count": str(self.page_size)}
         listing = dict(base)  # the query this run of the listing started with; its page tokens belong to it
         query = listing
-        progress = _ListingProgress(keyset)
+        progress = _ListingProgress(keyset, record_key)
         seen_tokens: set[str] = set()
         restarts = 0  # in a row, with no new record in between: a slow reader restarts as often as it must
         restarted = False

@@ -55,7 +55,10 @@ class GatedStream(CalendlyStream):
 
     def refusal(self) -> str | None:
         """None if this token may read the stream, else why not and how to get it (one request at most)."""
-        probe = self.probe_request()
+        try:
+            probe = self.probe_request()
+        except StreamUnavailable as refused:
+            return refused.reason
         if probe is None:
             return None
         response = self.get(*probe)
@@ -81,9 +84,18 @@ class PerParentStream(GatedStream):
         super().__init__(context)
         self.parent = self.parent_stream(context=context)
 
+    def parent_records(self) -> Iterator[Mapping[str, Any]]:
+        """The parent stream's listing (read once per sync, replayed from the spool), asked as this stream: a
+        token refused the parent listing (without its scope, say) skips this stream with a warning rather than
+        failing the sync."""
+        parent = self.parent
+        return self.list(
+            parent.endpoint, parent.request_params(), shared=parent.listing_is_shared(), record_key=parent.record_key
+        )
+
     def parent_uris(self) -> Iterator[str]:
         """The URIs of the parents whose children this token may read."""
-        for record in self.parent.list_own(self.parent.request_params()):
+        for record in self.parent_records():
             yield str(record["uri"])
 
     def read_allowed(self, sync_mode: SyncMode) -> Iterable[Mapping[str, Any]]:
@@ -97,8 +109,16 @@ class PerParentStream(GatedStream):
             return
         yield from self._emitted(self.children_of(first))
         while batch := list(islice(parents, PAGE_SIZE)):
-            for _, children in self.fan_out(batch, self.children_of):
+            for _, children in self.fan_out(batch, self._children_or_skip):
                 yield from self._emitted(children)
+
+    def _children_or_skip(self, parent_uri: str) -> tuple[list[Mapping[str, Any]], str | None]:
+        """After the first parent was answered, a refusal for one more is that parent's, not the stream's."""
+        try:
+            return self.children_of(parent_uri)
+        except StreamUnavailable as refused:
+            skipped = f"Stream {self.name}: Calendly refused the records of {parent_uri}; they are skipped"
+            return [], f"{skipped} ({refused.reason})"
 
     def _emitted(self, children: tuple[list[Mapping[str, Any]], str | None]) -> list[Mapping[str, Any]]:
         records, warning = children
@@ -134,7 +154,9 @@ class PerParentStream(GatedStream):
         super().on_tolerated_response(response)
 
     def probe_request(self) -> tuple[str, dict[str, str]] | None:
-        response = self.parent.get(self.parent.endpoint, {**self.parent.request_params(), "count": "1"})
+        response = self.get(self.parent.endpoint, {**self.parent.request_params(), "count": "1"})
+        if not response.ok:
+            self.on_tolerated_response(response)  # a refused parent listing refuses this stream
         first = self.parent.parse_response(response)[:1]
         if not first:
             return None  # no parent to ask about: nothing to read either way

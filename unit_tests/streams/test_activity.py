@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from unit_tests.fake_api import API, NOW, ORG, FakeCalendly, days, ts
+from unit_tests.fake_api import API, NOW, ORG, FakeCalendly, Fault, days, ts
 from unit_tests.helpers import config, final_states, records, run_read, uris, warnings
 
 
@@ -116,3 +116,15 @@ def test_start_date_bounds_the_first_sync(api: FakeCalendly) -> None:
 def test_a_state_that_is_not_a_timestamp_fails_saying_how_to_reset(api: FakeCalendly) -> None:
     out = run_read(["contacts"], state={"contacts": {"updated_at": "yesterday"}}, expect_error=True)
     assert any("Reset the stream's state" in e.trace.error.message for e in out.errors)
+
+
+def test_outgoing_communications_restarted_by_an_expired_page_token_lose_nothing(api: FakeCalendly) -> None:
+    # No uri: a restart skips what it already yielded by the stream's own key (event, type, recipient, time).
+    api.outgoing = [message(i, -20 + i * 0.01) for i in range(250)]
+    expired = {"title": "Invalid Argument", "message": "The supplied parameters are invalid.",
+               "details": [{"parameter": "page_token", "message": "is invalid"}]}  # fmt: skip
+    api.faults.append(Fault(r"^/outgoing_communications$", 400, expired, query_has="page_token"))
+    out = run_read(["outgoing_communications"])
+    emitted = records(out, "outgoing_communications")
+    assert len(emitted) == 250
+    assert len({(r["event_uri"], r["to"]) for r in emitted}) == 250

@@ -118,3 +118,27 @@ def test_a_refused_fan_out_costs_one_request_however_many_workers(api: FakeCalen
     out = run_read(["event_type_availability_schedules"], config(num_workers=8))
     assert not out.errors and len(skips(out, "event_type_availability_schedules")) == 1
     assert len(api.paths("/event_type_availability_schedules")) == 1
+
+
+def test_a_token_refused_the_parent_listing_skips_the_stream_and_the_sync_succeeds(api: FakeCalendly) -> None:
+    # A token without event_types:read: Calendly refuses GET /event_types itself, not only the hosts.
+    api.event_types = [event_type(1)]
+    body = {"title": "Permission Denied", "message": "Insufficient scope", "required_scopes": ["event_types:read"]}
+    api.faults.append(Fault(r"^/event_types$", 403, body))
+    out = run_read(["event_type_memberships"])
+    assert not out.errors
+    [skip] = skips(out, "event_type_memberships")
+    assert "event_types:read" in skip
+    assert api.paths("/event_type_memberships") == []
+
+
+def test_a_refusal_after_the_first_parent_skips_that_parent_only(api: FakeCalendly) -> None:
+    api.event_types = [event_type(i) for i in range(1, 5)]
+    api.hosts = {t["uri"]: [{"uri": f"{t['uri']}/host", "event_type": {"uri": t["uri"]}}] for t in api.event_types}
+    body = {"title": "Permission Denied", "message": "You do not have permission"}
+    refused = api.event_types[2]["uri"]  # the first is asked alone, then the rest on the workers
+    api.faults.append(Fault(r"^/event_type_memberships$", 403, body, query_has=f"event_type={refused}"))
+    out = run_read(["event_type_memberships"], config(num_workers=2))
+    assert not out.errors and skips(out, "event_type_memberships") == []
+    assert len(records(out, "event_type_memberships")) == 3
+    assert [w for w in warnings(out) if f"Calendly refused the records of {refused}" in w]
