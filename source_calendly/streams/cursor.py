@@ -22,15 +22,8 @@ from airbyte_cdk.sources.streams import CheckpointMixin
 
 from source_calendly.config import config_error, format_utc, parse_utc
 from source_calendly.streams.gated import GatedStream
+from source_calendly.streams.incremental import timestamp
 from source_calendly.window import state_from_the_future
-
-
-def _timestamp(record: Mapping[str, Any], key: str) -> datetime | None:
-    value = record.get(key)
-    try:
-        return parse_utc(value) if isinstance(value, str) else None
-    except ValueError:
-        return None
 
 
 class CursorStream(GatedStream, CheckpointMixin):
@@ -79,7 +72,7 @@ class CursorStream(GatedStream, CheckpointMixin):
             params[self.min_param] = format_utc(since)
         newest = since
         for record in self.list_own(params):
-            value = _timestamp(record, self.cursor_field)
+            value = timestamp(record, self.cursor_field)
             if since is not None and value is not None and value <= since:
                 if self.newest_first:
                     break  # everything after this is older still
