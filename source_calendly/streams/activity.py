@@ -8,6 +8,7 @@ from typing import Any
 
 from source_calendly.access import Access
 from source_calendly.config import format_utc
+from source_calendly.streams.base import Keyset
 from source_calendly.streams.cursor import CursorStream
 
 ACTIVITY_LOG_RETENTION = timedelta(days=90)
@@ -22,6 +23,7 @@ class ActivityLogEntries(CursorStream):
     cursor_field = "occurred_at"
     min_param = "min_occurred_at"
     sort = "occurred_at:asc"
+    keyset = Keyset(field="occurred_at", param="min_occurred_at")  # an expired page token restarts from there
     page_size = 1000  # this list allows 1,000 per page
 
     def request_params(self, **kwargs: Any) -> MutableMapping[str, Any]:

@@ -21,6 +21,7 @@ from airbyte_cdk.models import SyncMode
 from airbyte_cdk.sources.streams import CheckpointMixin
 
 from source_calendly.config import config_error, format_utc, parse_utc
+from source_calendly.streams.base import Keyset
 from source_calendly.streams.gated import GatedStream
 from source_calendly.streams.incremental import timestamp
 from source_calendly.window import state_from_the_future
@@ -33,6 +34,7 @@ class CursorStream(GatedStream, CheckpointMixin):
     min_param: str | None = None  # the query parameter that lists records at or after a cursor value
     newest_first: bool = False  # the listing is sorted by the cursor, descending: stop at the cursor
     sort: str | None = None  # the `sort` query parameter, when the endpoint takes one
+    keyset: Keyset | None = None  # a listing sorted ascending by a field it can restart at (expired page tokens)
 
     def __init__(self, context: Any) -> None:
         self._cursor: datetime | None = None
@@ -71,7 +73,7 @@ class CursorStream(GatedStream, CheckpointMixin):
         if self.min_param and since is not None:
             params[self.min_param] = format_utc(since)
         newest = since
-        for record in self.list_own(params):
+        for record in self.list_own(params, keyset=self.keyset):
             value = timestamp(record, self.cursor_field)
             if since is not None and value is not None and value <= since:
                 if self.newest_first:

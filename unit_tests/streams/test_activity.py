@@ -128,3 +128,15 @@ def test_outgoing_communications_restarted_by_an_expired_page_token_lose_nothing
     emitted = records(out, "outgoing_communications")
     assert len(emitted) == 250
     assert len({(r["event_uri"], r["to"]) for r in emitted}) == 250
+
+
+def test_the_activity_log_restarts_an_expired_page_token_at_its_last_occurred_at(api: FakeCalendly) -> None:
+    api.activity = [entry(i, -80 + i * 0.03) for i in range(2500)]
+    expired = {"title": "Invalid Argument", "message": "The supplied parameters are invalid.",
+               "details": [{"parameter": "page_token", "message": "is invalid"}]}  # fmt: skip
+    api.faults.append(Fault(r"^/activity_log_entries$", 400, expired, query_has="page_token"))
+    out = run_read(["activity_log_entries"])
+    assert uris(out, "activity_log_entries") == [e["uri"] for e in api.activity]  # each once, in order
+    queries = api.paths("/activity_log_entries")
+    # The restart asks from the last entry yielded (the 1,000th), not from the beginning again.
+    assert queries[2]["min_occurred_at"] == [api.activity[999]["occurred_at"]] and "page_token" not in queries[2]

@@ -106,10 +106,17 @@ def test_a_parent_deleted_during_the_sync_is_skipped_with_a_warning(api: FakeCal
     assert any("et1 no longer exists" in w for w in warnings(out))
 
 
-def test_a_server_error_is_still_an_error_not_a_skip(api: FakeCalendly) -> None:
+def test_a_rejected_request_is_still_an_error_not_a_skip(api: FakeCalendly) -> None:
     api.faults.append(Fault("/groups", 400, {"title": "Invalid Argument", "message": "bad"}))
     out = run_read(["groups"], expect_error=True)
     assert any("groups" in m for m in error_messages(out)) and not skips(out, "groups")
+
+
+def test_a_server_error_that_persists_is_an_error_not_a_skip(api: FakeCalendly) -> None:
+    api.faults.append(Fault("/groups", 500, {"title": "Internal Server Error", "message": "x"}, times=100))
+    out = run_read(["groups"], config(max_retries=1), expect_error=True)
+    assert any("groups" in m for m in error_messages(out)) and not skips(out, "groups")
+    assert len(api.paths("/groups")) == 2  # the request and its one retry
 
 
 def test_a_refused_fan_out_costs_one_request_however_many_workers(api: FakeCalendly) -> None:
