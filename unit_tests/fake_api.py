@@ -95,6 +95,11 @@ def cancel(record: dict[str, Any], at: datetime, by: str = "Host", reason: str =
     record["cancellation"] = {"canceled_by": by, "reason": reason, "canceler_type": "host", "created_at": ts(at)}
 
 
+# Calendly's answer to a page token redeemed too late.
+EXPIRED_TOKEN = {"title": "Invalid Argument", "message": "The supplied parameters are invalid.",
+                 "details": [{"parameter": "page_token", "message": "is invalid"}]}  # fmt: skip
+
+
 @dataclass
 class Fault:
     """Answer the next `times` matching requests with this instead of the data."""

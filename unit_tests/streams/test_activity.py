@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from unit_tests.fake_api import API, NOW, ORG, FakeCalendly, Fault, days, ts
+from unit_tests.fake_api import API, EXPIRED_TOKEN, NOW, ORG, FakeCalendly, Fault, days, ts
 from unit_tests.helpers import config, final_states, records, run_read, uris, warnings
 
 
@@ -121,9 +121,7 @@ def test_a_state_that_is_not_a_timestamp_fails_saying_how_to_reset(api: FakeCale
 def test_outgoing_communications_restarted_by_an_expired_page_token_lose_nothing(api: FakeCalendly) -> None:
     # No uri: a restart skips what it already yielded by the stream's own key (event, type, recipient, time).
     api.outgoing = [message(i, -20 + i * 0.01) for i in range(250)]
-    expired = {"title": "Invalid Argument", "message": "The supplied parameters are invalid.",
-               "details": [{"parameter": "page_token", "message": "is invalid"}]}  # fmt: skip
-    api.faults.append(Fault(r"^/outgoing_communications$", 400, expired, query_has="page_token"))
+    api.faults.append(Fault(r"^/outgoing_communications$", 400, EXPIRED_TOKEN, query_has="page_token"))
     out = run_read(["outgoing_communications"])
     emitted = records(out, "outgoing_communications")
     assert len(emitted) == 250
@@ -132,9 +130,7 @@ def test_outgoing_communications_restarted_by_an_expired_page_token_lose_nothing
 
 def test_the_activity_log_restarts_an_expired_page_token_at_its_last_occurred_at(api: FakeCalendly) -> None:
     api.activity = [entry(i, -80 + i * 0.03) for i in range(2500)]
-    expired = {"title": "Invalid Argument", "message": "The supplied parameters are invalid.",
-               "details": [{"parameter": "page_token", "message": "is invalid"}]}  # fmt: skip
-    api.faults.append(Fault(r"^/activity_log_entries$", 400, expired, query_has="page_token"))
+    api.faults.append(Fault(r"^/activity_log_entries$", 400, EXPIRED_TOKEN, query_has="page_token"))
     out = run_read(["activity_log_entries"])
     assert uris(out, "activity_log_entries") == [e["uri"] for e in api.activity]  # each once, in order
     queries = api.paths("/activity_log_entries")

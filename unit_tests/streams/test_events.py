@@ -11,6 +11,7 @@ from source_calendly.spool import ListingSpool
 from source_calendly.streams.base import MAX_PAGE_TOKEN_RESTARTS
 from source_calendly.streams.incremental import timestamp
 from unit_tests.fake_api import (
+    EXPIRED_TOKEN,
     MEMBER_TOKEN,
     MEMBER_USER,
     NOW,
@@ -35,9 +36,6 @@ from unit_tests.helpers import (
 )
 
 EVENTS = ["scheduled_events", "event_invitees"]
-# Calendly's answer to a page token redeemed too late.
-EXPIRED_TOKEN = {"title": "Invalid Argument", "message": "The supplied parameters are invalid.",
-                 "details": [{"parameter": "page_token", "message": "is invalid"}]}  # fmt: skip
 
 
 def seed(api: FakeCalendly, n: int = 250, host: str | None = None) -> None:
