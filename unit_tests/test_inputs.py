@@ -211,13 +211,10 @@ def test_per_stream_state_messages_are_accepted(tmp_path: Path) -> None:
     check_state_file(write(tmp_path, [STATE_MESSAGE]))
 
 
-def test_a_global_state_message_is_accepted(tmp_path: Path) -> None:
-    # Not what this source emits, but a valid state message: the CDK's to read, not this check's to refuse.
-    check_state_file(write(tmp_path, [{"type": "GLOBAL", "global": {"shared_state": {"a": 1}, "stream_states": []}}]))
-
-
-def test_a_legacy_data_state_message_is_left_to_the_cdk(tmp_path: Path) -> None:
-    check_state_file(write(tmp_path, [{"type": "LEGACY", "data": {"scheduled_events": {}}}]))
+def test_a_global_state_message_with_per_stream_states_is_accepted(tmp_path: Path) -> None:
+    # Not what this source emits, but the CDK reads the per-stream states out of it.
+    stream_state = {"stream_descriptor": {"name": "scheduled_events"}, "stream_state": {"updated_at": "x"}}
+    check_state_file(write(tmp_path, [{"type": "GLOBAL", "global": {"stream_states": [stream_state]}}]))
 
 
 @pytest.mark.parametrize("message", [STATE_MESSAGE, {"type": "STREAM"}, {"stream": {}}])
