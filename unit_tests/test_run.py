@@ -39,15 +39,18 @@ def no_secrets_from_other_tests() -> Iterator[None]:
     airbyte_secrets_utils.update_secrets(before)
 
 
-def launch(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, list[dict[str, Any]]]:
+def launch(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int | str, list[dict[str, Any]]]:
     """`source-calendly <args>` in-process: its exit code (0 when it returns) and its Airbyte messages."""
-    code = 0
+    code: int | str | None = 0
     with patch("sys.argv", ["source-calendly", *args]):
         try:
             run()
         except SystemExit as exit_:
-            code = exit_.code if isinstance(exit_.code, int) else 1
-    return code, [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.strip()]
+            code = exit_.code  # as the process would exit: None is 0
+    out = capsys.readouterr().out
+    # As the CDK's own `launch`: one message per line, nothing else on stdout.
+    assert out.endswith("\n") and "\n\n" not in out, out[:500]
+    return code or 0, [json.loads(line) for line in out.splitlines()]
 
 
 def files(tmp_path: Path, **contents: Any) -> list[str]:
