@@ -134,6 +134,18 @@ CASES = (
         files={"state": {"scheduled_events": {"updated_at": "2024-01-01T00:00:00Z"}}},
     ),
     BadInput(
+        '`--state` a LEGACY entry (`{"type": "LEGACY", "data": …}`)',
+        "is a LEGACY state message (a 'data' part), which this source does not read.",
+        "Convert it to per-stream state messages, or reset the state.",
+        files={"state": [{"type": "LEGACY", "data": {"scheduled_events": {"updated_at": "2024-01-01T00:00:00Z"}}}]},
+    ),
+    BadInput(
+        "`--state` a GLOBAL entry with a `shared_state`",
+        "is a GLOBAL state with a 'shared_state', which this source never writes.",
+        "Use this source's own (per-stream) state, or reset the state.",
+        files={"state": [{"type": "GLOBAL", "global": {"shared_state": {"cursor": "x"}, "stream_states": []}}]},
+    ),
+    BadInput(
         "`--state` entry not a message",
         "is a number, not a state message object.",
         "Fix the entry, or reset the connection's state.",

@@ -100,5 +100,11 @@ def check_state_file(path: str) -> None:
             else:
                 if not (message.stream or message.global_ or message.data):
                     problem = "has no 'stream' (nor 'global') part"
+                elif message.data is not None and not (message.stream or message.global_):
+                    # The CDK drops a LEGACY entry without a word and the sync starts over from start_date.
+                    problem = "is a LEGACY state message (a 'data' part), which this source does not read"
+                elif message.global_ is not None and message.global_.shared_state:
+                    # The CDK's state manager cannot take a shared_state for a source that does not write one.
+                    problem = "is a GLOBAL state with a 'shared_state', which this source never writes"
         if problem:
             raise InputFileError(f"Entry {position} of the state file {path!r} {problem}. {fix}; {RESET_STATE}.")

@@ -217,6 +217,28 @@ def test_a_global_state_message_with_per_stream_states_is_accepted(tmp_path: Pat
     check_state_file(write(tmp_path, [{"type": "GLOBAL", "global": {"stream_states": [stream_state]}}]))
 
 
+@pytest.mark.parametrize(
+    "entry, problem",
+    [
+        (
+            {"type": "LEGACY", "data": {"scheduled_events": {"updated_at": "x"}}},
+            "is a LEGACY state message (a 'data' part), which this source does not read",
+        ),
+        (
+            {"type": "GLOBAL", "global": {"shared_state": {"cursor": "x"}, "stream_states": []}},
+            "is a GLOBAL state with a 'shared_state', which this source never writes",
+        ),
+    ],
+)
+def test_state_entries_the_cdk_would_drop_or_choke_on_are_refused(entry: Any, problem: str, tmp_path: Path) -> None:
+    # A LEGACY entry is dropped by the CDK without a word (the sync silently starts over); a shared_state makes
+    # its state manager raise, which ends as "Something went wrong". Both are the user's to fix.
+    path = write(tmp_path, [entry])
+    assert refusal(check_state_file, path) == (
+        f"Entry 1 of the state file {path!r} {problem}. {STATE_FIX}; {RESET_STATE}."
+    )
+
+
 @pytest.mark.parametrize("message", [STATE_MESSAGE, {"type": "STREAM"}, {"stream": {}}])
 def test_one_state_message_not_in_a_list_is_told_to_be_wrapped(message: dict[str, Any], tmp_path: Path) -> None:
     path = write(tmp_path, message)
