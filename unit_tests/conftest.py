@@ -8,6 +8,7 @@ from unittest.mock import patch
 
 import pytest
 import requests_mock
+from airbyte_cdk.utils import airbyte_secrets_utils
 
 from source_calendly.rate_budget import RateBudget
 from unit_tests.fake_api import FakeCalendly
@@ -37,3 +38,13 @@ def no_sleep() -> Iterator[None]:
     # clock, and the sandbox tests override this fixture because they measure real time.
     with patch("time.sleep"), patch.object(RateBudget, "_wait_needed", return_value=0.0):
         yield
+
+
+@pytest.fixture(autouse=True)
+def no_secrets_from_other_tests() -> Iterator[None]:
+    """The CDK masks every secret it has seen in this process in what it prints: one test's token `t` would
+    turn each `t` in a later test's messages into `****`."""
+    before = list(getattr(airbyte_secrets_utils, "__SECRETS_FROM_CONFIG"))
+    airbyte_secrets_utils.update_secrets([])
+    yield
+    airbyte_secrets_utils.update_secrets(before)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from unittest.mock import patch
@@ -11,7 +10,6 @@ from unittest.mock import patch
 import pytest
 from airbyte_cdk.models import ConfiguredAirbyteCatalogSerializer, FailureType, SyncMode
 from airbyte_cdk.test.catalog_builder import CatalogBuilder
-from airbyte_cdk.utils import airbyte_secrets_utils
 
 from source_calendly.run import run
 from unit_tests.fake_api import API, FakeCalendly
@@ -27,16 +25,6 @@ def test_the_entry_point_passes_its_arguments_to_the_connector(capsys: pytest.Ca
 
 
 # --- the files on the command line are checked first (README "Bad input") ---
-
-
-@pytest.fixture(autouse=True)
-def no_secrets_from_other_tests() -> Iterator[None]:
-    """The CDK masks every secret it has seen in this process in what it prints: one test's token `t` would
-    turn each `t` in this file's messages into `****`."""
-    before = list(getattr(airbyte_secrets_utils, "__SECRETS_FROM_CONFIG"))
-    airbyte_secrets_utils.update_secrets([])
-    yield
-    airbyte_secrets_utils.update_secrets(before)
 
 
 def launch(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int | str, list[dict[str, Any]]]:
