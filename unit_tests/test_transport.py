@@ -410,6 +410,22 @@ def test_the_adapter_keeps_as_many_connections_as_the_cdk_allows_workers() -> No
     assert adapter.poolmanager.connection_pool_kw["maxsize"] == MAX_CONNECTION_POOL_SIZE
 
 
+class SocksManager:
+    """Stands in for urllib3's SOCKSProxyManager (PySocks is not installed here, nor in the connector's image)."""
+
+    def __init__(self, proxy: str, **kwargs: Any) -> None:
+        self.pool_classes_by_scheme = {"http": "SOCKS pool", "https": "SOCKS pool"}
+
+
+@pytest.mark.parametrize("proxy", ["socks5://proxy.example:1080", "SOCKS5H://proxy.example:1080"])
+def test_a_socks_proxy_keeps_its_own_connection_classes(proxy: str) -> None:
+    # The SOCKS manager's pools open their connections through the proxy; the deadline classes would bypass it.
+    adapter = DeadlineAdapter(total_seconds=2.0)
+    with patch.object(requests.adapters, "SOCKSProxyManager", SocksManager):
+        manager = adapter.proxy_manager_for(proxy)
+    assert manager.pool_classes_by_scheme == {"http": "SOCKS pool", "https": "SOCKS pool"}
+
+
 class FakeSocket:
     """What `_DeadlineReader` reads from: records the timeout each read ran under."""
 
@@ -609,10 +625,11 @@ HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 26
 BODY = b'{"collection": [], "n": 1}'
 
 
-def test_a_complete_answer_within_the_deadline_is_read_whole(serve: Any) -> None:
+def test_a_complete_answer_within_the_deadline_is_read_whole(serve: Any, capsys: pytest.CaptureFixture[str]) -> None:
     server = serve([(HEAD + BODY[:10], 1.0), (BODY[10:], 0.5)])
     response = get(session_with_deadline(2.0))
     assert response.status_code == 200 and response.content == BODY
+    assert capsys.readouterr().out == ""  # no http.client debug lines: stdout carries only Airbyte messages
     assert server.requests[0].startswith(b"GET /event_types HTTP/1.1\r\n")
     assert server.sockets[0].gettimeout() == 1.0  # the connection keeps the silence timeout it was given
 
