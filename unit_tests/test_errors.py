@@ -12,6 +12,7 @@ import orjson
 import pytest
 import requests
 from airbyte_cdk.models import FailureType
+from airbyte_cdk.sources.streams.http.error_handlers.default_error_mapping import DEFAULT_ERROR_MAPPING
 from airbyte_cdk.sources.streams.http.error_handlers.response_models import ResponseAction
 
 from source_calendly import errors
@@ -196,6 +197,23 @@ def test_each_answer_maps_to_an_action_a_failure_type_and_a_message(
         failure,
         message,
     )
+
+
+def test_a_status_calendly_does_not_document_is_retried_naming_the_endpoint() -> None:
+    """A Cloudflare 520 (or any status the CDK's mapping lacks) is retried like a 5xx; the message names where."""
+    resolution = handler().interpret_response(response(520, "<html>Web server is returning an unknown error</html>"))
+    assert (resolution.response_action, resolution.failure_type, resolution.error_message) == (
+        ResponseAction.RETRY,
+        FailureType.system_error,
+        "Calendly answered GET /event_types (stream event_types) with HTTP 520, non-JSON body: "
+        "'<html>Web server is returning an unknown error</html>'.",
+    )
+
+
+def test_other_statuses_keep_the_cdks_default() -> None:
+    """The handler adds to the CDK's mapping, never replaces it: a 405 keeps the CDK's answer, message and all."""
+    assert handler().interpret_response(response(405, {"title": "Method Not Allowed"})) == DEFAULT_ERROR_MAPPING[405]
+    assert DEFAULT_ERROR_MAPPING[405].response_action == ResponseAction.FAIL
 
 
 def test_statuses_a_stream_handles_itself_reach_it() -> None:
