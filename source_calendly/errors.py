@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping
-from datetime import timedelta
 from typing import Any
 
 import orjson
@@ -106,7 +105,6 @@ class CalendlyErrorHandler(HttpStatusErrorHandler):
         super().__init__(
             logger=logger,
             error_mapping=dict(DEFAULT_ERROR_MAPPING),
-            max_time=timedelta(minutes=15),
         )
         self._stream_name = stream_name
         self._tolerated = tolerated
@@ -179,7 +177,7 @@ class CalendlyErrorHandler(HttpStatusErrorHandler):
 def describe_failure(outcome: requests.Response | requests.RequestException) -> str:
     """`kind: detail` for one failed attempt; the kind groups failures in the message when retries run out."""
     if isinstance(outcome, requests.Response):
-        if outcome.ok:
+        if 200 <= outcome.status_code < 300:  # a success status: only the body can have been wrong
             return f"malformed body: {error_detail(outcome)}"
         return f"HTTP {outcome.status_code}: {error_detail(outcome)}"
     text = " ".join(str(outcome).split())[:300]
