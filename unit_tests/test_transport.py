@@ -410,20 +410,15 @@ def test_the_adapter_keeps_as_many_connections_as_the_cdk_allows_workers() -> No
     assert adapter.poolmanager.connection_pool_kw["maxsize"] == MAX_CONNECTION_POOL_SIZE
 
 
-class SocksManager:
-    """Stands in for urllib3's SOCKSProxyManager (PySocks is not installed here, nor in the connector's image)."""
-
-    def __init__(self, proxy: str, **kwargs: Any) -> None:
-        self.pool_classes_by_scheme = {"http": "SOCKS pool", "https": "SOCKS pool"}
-
-
 @pytest.mark.parametrize("proxy", ["socks5://proxy.example:1080", "SOCKS5H://proxy.example:1080"])
 def test_a_socks_proxy_keeps_its_own_connection_classes(proxy: str) -> None:
     # The SOCKS manager's pools open their connections through the proxy; the deadline classes would bypass it.
-    adapter = DeadlineAdapter(total_seconds=2.0)
-    with patch.object(requests.adapters, "SOCKSProxyManager", SocksManager):
-        manager = adapter.proxy_manager_for(proxy)
-    assert manager.pool_classes_by_scheme == {"http": "SOCKS pool", "https": "SOCKS pool"}
+    # PySocks is a runtime dependency: without it requests refuses SOCKS proxies with a message about the URL.
+    from urllib3.contrib.socks import SOCKSHTTPConnectionPool, SOCKSHTTPSConnectionPool, SOCKSProxyManager
+
+    manager = DeadlineAdapter(total_seconds=2.0).proxy_manager_for(proxy)
+    assert isinstance(manager, SOCKSProxyManager)
+    assert manager.pool_classes_by_scheme == {"http": SOCKSHTTPConnectionPool, "https": SOCKSHTTPSConnectionPool}
 
 
 class FakeSocket:
