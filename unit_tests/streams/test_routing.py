@@ -266,3 +266,17 @@ def test_no_walk_when_the_window_starts_at_start_date(api: FakeCalendly) -> None
     assert records(out, "routing_form_submissions") == []
     assert pages_per_form(api) == {f["uri"]: 1 for f in api.routing_forms}
     assert final_states(out)["routing_form_submissions"]["history"] == {"since": ts(SINCE)}
+
+
+def test_the_walk_stops_at_start_date(api: FakeCalendly) -> None:
+    # start_date bounds what is synced by creation time: the walk does not read on past it, though the
+    # listing (newest first, no time filter) and its share would.
+    walk_seed(api, forms=1, recent=5, old=250)
+    touch(api, sub(0, "old50"), -3)  # created exactly at start_date: synced
+    touch(api, sub(0, "old51"), -3)  # created a day before it: not
+    cfg = config(history_requests=10, start_date=ts(days(-150))[:19] + "Z")
+    out = run_read(["routing_form_submissions"], cfg, {"routing_form_submissions": saved_state()})
+    assert uris(out, "routing_form_submissions") == [sub(0, "old50")]
+    assert len(api.paths("/routing_form_submissions")) == 1  # old51 is on the first page: no second one
+    # The only form was walked: the next cycle emits what changes after this one began.
+    assert final_states(out)["routing_form_submissions"]["history"] == {"since": ts(NOW)}
