@@ -115,14 +115,17 @@ class RoutingFormSubmissions(FanOutSubStream):
 
     def children_of(self, form: Mapping[str, Any]) -> tuple[list[Mapping[str, Any]], str | None]:
         """A form's submissions created at or after the window start, newest first; for the form the history
-        walk visits, more pages past the window start, up to the walk's share."""
+        walk visits, more pages past the window start, up to the walk's share and never before start_date."""
         window_start = self._window.current.window_start if self._window.current else None
+        start_date = self.context.config.start_date
         params = {"form": str(form["uri"]), "sort": "created_at:desc"}
         extra_pages = self.history_shares().submission_pages if "walk" in form else 0
         out: list[Mapping[str, Any]] = []
         limit: int | None = None  # records the listing may use once the window start is passed
         for read, submission in enumerate(self.list("routing_form_submissions", params), start=1):
             created = timestamp(submission, "created_at")
+            if start_date is not None and created is not None and created < start_date:
+                break  # the walk, like the window, never reads before start_date
             if limit is None and window_start is not None and created is not None and created < window_start:
                 if not extra_pages:
                     break  # everything after this was created earlier still

@@ -1,6 +1,6 @@
 """routing_forms and routing_form_submissions: plan gating, scopes, the created_at window."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from airbyte_cdk.models import FailureType
 
@@ -145,3 +145,138 @@ def test_a_killed_sync_of_submissions_resumes_at_the_form_it_stopped_at(api: Fak
     assert asked == [second_form["uri"], api.routing_forms[2]["uri"], undated["uri"]]  # the first form is done
     assert len(uris(out, "routing_form_submissions")) == 5
     assert "pass" not in final_states(out)["routing_form_submissions"]
+
+
+# The history walk --------------------------------------------------------------------------------------------
+# A saved state of a sync that began a day ago: the window starts lookback_days (7) before it, the cursor is
+# that sync's newest change and the walk emits what changed after `since` (the start of its previous cycle).
+LAST_SYNC = days(-1)
+WINDOW_START = LAST_SYNC - timedelta(days=7)
+SINCE = days(-20)
+
+
+def saved_state(position: datetime | None = None) -> dict:
+    history = {"since": ts(SINCE)} | ({"position": ts(position)} if position is not None else {})
+    return {"updated_at": ts(LAST_SYNC), "last_sync_started_at": ts(LAST_SYNC), "scope": ORG, "history": history}
+
+
+def walk_seed(api: FakeCalendly, forms: int, recent: int, old: int) -> None:
+    """Each form: `recent` submissions created in the window (days -5 to -4) and `old` created before it
+    (old k created 100 + k days ago), none changed since it was created."""
+    api.routing_forms = [form(i) for i in range(forms)]
+    for f in api.routing_forms:
+        tag = f["uri"][-2:]
+        api.submissions[f["uri"]] = [submission(f["uri"], f"{tag}-new{j}", -5 + j / 100) for j in range(recent)] + [
+            submission(f["uri"], f"{tag}-old{k}", -100 - k) for k in range(old)
+        ]
+
+
+def sub(form_index: int, name: str) -> str:
+    return f"{API}/routing_form_submissions/f{form_index}-{name}"
+
+
+def pages_per_form(api: FakeCalendly) -> dict[str, int]:
+    asked: dict[str, int] = {}
+    for q in api.paths("/routing_form_submissions"):
+        asked[q["form"][0]] = asked.get(q["form"][0], 0) + 1
+    return asked
+
+
+def touch(api: FakeCalendly, uri: str, updated: float) -> None:
+    [record] = [s for rows in api.submissions.values() for s in rows if s["uri"] == uri]
+    record["updated_at"] = ts(days(updated))
+
+
+def test_the_walk_reads_one_form_past_the_window_start_for_its_share_of_the_history_budget(
+    api: FakeCalendly,
+) -> None:
+    walk_seed(api, forms=3, recent=30, old=250)
+    touch(api, sub(0, "new0"), -0.5)  # in the window, changed after the cursor: emitted
+    touch(api, sub(0, "new1"), -3)  # in the window, changed before the cursor (already synced): not emitted
+    touch(api, sub(0, "old0"), -0.5)  # before the window, changed since the walk last passed: emitted
+    touch(api, sub(0, "old5"), -30)  # changed before the walk last passed it: not emitted
+    touch(api, sub(0, "old169"), -3)  # the last one the walk's share reaches: emitted though older than the cursor
+    touch(api, sub(0, "old170"), -3)  # one past the share: not read
+    touch(api, sub(1, "old0"), -3)  # another form's history waits for its turn
+    touch(api, sub(1, "new2"), -0.5)
+    # history_requests=10: the submissions' share is 1 page past the page where the window start is crossed.
+    out = run_read(
+        ["routing_form_submissions"], config(history_requests=10), {"routing_form_submissions": saved_state()}
+    )
+    assert sorted(uris(out, "routing_form_submissions")) == sorted(
+        [sub(0, "new0"), sub(0, "old0"), sub(0, "old169"), sub(1, "new2")]
+    )
+    f0, f1, f2 = (f["uri"] for f in api.routing_forms)
+    # The first form (a new cycle): its first page crosses the window start at the 31st submission, then one
+    # more page (200 read in all) and no third page; the other forms stop at the window start.
+    assert [(q["form"][0], "page_token" in q) for q in api.paths("/routing_form_submissions")] == [
+        (f0, False), (f0, True), (f1, False), (f2, False)
+    ]  # fmt: skip
+    state = final_states(out)["routing_form_submissions"]
+    assert state["history"] == {
+        "position": api.routing_forms[0]["created_at"],
+        "since": ts(SINCE),
+        "cycle_began": ts(NOW),
+    }
+    assert state["updated_at"] == ts(days(-0.5)) and state["last_sync_started_at"] == ts(NOW) and "pass" not in state
+
+
+def test_the_walk_visits_one_form_per_sync_in_turn_and_starts_over_after_the_last(api: FakeCalendly) -> None:
+    walk_seed(api, forms=3, recent=5, old=150)  # the walked form needs a second page; the others do not
+    forms = [f["uri"] for f in api.routing_forms]
+    created = [f["created_at"] for f in api.routing_forms]
+    touch(api, sub(0, "old0"), -3)
+    state = {"routing_form_submissions": saved_state()}
+    walked, histories, emitted = [], [], []
+    for hour in range(4):
+        api.server_date = NOW + timedelta(hours=hour)
+        if hour == 1:
+            touch(api, sub(0, "old1"), 0.5 / 24)  # changed during the first cycle, after the walk passed it
+        api.requests.clear()
+        out = run_read(["routing_form_submissions"], config(history_requests=10), state)
+        state = final_states(out)
+        walked.append([uri for uri, pages in pages_per_form(api).items() if pages > 1])
+        histories.append(state["routing_form_submissions"]["history"])
+        emitted.append(uris(out, "routing_form_submissions"))
+    assert walked == [[forms[0]], [forms[1]], [forms[2]], [forms[0]]]
+    assert histories == [
+        {"position": created[0], "since": ts(SINCE), "cycle_began": ts(NOW)},
+        {"position": created[1], "since": ts(SINCE), "cycle_began": ts(NOW)},
+        {"since": ts(NOW)},  # the cycle is over: the next emits what changed after it began
+        {"position": created[0], "since": ts(NOW), "cycle_began": ts(NOW + timedelta(hours=3))},
+    ]
+    # The second cycle does not emit old0 again (changed before the first began), but does emit old1.
+    assert emitted == [[sub(0, "old0")], [], [], [sub(0, "old1")]]
+
+
+def test_an_organization_without_forms_yet_syncs_with_the_walk_on(api: FakeCalendly) -> None:
+    api.routing_forms = []
+    out = run_read(["routing_form_submissions"], state={"routing_form_submissions": saved_state()})
+    assert not out.errors and records(out, "routing_form_submissions") == []
+    assert api.paths("/routing_form_submissions") == []
+    state = final_states(out)["routing_form_submissions"]
+    assert state["history"] == {"since": ts(SINCE)} and state["last_sync_started_at"] == ts(NOW)
+
+
+def test_no_walk_when_the_window_starts_at_start_date(api: FakeCalendly) -> None:
+    walk_seed(api, forms=2, recent=5, old=150)
+    touch(api, sub(0, "old0"), -3)
+    cfg = config(history_requests=10, start_date=ts(WINDOW_START + timedelta(days=1))[:19] + "Z")
+    out = run_read(["routing_form_submissions"], cfg, {"routing_form_submissions": saved_state()})
+    assert records(out, "routing_form_submissions") == []
+    assert pages_per_form(api) == {f["uri"]: 1 for f in api.routing_forms}
+    assert final_states(out)["routing_form_submissions"]["history"] == {"since": ts(SINCE)}
+
+
+def test_the_walk_stops_at_start_date(api: FakeCalendly) -> None:
+    # start_date bounds what is synced by creation time: the walk does not read on past it, though the
+    # listing (newest first, no time filter) and its share would.
+    walk_seed(api, forms=1, recent=5, old=250)
+    touch(api, sub(0, "old50"), -3)  # created exactly at start_date: synced
+    touch(api, sub(0, "old51"), -3)  # created a day before it: not
+    cfg = config(history_requests=10, start_date=ts(days(-150))[:19] + "Z")
+    out = run_read(["routing_form_submissions"], cfg, {"routing_form_submissions": saved_state()})
+    assert uris(out, "routing_form_submissions") == [sub(0, "old50")]
+    assert len(api.paths("/routing_form_submissions")) == 1  # old51 is on the first page: no second one
+    # The only form was walked: the next cycle emits what changes after this one began.
+    assert final_states(out)["routing_form_submissions"]["history"] == {"since": ts(NOW)}
