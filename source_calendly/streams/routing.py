@@ -72,20 +72,25 @@ class RoutingFormSubmissions(FanOutSubStream):
         walk = self.history_range() is not None and self.history_shares().submission_pages > 0
         position = self._window.history.position if self._window.history else None
         try:
-            forms = [
-                form
-                for form in self.parent.list_own(self.parent.request_params())
-                # Forms come oldest first; those before the resume point were fully read by a killed sync.
-                if resume_from is None or (created := timestamp(form, "created_at")) is None or created >= resume_from
-            ]
+            all_forms = list(self.parent.list_own(self.parent.request_params()))
         except RoutingFormsUnavailable as unavailable:
             self.logger.warning(str(unavailable))
             self._forms_unavailable = True
             return
+        # Forms come oldest first; those before the resume point were fully read by a killed sync.
+        forms = [
+            form
+            for form in all_forms
+            if resume_from is None or (created := timestamp(form, "created_at")) is None or created >= resume_from
+        ]
         # The walk's form this sync: the first created after the last one walked (from the first, at a new cycle).
-        walked = next((f for f in forms if position is None or _created_after(f, position)), None) if walk else None
+        # Chosen among all forms: one a resumed sync does not read waits for the next sync rather than being
+        # skipped for the cycle.
+        walked = next((f for f in all_forms if position is None or _created_after(f, position)), None) if walk else None
+        if walk and walked is None and position is not None:
+            self.note_walked(None)  # every form after the last one walked has been deleted: the cycle is over
         for form in forms:
-            yield {**form, "walk": "last" if form is forms[-1] else "next"} if form is walked else form
+            yield {**form, "walk": "last" if form is all_forms[-1] else "next"} if form is walked else form
 
     def slim(self, parent: Mapping[str, Any]) -> dict[str, Any]:
         return super().slim(parent) | ({"walk": parent["walk"]} if "walk" in parent else {})

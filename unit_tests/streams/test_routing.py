@@ -280,3 +280,39 @@ def test_the_walk_stops_at_start_date(api: FakeCalendly) -> None:
     assert len(api.paths("/routing_form_submissions")) == 1  # old51 is on the first page: no second one
     # The only form was walked: the next cycle emits what changes after this one began.
     assert final_states(out)["routing_form_submissions"]["history"] == {"since": ts(NOW)}
+
+
+def test_the_cycle_ends_when_every_form_after_the_last_walked_was_deleted(api: FakeCalendly) -> None:
+    # The walk goes on from the first form created after its position; if those forms are gone, the cycle is
+    # over (else the walk would stop for good and old submissions would never be re-checked again).
+    walk_seed(api, forms=2, recent=5, old=150)
+    after_every_form = datetime.fromisoformat(api.routing_forms[-1]["created_at"]) + timedelta(days=1)
+    state = {"routing_form_submissions": saved_state(position=after_every_form)}
+    out = run_read(["routing_form_submissions"], config(history_requests=10), state)
+    assert pages_per_form(api) == {f["uri"]: 1 for f in api.routing_forms}  # nothing left to walk this cycle
+    # The cycle began with this sync (the state said none had), so the next emits what changed since then.
+    assert final_states(out)["routing_form_submissions"]["history"] == {"since": ts(NOW)}
+    api.requests.clear()
+    out = run_read(["routing_form_submissions"], config(history_requests=10), final_states(out))
+    assert [uri for uri, pages in pages_per_form(api).items() if pages > 1] == [api.routing_forms[0]["uri"]]
+
+
+def test_a_resumed_sync_leaves_a_form_it_does_not_read_for_the_next_walk(api: FakeCalendly) -> None:
+    # A killed sync read the first form, which is also the walk's form (a new cycle), then died. The resumed
+    # sync starts at the second form: it walks none rather than the second, which would skip the first's old
+    # submissions for the whole cycle.
+    walk_seed(api, forms=3, recent=5, old=150)
+    checkpoint = saved_state() | {
+        "pass": {
+            "started_at": ts(NOW),
+            "window_start": ts(WINDOW_START),
+            "resume_from": api.routing_forms[1]["created_at"],
+        }
+    }
+    out = run_read(["routing_form_submissions"], config(history_requests=10), {"routing_form_submissions": checkpoint})
+    assert pages_per_form(api) == {f["uri"]: 1 for f in api.routing_forms[1:]}
+    state = final_states(out)["routing_form_submissions"]
+    assert "pass" not in state and state["history"] == {"since": ts(SINCE)}
+    api.requests.clear()
+    run_read(["routing_form_submissions"], config(history_requests=10), {"routing_form_submissions": state})
+    assert [uri for uri, pages in pages_per_form(api).items() if pages > 1] == [api.routing_forms[0]["uri"]]
