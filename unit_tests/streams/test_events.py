@@ -462,30 +462,70 @@ def touch(api: FakeCalendly, record: dict[str, Any], at: datetime) -> None:
     record["updated_at"] = ts(at)
 
 
+def first_sync_state(cursor: datetime) -> dict[str, Any]:
+    """The state a first sync at NOW leaves (it read all history, so the walk's first cycle starts after it)."""
+    return {"updated_at": ts(cursor), "last_sync_started_at": ts(NOW), "scope": ORG, "history": {"since": ts(NOW)}}
+
+
+def twice_a_day(n: int) -> list[dict[str, Any]]:
+    """n events every 12 hours from day -200 (293 end on day -54: all before the window), booked 2 days ahead."""
+    starts = [days(-200) + timedelta(hours=12 * i) for i in range(n)]
+    return [event(f"e{i:03}", start, start - timedelta(days=2)) for i, start in enumerate(starts)]
+
+
+@pytest.mark.parametrize("pages", [1, 2])  # history_requests 10 and 20: a tenth of them, in pages of 100 events
 def test_the_event_walk_reads_a_tenth_of_the_budget_in_pages_and_goes_on_where_it_stopped(
-    api: FakeCalendly,
+    api: FakeCalendly, pages: int
 ) -> None:
-    seed(api)  # 193 events before the next window (days -200 to -8)
-    state = final_states(run_read(["scheduled_events"]))
-    early, late = api.events[10], api.events[150]  # on the walk's first page, and past it
+    for record in twice_a_day(100 * pages + 93):
+        api.add_event(record)
+    state = {"scheduled_events": first_sync_state(days(-60))}
+    early, late = api.events[10], api.events[100 * pages + 50]  # on the walk's first page, and past its budget
     touch(api, early, NOW + timedelta(hours=1))
     touch(api, late, NOW + timedelta(hours=1))
-    ten = config(history_requests=10)  # a tenth: one page of events a sync
+    budget = config(history_requests=10 * pages)
 
     next_sync(api, LATER)
-    second = run_read(["scheduled_events"], ten, state=state)
-    assert history_listings(api) == [history_query(ts(days(-7)))]  # from the beginning: no start_date
+    second = run_read(["scheduled_events"], budget, state=state)
+    listings = history_listings(api)
+    assert ["page_token" in q for q in listings] == [False] + [True] * (pages - 1)
+    assert [q for q in listings if "page_token" not in q] == [history_query(ts(days(-7)))]  # no start_date
     assert uris(second, "scheduled_events") == [early["uri"]]
     history = final_states(second)["scheduled_events"]["history"]
-    assert history == {"position": api.events[99]["start_time"], "since": ts(NOW), "cycle_began": ts(LATER)}
+    reached = api.events[100 * pages - 1]["start_time"]  # the last event of the budget's last page
+    assert history == {"position": reached, "since": ts(NOW), "cycle_began": ts(LATER)}
 
     next_sync(api, LATEST)
-    third = run_read(["scheduled_events"], ten, state=final_states(second))
-    window_start = ts(LATER - timedelta(days=7))
-    assert history_listings(api) == [history_query(window_start, api.events[99]["start_time"])]
+    third = run_read(["scheduled_events"], budget, state=final_states(second))
+    assert history_listings(api) == [history_query(ts(LATER - timedelta(days=7)), reached)]
     assert uris(third, "scheduled_events") == [late["uri"]]
     # The walk reached the window: the next cycle emits what changed since this one began.
     assert final_states(third)["scheduled_events"]["history"] == {"since": ts(LATER)}
+
+
+def test_an_expired_page_token_in_the_event_walk_restarts_at_its_last_start_time(api: FakeCalendly) -> None:
+    for record in twice_a_day(293):
+        api.add_event(record)
+    api.faults.append(Fault(path="^/scheduled_events$", status=400, body=EXPIRED_TOKEN, query_has="page_token"))
+    out = run_read(
+        ["scheduled_events"], config(history_requests=20), state={"scheduled_events": first_sync_state(days(-60))}
+    )
+    # The walk's second page: refused, then listed again from the last start time read, then its next page.
+    restart = api.events[99]["start_time"]
+    assert [q.get("min_start_time") for q in history_listings(api)] == [None, None, [restart], [restart]]
+    assert uris(out, "scheduled_events") == []  # nothing changed, and nothing read twice is emitted twice
+    assert final_states(out)["scheduled_events"]["history"]["position"] == api.events[199]["start_time"]
+
+
+def test_at_a_new_cycle_the_invitee_walk_replays_the_page_the_event_walk_stopped_at(api: FakeCalendly) -> None:
+    seed(api)  # 193 events before the window: the event walk stops after its one page
+    state = first_sync_state(NOW - timedelta(days=2))
+    out = run_read(EVENTS, config(history_requests=10), state={stream: state for stream in EVENTS})
+    assert history_listings(api) == [history_query(ts(days(-7)))]  # listed once for both walks
+    # The invitee walk's 7 events, then the window's events that started (days -7 to 0).
+    assert invitee_paths(api) == paths_of(*api.events[:7], *api.events[193:201])
+    assert final_states(out)["scheduled_events"]["history"]["position"] == api.events[99]["start_time"]
+    assert final_states(out)["event_invitees"]["history"]["position"] == api.events[7]["start_time"]
 
 
 def test_the_event_walk_does_not_stall_on_a_page_of_events_at_one_instant(api: FakeCalendly) -> None:
