@@ -685,3 +685,13 @@ def test_with_no_history_before_the_window_both_walks_start_a_new_cycle(api: Fak
     assert invitee_paths(api) == paths_of(*api.events[:4])  # the window's started events only (day 0 too)
     for stream in EVENTS:
         assert final_states(out)[stream]["history"] == {"since": ts(LATER)}
+
+
+def test_a_full_refresh_reads_all_history_whatever_the_saved_state(api: FakeCalendly) -> None:
+    seed(api, 20)  # nothing changed since the saved state's sync
+    recent = first_sync_state(NOW - timedelta(days=2))
+    next_sync(api, LATER)
+    out = run_read(EVENTS, state={stream: recent for stream in EVENTS}, full_refresh=True)
+    assert uris(out, "scheduled_events") == [e["uri"] for e in api.events]
+    assert uris(out, "event_invitees") == [i["uri"] for e in api.events for i in api.invitees[e["uri"]]]
+    assert all("min_start_time" not in q for q in api.paths("/scheduled_events"))
