@@ -1,11 +1,13 @@
 """scheduled_events and event_invitees through the real entrypoint, against the requests-mock fake."""
 
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 from unittest.mock import patch
 
 import pytest
 from airbyte_cdk.models import FailureType
+from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput
 
 from source_calendly.spool import ListingSpool
 from source_calendly.streams.base import MAX_PAGE_TOKEN_RESTARTS
@@ -264,7 +266,7 @@ def test_an_event_deleted_before_its_invitees_are_read_is_skipped_with_a_warning
     del api.invitees[gone]
     out = run_read(["event_invitees"])
     assert len(uris(out, "event_invitees")) == 2
-    assert any(gone in w and "404" in w for w in warnings(out))
+    assert f"Event {gone} no longer exists (HTTP 404); its invitees are skipped." in warnings(out)
 
 
 @pytest.mark.parametrize("streams", [["scheduled_events"], EVENTS])  # listed for one stream, or for both
@@ -415,3 +417,281 @@ def test_a_record_without_a_readable_timestamp_is_emitted_and_moves_nothing(api:
     assert final_states(out)["scheduled_events"]["updated_at"] == api.events[0]["updated_at"]
     assert timestamp({"updated_at": 17}, "updated_at") is None
     assert timestamp({"updated_at": "garbled"}, "updated_at") is None
+
+
+# The history walks and the invitee rules, request by request -------------------------------------------------
+LATER = NOW + timedelta(hours=2)  # the second sync's start on Calendly's clock
+LATEST = NOW + timedelta(hours=4)  # the third's
+
+
+def states_of(output: EntrypointOutput, stream: str) -> list[dict[str, Any]]:
+    """Every state the sync emitted for the stream, in order (its checkpoints, then its final state)."""
+    return [
+        dict(m.state.stream.stream_state.__dict__)
+        for m in output.state_messages
+        if m.state.stream.stream_descriptor.name == stream
+    ]
+
+
+def history_listings(api: FakeCalendly) -> list[dict[str, list[str]]]:
+    """The event listings of the history walks: bounded by the window start (the window has no upper bound)."""
+    return [q for q in api.paths("/scheduled_events") if "max_start_time" in q]
+
+
+def invitee_paths(api: FakeCalendly) -> list[str]:
+    return [p for p, _ in api.requests if p.endswith("/invitees")]
+
+
+def paths_of(*events: dict[str, Any]) -> list[str]:
+    return [f"/scheduled_events/{e['uri'].rsplit('/', 1)[-1]}/invitees" for e in events]
+
+
+def history_query(end: str, start: str | None = None) -> dict[str, list[str]]:
+    query = {"organization": [ORG], "sort": ["start_time:asc"], "max_start_time": [end], "count": ["100"]}
+    return query | ({"min_start_time": [start]} if start else {})
+
+
+def next_sync(api: FakeCalendly, at: datetime) -> None:
+    """Calendly's clock moves on to the next sync, whose requests are then the only ones recorded."""
+    api.server_date = at
+    api.requests.clear()
+
+
+def touch(api: FakeCalendly, record: dict[str, Any], at: datetime) -> None:
+    """A late change to a record (notes, a no-show): only its updated_at moves."""
+    record["updated_at"] = ts(at)
+
+
+def first_sync_state(cursor: datetime) -> dict[str, Any]:
+    """The state a first sync at NOW leaves (it read all history, so the walk's first cycle starts after it)."""
+    return {"updated_at": ts(cursor), "last_sync_started_at": ts(NOW), "scope": ORG, "history": {"since": ts(NOW)}}
+
+
+def twice_a_day(n: int) -> list[dict[str, Any]]:
+    """n events every 12 hours from day -200 (293 end on day -54: all before the window), booked 2 days ahead."""
+    starts = [days(-200) + timedelta(hours=12 * i) for i in range(n)]
+    return [event(f"e{i:03}", start, start - timedelta(days=2)) for i, start in enumerate(starts)]
+
+
+@pytest.mark.parametrize("pages", [1, 2])  # history_requests 10 and 20: a tenth of them, in pages of 100 events
+def test_the_event_walk_reads_a_tenth_of_the_budget_in_pages_and_goes_on_where_it_stopped(
+    api: FakeCalendly, pages: int
+) -> None:
+    for record in twice_a_day(100 * pages + 93):
+        api.add_event(record)
+    state = {"scheduled_events": first_sync_state(days(-60))}
+    early, late = api.events[10], api.events[100 * pages + 50]  # on the walk's first page, and past its budget
+    touch(api, early, NOW + timedelta(hours=1))
+    touch(api, late, NOW + timedelta(hours=1))
+    budget = config(history_requests=10 * pages)
+
+    next_sync(api, LATER)
+    second = run_read(["scheduled_events"], budget, state=state)
+    listings = history_listings(api)
+    assert ["page_token" in q for q in listings] == [False] + [True] * (pages - 1)
+    assert [q for q in listings if "page_token" not in q] == [history_query(ts(days(-7)))]  # no start_date
+    assert uris(second, "scheduled_events") == [early["uri"]]
+    history = final_states(second)["scheduled_events"]["history"]
+    reached = api.events[100 * pages - 1]["start_time"]  # the last event of the budget's last page
+    assert history == {"position": reached, "since": ts(NOW), "cycle_began": ts(LATER)}
+
+    next_sync(api, LATEST)
+    third = run_read(["scheduled_events"], budget, state=final_states(second))
+    assert history_listings(api) == [history_query(ts(LATER - timedelta(days=7)), reached)]
+    assert uris(third, "scheduled_events") == [late["uri"]]
+    # The walk reached the window: the next cycle emits what changed since this one began.
+    assert final_states(third)["scheduled_events"]["history"] == {"since": ts(LATER)}
+
+
+def test_an_expired_page_token_in_the_event_walk_restarts_at_its_last_start_time(api: FakeCalendly) -> None:
+    for record in twice_a_day(293):
+        api.add_event(record)
+    api.faults.append(Fault(path="^/scheduled_events$", status=400, body=EXPIRED_TOKEN, query_has="page_token"))
+    out = run_read(
+        ["scheduled_events"], config(history_requests=20), state={"scheduled_events": first_sync_state(days(-60))}
+    )
+    # The walk's second page: refused, then listed again from the last start time read, then its next page.
+    restart = api.events[99]["start_time"]
+    assert [q.get("min_start_time") for q in history_listings(api)] == [None, None, [restart], [restart]]
+    assert uris(out, "scheduled_events") == []  # nothing changed, and nothing read twice is emitted twice
+    assert final_states(out)["scheduled_events"]["history"]["position"] == api.events[199]["start_time"]
+
+
+def test_at_a_new_cycle_the_invitee_walk_replays_the_page_the_event_walk_stopped_at(api: FakeCalendly) -> None:
+    seed(api)  # 193 events before the window: the event walk stops after its one page
+    state = first_sync_state(NOW - timedelta(days=2))
+    out = run_read(EVENTS, config(history_requests=10), state={stream: state for stream in EVENTS})
+    assert history_listings(api) == [history_query(ts(days(-7)))]  # listed once for both walks
+    # The invitee walk's 7 events, then the window's events that started (days -7 to 0).
+    assert invitee_paths(api) == paths_of(*api.events[:7], *api.events[193:201])
+    assert final_states(out)["scheduled_events"]["history"]["position"] == api.events[99]["start_time"]
+    assert final_states(out)["event_invitees"]["history"]["position"] == api.events[7]["start_time"]
+
+
+def test_the_event_walk_does_not_stall_on_a_page_of_events_at_one_instant(api: FakeCalendly) -> None:
+    # The walk stands at an instant that more than a page of events share: stopping at the page's end would
+    # leave it there for good. It reads on to the next start time (here, the window).
+    crowded = days(-50)
+    for i in range(100):
+        api.add_event(event(f"slot{i:03}", crowded, days(-60)))
+    later = [api.add_event(event(f"after{i}", days(-40 + i), days(-45))) for i in range(5)]
+    touch(api, later[2], NOW - timedelta(hours=1))
+    history = {"position": ts(crowded), "since": ts(days(-1)), "cycle_began": ts(days(-1) + timedelta(hours=1))}
+    saved = {"updated_at": ts(days(-30)), "last_sync_started_at": ts(days(-1)), "scope": ORG, "history": history}
+    out = run_read(["scheduled_events"], config(history_requests=10), state={"scheduled_events": saved})
+    assert [q.get("min_start_time") for q in history_listings(api)] == [[ts(crowded)], [ts(crowded)]]
+    assert uris(out, "scheduled_events") == [later[2]["uri"]]
+    assert final_states(out)["scheduled_events"]["history"] == {"since": history["cycle_began"]}
+
+
+def test_invitees_are_read_only_for_events_whose_invitees_can_have_changed(api: FakeCalendly) -> None:
+    def booked(uuid: str, start: datetime, updated: datetime, **extra: Any) -> dict[str, Any]:
+        e = api.add_event(event(uuid, start, updated, **extra))
+        api.invitees[e["uri"]].append(invitee(e, f"{uuid}-1", updated))
+        return e
+
+    def group(total: int) -> dict[str, Any]:
+        return {"invitees_counter": {"total": total, "active": total, "limit": 5}}
+
+    held = booked("held", days(-3), days(-5))  # started since the window start
+    starting = booked("starting", LATER, days(-5))  # starts as the second sync begins
+    booked("upcoming", days(5), days(-5))
+    moved = booked("moved", days(6), days(-5))
+    touched_at_start = booked("touched-at-start", days(7), NOW)  # changed as the first sync began
+    booked("group-same", days(8), days(-5), **group(2))
+    group_booked = booked("group-booked", days(9), days(-5), **group(2))
+    no_updated = booked("no-updated", days(10), days(-5))
+    no_updated.pop("updated_at")
+    no_start = booked("no-start", days(11), days(-5))
+    no_start["start_time"] = "unreadable"  # sorts last in the fake
+    first = run_read(["event_invitees"])
+    assert invitee_paths(api) == paths_of(*api.events)  # the first pass visits every event
+
+    [moved_invitee] = api.invitees[moved["uri"]]
+    cancel(moved, NOW + timedelta(hours=1))
+    cancel(moved_invitee, NOW + timedelta(hours=1))
+    group_booked["invitees_counter"] = {"total": 3, "active": 3, "limit": 5}
+    next_sync(api, LATER)
+    second = run_read(["event_invitees"], config(history_requests=0), state=final_states(first))
+    expected = [held, starting, moved, touched_at_start, group_booked, no_updated, no_start]
+    assert invitee_paths(api) == paths_of(*expected)
+    assert uris(second, "event_invitees") == [moved_invitee["uri"]]
+    assert records(second, "event_invitees")[0]["event_uri"] == moved["uri"]
+
+
+@pytest.mark.parametrize("shared", [False, True], ids=["invitees-alone", "with-events"])
+def test_the_invitee_walk_visits_n_events_a_sync_and_goes_on_where_it_stopped(api: FakeCalendly, shared: bool) -> None:
+    streams = EVENTS if shared else ["event_invitees"]
+    seed(api, 30)  # all before the next window
+    state = final_states(run_read(streams))
+    no_show, late_note = api.invitees[api.events[3]["uri"]][0], api.invitees[api.events[9]["uri"]][0]
+    touch(api, no_show, NOW + timedelta(hours=1))
+    touch(api, late_note, NOW + timedelta(hours=1))
+    ten = config(history_requests=10)  # 8 invitee requests: 7 events, listed with the 8th
+
+    next_sync(api, LATER)
+    second = run_read(streams, ten, state=state)
+    # Listed once: with both streams, the invitee walk replays the events the event walk listed.
+    assert history_listings(api) == [history_query(ts(days(-7)))]
+    assert invitee_paths(api) == paths_of(*api.events[:7])
+    assert uris(second, "event_invitees") == [no_show["uri"]]
+    history = {"position": api.events[7]["start_time"], "since": ts(NOW), "cycle_began": ts(LATER)}
+    assert final_states(second)["event_invitees"]["history"] == history
+
+    next_sync(api, LATEST)
+    third = run_read(streams, ten, state=final_states(second))
+    # The event walk went through all 30 in one page and starts a new cycle: the walks part ways.
+    invitee_walk = history_query(ts(LATER - timedelta(days=7)), api.events[7]["start_time"])
+    event_walk = [history_query(ts(LATER - timedelta(days=7)))] if shared else []
+    assert history_listings(api) == [*event_walk, invitee_walk]
+    assert invitee_paths(api) == paths_of(*api.events[7:14])
+    assert uris(third, "event_invitees") == [late_note["uri"]]
+    assert final_states(third)["event_invitees"]["history"]["position"] == api.events[14]["start_time"]
+
+
+def test_an_invitee_step_ends_between_two_start_times(api: FakeCalendly) -> None:
+    # 7 events a step: the 7th shares its start time with the 8th, so the step ends before both, and the next
+    # one starts at that instant (min_start_time is inclusive) without skipping either.
+    starts = [days(-100 + i) for i in range(6)] + [days(-90)] * 3 + [days(-80)]
+    for i, start in enumerate(starts):
+        e = api.add_event(event(f"e{i}", start, days(-120)))
+        api.invitees[e["uri"]].append(invitee(e, f"i{i}", days(-120)))
+    state = final_states(run_read(["event_invitees"]))
+    ten = config(history_requests=10)
+    next_sync(api, LATER)
+    second = run_read(["event_invitees"], ten, state=state)
+    assert invitee_paths(api) == paths_of(*api.events[:6])
+    assert final_states(second)["event_invitees"]["history"]["position"] == ts(days(-90))
+    next_sync(api, LATEST)
+    run_read(["event_invitees"], ten, state=final_states(second))
+    assert history_listings(api)[0]["min_start_time"] == [ts(days(-90))]
+    assert invitee_paths(api) == paths_of(*api.events[6:10])
+
+
+def test_more_events_at_one_instant_than_a_step_holds_are_visited_and_stepped_past(api: FakeCalendly) -> None:
+    # The known gap (README): n of them are visited, and the walk goes on just after that instant.
+    for i in range(9):
+        e = api.add_event(event(f"e{i}", days(-100), days(-120)))
+        api.invitees[e["uri"]].append(invitee(e, f"i{i}", days(-120)))
+    state = final_states(run_read(["event_invitees"]))
+    next_sync(api, LATER)
+    second = run_read(["event_invitees"], config(history_requests=10), state=state)
+    assert invitee_paths(api) == paths_of(*api.events[:7])
+    just_after = ts(days(-100) + timedelta(microseconds=1))
+    assert final_states(second)["event_invitees"]["history"]["position"] == just_after
+
+
+@pytest.mark.parametrize(
+    ("budget", "steps"),
+    [(128, [100]), (200, [100, 158])],  # n = 100, one slice; n = 158 (the default), two of 100 and 58
+)
+def test_the_invitee_walk_checkpoints_after_each_page_of_events(
+    api: FakeCalendly, budget: int, steps: list[int]
+) -> None:
+    seed(api, 160)  # all before the window of a sync after this one:
+    state = {"last_sync_started_at": ts(NOW), "updated_at": ts(days(-40)), "scope": ORG, "history": {"since": ts(NOW)}}
+    next_sync(api, LATER)
+    out = run_read(["event_invitees"], config(history_requests=budget), state={"event_invitees": state})
+    assert invitee_paths(api) == paths_of(*api.events[: steps[-1]])
+    walked: list[str] = []
+    for state in states_of(out, "event_invitees"):
+        position = state["history"].get("position")
+        if position and position not in walked:
+            walked.append(position)
+    assert walked == [api.events[n]["start_time"] for n in steps]
+
+
+def test_a_budget_too_small_for_one_invitee_request_leaves_the_invitee_walk_where_it_was(
+    api: FakeCalendly,
+) -> None:
+    seed(api, 30)
+    state = final_states(run_read(EVENTS))
+    next_sync(api, LATER)
+    out = run_read(EVENTS, config(history_requests=1), state=state)  # one page of events, no invitee request
+    assert history_listings(api) == [history_query(ts(days(-7)))]
+    assert invitee_paths(api) == []
+    assert final_states(out)["event_invitees"]["history"] == {"since": ts(NOW)}
+    assert final_states(out)["scheduled_events"]["history"] == {"since": ts(LATER)}  # walked it all
+
+
+def test_with_no_history_before_the_window_both_walks_start_a_new_cycle(api: FakeCalendly) -> None:
+    for n in range(-3, 3):
+        e = api.add_event(event(f"day{n}", days(n), days(-10)))
+        api.invitees[e["uri"]].append(invitee(e, f"i{n}", days(-10)))
+    state = final_states(run_read(EVENTS))
+    next_sync(api, LATER)
+    out = run_read(EVENTS, state=state)
+    assert history_listings(api) == [history_query(ts(days(-7)))]  # once, replayed for the invitee walk
+    assert invitee_paths(api) == paths_of(*api.events[:4])  # the window's started events only (day 0 too)
+    for stream in EVENTS:
+        assert final_states(out)[stream]["history"] == {"since": ts(LATER)}
+
+
+def test_a_full_refresh_reads_all_history_whatever_the_saved_state(api: FakeCalendly) -> None:
+    seed(api, 20)  # nothing changed since the saved state's sync
+    recent = first_sync_state(NOW - timedelta(days=2))
+    next_sync(api, LATER)
+    out = run_read(EVENTS, state={stream: recent for stream in EVENTS}, full_refresh=True)
+    assert uris(out, "scheduled_events") == [e["uri"] for e in api.events]
+    assert uris(out, "event_invitees") == [i["uri"] for e in api.events for i in api.invitees[e["uri"]]]
+    assert all("min_start_time" not in q for q in api.paths("/scheduled_events"))
