@@ -146,3 +146,13 @@ def test_the_fan_out_runs_on_num_workers_threads() -> None:
     assert pool is not None and pool._max_workers == 3
     names = set(pool.map(lambda _: threading.current_thread().name, range(30)))
     assert names and all(name.startswith("calendly") for name in names)
+
+
+def test_the_warning_and_the_description_name_the_members_role() -> None:
+    context = sync_context()
+    account = Account(USER, "Max Member", "max@example.com", ORG, "user", datetime(2026, 1, 1, tzinfo=UTC))
+    context.set_account_resolver(lambda: account)
+    context.warn_if_not_admin()
+    context.warn_if_not_admin()  # once per process, however many streams ask
+    context.logger.warning.assert_called_once_with(NON_ADMIN_WARNING.format(name="Max Member", role="user"))
+    assert account.describe() == f"Max Member <max@example.com>, role 'user' in organization {ORG}"

@@ -136,6 +136,8 @@ def test_requests_per_minute_spaces_requests_exactly() -> None:
     clock.now += 10  # idle for a while: the next request goes at once, and the one after it half a second later
     budget.acquire_call(None)
     assert clock.now == pytest.approx(times[-1] + 10)
+    budget.acquire_call(None)
+    assert clock.now == pytest.approx(times[-1] + 10.5)
 
 
 def test_without_a_cap_or_an_empty_budget_nothing_waits() -> None:
@@ -267,3 +269,13 @@ def test_an_answer_wakes_the_workers_waiting_for_a_new_windows_count(monkeypatch
     budget.update_from_response(None, response(**{"X-RateLimit-Remaining": "40", "X-RateLimit-Reset": "60"}))
     assert went.wait(60)  # woken by the answer, not by the wait running out
     worker.join()
+
+
+def test_the_time_spent_waiting_adds_up_over_every_wait() -> None:
+    # The figure the error for exhausted 429 retries reports: every wait of the sync, not only the last.
+    budget, _ = budget_with_clock()
+    budget.update_from_response(None, response(**{"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "10"}))
+    budget.acquire_call(None)
+    budget.update_from_response(None, response(**{"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "5"}))
+    budget.acquire_call(None)
+    assert budget.waited_seconds == pytest.approx(10.1 + 5.1)

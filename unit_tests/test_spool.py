@@ -37,3 +37,17 @@ def test_every_file_lives_in_one_private_directory_removed_with_the_spool() -> N
     del spool
     gc.collect()
     assert not directory.exists()
+
+
+def test_a_listing_read_in_part_is_replayed_only_to_a_reader_that_wants_no_more_than_it_holds() -> None:
+    # The history walks stop at their budget: the event walk reads 3 events, the invitee walk then needs at most 3.
+    spool = ListingSpool()
+    listing = spool.keep("history", iter(RECORDS))
+    assert [next(listing) for _ in range(3)] == RECORDS[:3]
+    listing.close()  # the walk stopped there
+    assert spool.replay("history") is None  # not a whole listing
+    assert spool.replay("history", at_least=4) is None  # it holds only 3
+    for wanted in (3, 1):
+        replayed = spool.replay("history", at_least=wanted)
+        assert replayed is not None and list(replayed) == RECORDS[:3]
+    assert spool.replay("events", at_least=1) is None  # another listing was never kept

@@ -4,7 +4,7 @@ import pytest
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_calendly.window import WindowState
+from source_calendly.window import WindowState, state_from_the_future
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 WEEK = timedelta(days=7)
@@ -199,7 +199,26 @@ def test_a_time_later_than_now_is_reported() -> None:
     assert WindowState(updated_at=T0, last_sync_started_at=T0).ahead_of(T0) is None
 
 
-@pytest.mark.parametrize("groups", [[1, 2], {"a": [1]}, {"a": ["1", 2]}, {"a": [1, True]}])
-def test_malformed_fingerprints_are_a_config_error(groups: object) -> None:
-    with pytest.raises(AirbyteTracedException):
+@pytest.mark.parametrize(
+    "groups, problem",
+    [
+        ([1, 2], "'groups' is not an object"),
+        ({"a": [1]}, "'groups' holds [1] for 'a', not [total, active]"),
+        ({"a": ["1", 2]}, "'groups' holds ['1', 2] for 'a', not [total, active]"),
+        ({"a": [1, True]}, "'groups' holds [1, True] for 'a', not [total, active]"),
+    ],
+)
+def test_malformed_fingerprints_are_a_config_error_that_says_what_is_wrong(groups: object, problem: str) -> None:
+    with pytest.raises(AirbyteTracedException) as error:
         WindowState.parse("scheduled_events", {"groups": groups})
+    assert error.value.failure_type == FailureType.config_error
+    assert f"cannot be understood ({problem})." in error.value.message
+
+
+def test_a_state_from_the_future_is_reported_with_both_times_and_what_the_sync_does_about_it() -> None:
+    assert state_from_the_future("scheduled_events", T0 + WEEK, T0) == (
+        "Stream scheduled_events: the saved state holds 2026-11-08T00:00:00.000000Z, later than Calendly's clock "
+        "(2026-11-01T00:00:00.000000Z): it was made on another clock (copied from a machine with a wrong clock, or "
+        "edited). Trusting it would hide every change until then, so this sync reads from start_date again and "
+        "records already in the destination are emitted again."
+    )

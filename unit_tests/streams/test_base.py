@@ -14,7 +14,7 @@ from source_calendly.rate_budget import RateBudget
 from source_calendly.source import build_context
 from source_calendly.streams import EventTypes
 from source_calendly.streams.base import Keyset, _ListingProgress, settle_environment, uuid_of
-from unit_tests.fake_api import ADMIN_TOKEN, FakeCalendly, Fault, days, event
+from unit_tests.fake_api import ADMIN_TOKEN, EXPIRED_TOKEN, FakeCalendly, Fault, days, event
 from unit_tests.helpers import config, error_messages, failure_types, records, run_read, uris
 
 REAL_WAIT_NEEDED = RateBudget._wait_needed  # taken before the autouse fixture makes every wait zero
@@ -340,3 +340,118 @@ def test_a_tolerated_status_a_stream_does_not_handle_is_an_unexpected_response(a
     assert error.value.message.startswith(
         "Calendly returned an unexpected response for stream event_types at GET /event_types: unexpected HTTP 418."
     )
+
+
+def reject_page_tokens(api: FakeCalendly, times_each: int) -> list[str]:
+    """Calendly refuses every page token of /event_types `times_each` times before accepting it (an expired token,
+    say, while Calendly is slow); returns the tokens refused, in order."""
+    original = api._route
+    refused: list[str] = []
+
+    def route(path, q, user):  # type: ignore[no-untyped-def]
+        token = q.get("page_token", [None])[0]
+        if path == "/event_types" and token is not None and refused.count(token) < times_each:
+            refused.append(token)
+            return 400, EXPIRED_TOKEN
+        return original(path, q, user)
+
+    api._route = route  # type: ignore[method-assign]
+    return refused
+
+
+def test_an_expired_page_token_restarts_the_listing_without_yielding_anything_twice(api: FakeCalendly) -> None:
+    api.event_types = event_types(250)
+    refused = reject_page_tokens(api, times_each=1)
+    out = run_read(["event_types"])
+    assert uris(out, "event_types") == [t["uri"] for t in api.event_types]  # each once, in order
+    assert len(refused) == 2  # the tokens of pages 2 and 3
+    # page 1, page 2 refused, page 1 again, page 2, page 3 refused, page 1, page 2, page 3
+    assert [q.get("page_token") is None for q in api.paths("/event_types")] == [
+        True, False, True, False, False, True, False, False
+    ]  # fmt: skip
+    assert all(q["count"] == ["100"] for q in api.paths("/event_types"))  # a restart keeps the query
+    restarts = [m.log.message for m in out.logs if "expired a page token" in m.log.message]
+    assert restarts == ["Stream event_types: Calendly expired a page token at GET /event_types; restarting."] * 2
+
+
+def test_up_to_five_refused_page_tokens_in_a_row_are_restarted_and_progress_resets_the_count(
+    api: FakeCalendly,
+) -> None:
+    api.event_types = event_types(250)
+    refused = reject_page_tokens(api, times_each=5)  # ten refusals in all, never more than five in a row
+    out = run_read(["event_types"])
+    assert uris(out, "event_types") == [t["uri"] for t in api.event_types]
+    assert len(refused) == 10 and not out.errors
+
+
+def test_page_tokens_refused_more_than_five_times_in_a_row_are_a_transient_error(api: FakeCalendly) -> None:
+    api.event_types = event_types(150)
+    refused = reject_page_tokens(api, times_each=6)
+    out = run_read(["event_types"], expect_error=True)
+    assert len(refused) == 6
+    error = out.errors[0]
+    assert error.trace.error.failure_type == FailureType.transient_error  # Airbyte retries the sync
+    assert error.trace.error.internal_message == error.trace.error.message
+    assert uris(out, "event_types") == [t["uri"] for t in api.event_types[:100]]  # the first page, once
+
+
+@pytest.mark.parametrize(
+    "bad, problem",
+    [
+        ({"name": "no uri", "slug": "x"}, "record 2 of the page has no 'uri' (the primary key; keys: name, slug)"),
+        ({"uri": "", "name": "empty"}, "record 2 of the page has no 'uri' (the primary key; keys: name, uri)"),
+        ({"uri": 7}, "record 2 of the page has no 'uri' (the primary key; keys: uri)"),
+    ],
+)
+def test_a_record_without_its_primary_key_fails_naming_its_place_and_keys(
+    api: FakeCalendly, bad: dict, problem: str
+) -> None:
+    body = {"collection": [event_types(1)[0], bad], "pagination": {"next_page_token": None}}
+    api.faults.append(Fault("/event_types", 200, body))
+    out = run_read(["event_types"], expect_error=True)
+    assert error_messages(out)[0].startswith(
+        f"Calendly returned an unexpected response for stream event_types at GET /event_types: {problem}."
+    )
+    assert failure_types(out)[0] == FailureType.system_error
+    assert records(out, "event_types") == []  # nothing of a malformed page is emitted
+
+
+def test_requests_are_sent_with_the_configured_timeout_capped_per_read(api: FakeCalendly) -> None:
+    api.event_types = event_types(3)
+    run_read(["event_types"], config(request_timeout_seconds=2.5))
+    assert api.sent and all(request.timeout == (10.0, 2.5) for request in api.sent)
+    api.sent.clear()
+    run_read(["event_types"], config(request_timeout_seconds=3600))  # one read never waits more than a minute
+    assert api.sent and all(request.timeout == (10.0, 60.0) for request in api.sent)
+
+
+def stream_for(cfg: dict) -> EventTypes:
+    return EventTypes(context=build_context(cfg, logging.getLogger("test")))
+
+
+def test_a_single_resource_is_read_from_its_envelope(api: FakeCalendly) -> None:
+    resource, response = stream_for(config()).fetch_resource("users/me", {"x": "1"})
+    assert resource["uri"] == "https://api.calendly.com/users/admin-1" and response.status_code == 200
+    assert api.paths("/users/me")[-1] == {"x": ["1"]}
+
+
+@pytest.mark.parametrize("body", [{"resource": ["x"]}, {"collection": []}])
+def test_a_single_resource_without_its_object_is_an_unexpected_response(api: FakeCalendly, body: object) -> None:
+    api.faults.append(Fault("/users/me", 200, body))
+    with pytest.raises(AirbyteTracedException) as error:
+        stream_for(config()).fetch_resource("users/me")
+    assert error.value.failure_type == FailureType.system_error
+    assert error.value.message.startswith(
+        "Calendly returned an unexpected response for stream event_types at GET /users/me: 'resource' is not an object."
+    )
+
+
+def test_a_tolerated_status_on_a_single_resource_is_left_to_the_stream(api: FakeCalendly) -> None:
+    class Teapots(EventTypes):
+        tolerated_statuses = frozenset({418})
+
+    api.faults.append(Fault("/users/me", 418, {"title": "I'm a teapot"}))
+    stream = Teapots(context=build_context(config(), logging.getLogger("test")))
+    with pytest.raises(AirbyteTracedException) as error:
+        stream.fetch_resource("users/me")
+    assert "GET /users/me: unexpected HTTP 418." in error.value.message
