@@ -109,8 +109,8 @@ def test_a_member_alone_in_the_organization_reads_its_own_schedules(api: FakeCal
 def test_a_membership_without_a_user_uri_asks_for_no_schedules(api: FakeCalendly) -> None:
     # Served as is (the fake looks memberships up by their user's uri): the role lookup, then the listing.
     own = {"collection": [api.memberships[0]], "pagination": {"next_page_token": None}}
-    listing = {"collection": [*api.memberships, {**member(8), "user": {"name": "Pending"}}, {**member(9), "user": None}],
-               "pagination": {"next_page_token": None}}  # fmt: skip
+    odd = [{**member(8), "user": {"name": "Pending"}}, {**member(9), "user": None}]
+    listing = {"collection": [*api.memberships, *odd], "pagination": {"next_page_token": None}}
     api.faults += [Fault("^/organization_memberships$", 200, own, query_has="user"),
                    Fault("^/organization_memberships$", 200, listing)]  # fmt: skip
     api.user_schedules = {ADMIN_USER: [schedule(ADMIN_USER, "a")], MEMBER_USER: [schedule(MEMBER_USER, "m")]}
