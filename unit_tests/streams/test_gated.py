@@ -222,12 +222,12 @@ def test_a_fan_out_over_no_parent_is_empty(api: FakeCalendly) -> None:
 def test_the_parents_are_read_a_page_ahead_of_their_children_not_all_at_once(api: FakeCalendly) -> None:
     # The first parent alone, then a hundred at a time: the third page of event types is asked only after the
     # hosts of the first 101, so the hosts waiting in memory are those of a hundred event types at most.
-    api.event_types = [event_type(i) for i in range(250)]
+    api.event_types = [event_type(i) for i in range(202)]
     out = run_read(["event_type_memberships"])
     assert not out.errors
     order = [(p, q.get("page_token", [None])[0], q.get("event_type", [""])[0]) for p, q in api.requests]
     listing = [i for i, (p, _, _) in enumerate(order) if p == "/event_types"]
     hosts = [i for i, (p, _, _) in enumerate(order) if p == "/event_type_memberships"]
-    assert len(listing) == 3 and len(hosts) == 250
+    assert len(listing) == 3 and len(hosts) == 202
     assert hosts[0] < listing[1] < hosts[1]  # page 2 when the first batch is taken (its hundredth parent)
     assert hosts[100] < listing[2] < hosts[101]  # page 3 only for the second batch
