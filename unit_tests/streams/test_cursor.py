@@ -116,3 +116,14 @@ def test_a_saved_state_that_is_not_a_timestamp_is_a_config_error_saying_how_to_r
         "stream's state (or run a full refresh of it) to start over."
     )
     assert failure_types(out)[0] == FailureType.config_error
+
+
+def test_a_distrusted_state_is_not_checked_for_age(api: FakeCalendly) -> None:
+    # The activity log warns about a cursor older than its retention; a cursor from the future is simply dropped.
+    api.activity = [{"uri": f"{API}/activity_log_entries/e1", "occurred_at": ts(days(-1))}]
+    out = run_read(["activity_log_entries"], state={"activity_log_entries": {"occurred_at": ts(days(3))}})
+    assert not out.errors
+    assert [w for w in warnings(out) if "activity_log_entries" in w] == [
+        state_from_the_future("activity_log_entries", days(3), NOW)
+    ]
+    assert final_states(out)["activity_log_entries"] == {"occurred_at": ts(days(-1))}
