@@ -10,7 +10,7 @@ from airbyte_cdk.test.entrypoint_wrapper import _run_command
 from airbyte_cdk.test.models.outcome import ExpectedOutcome
 
 from source_calendly import SourceCalendly
-from unit_tests.fake_api import ADMIN_USER, API, MEMBER_TOKEN, ORG, FakeCalendly, Fault, days, ts
+from unit_tests.fake_api import ADMIN_USER, API, EXPIRED_TOKEN, MEMBER_TOKEN, ORG, FakeCalendly, Fault, days, ts
 from unit_tests.helpers import config, error_messages, final_states, records, run_read, uris, warnings
 
 
@@ -231,3 +231,16 @@ def test_the_parents_are_read_a_page_ahead_of_their_children_not_all_at_once(api
     assert len(listing) == 3 and len(hosts) == 202
     assert hosts[0] < listing[1] < hosts[1]  # page 2 when the first batch is taken (its hundredth parent)
     assert hosts[100] < listing[2] < hosts[101]  # page 3 only for the second batch
+
+
+def test_an_expired_page_token_on_the_parent_listing_loses_and_repeats_no_parent(api: FakeCalendly) -> None:
+    # The parents are told apart by their own key (uri), not by the fan-out stream's (event type, rule).
+    api.event_types = [event_type(i) for i in range(150)]
+    api.event_type_schedules = {t["uri"]: [{"availability_setting": "host"}] for t in api.event_types}
+    api.faults.append(Fault(r"^/event_types$", 400, EXPIRED_TOKEN, query_has="page_token"))
+    out = run_read(["event_type_availability_schedules"])
+    assert not out.errors
+    assert [r["event_type"] for r in records(out, "event_type_availability_schedules")] == [
+        t["uri"] for t in api.event_types
+    ]
+    assert len(api.paths("/event_types")) == 4  # page 1, page 2 refused, page 1 again, page 2
