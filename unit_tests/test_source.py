@@ -268,3 +268,19 @@ def test_an_optional_stream_that_cannot_be_checked_is_reported_as_such_and_check
     )
     assert tail.startswith("contacts: it could not be checked (Calendly rejected the request of stream contacts")
     assert tail.endswith("Invalid Argument: bad.)")
+
+
+def test_check_for_a_member_lists_each_refused_stream_on_its_own_line_in_full(
+    api: FakeCalendly, tmp_path: Path
+) -> None:
+    logs = check_log_levels(config(personal_access_token=MEMBER_TOKEN), tmp_path)
+    [report] = [m for _, m in logs if m.startswith("Optional streams this token can read")]
+    said = "Calendly answered HTTP 403: Permission Denied: You do not have permission to access this resource."
+    use = "Use a token of a user with the admin or owner role in the Calendly organization."
+    assert report.split("\n")[1:] == [
+        f"- organization_invitations: it needs the admin or owner role ({said}). {use}",
+        f"- activity_log_entries: it needs the admin or owner role (and an organization on the Enterprise plan) "
+        f"({said}). {use}",
+        f"- webhook_subscriptions: it needs the admin or owner role (and an organization on a paid plan (Standard or "
+        f"higher)) ({said}). {use}",
+    ]
