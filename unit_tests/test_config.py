@@ -360,3 +360,11 @@ def test_calendly_timestamps_in_every_form_it_sends() -> None:
     assert parse_utc("2024-01-01T00:00:00.123456+00:00") == datetime(2024, 1, 1, 0, 0, 0, 123456, tzinfo=UTC)
     assert parse_utc("2024-01-01T00:00:00.5Z").tzinfo == UTC
     assert format_utc(datetime(2024, 1, 1, 0, 0, 0, 5, tzinfo=UTC)) == "2024-01-01T00:00:00.000005Z"
+
+
+@pytest.mark.parametrize(
+    "url, expected",
+    [("https://proxy.example/BOX/", "https://proxy.example/BOX"), ("https://proxy.example//", "https://proxy.example")],
+)
+def test_api_url_drops_only_trailing_slashes(url: str, expected: str) -> None:
+    assert validate_api_url(url) == expected
