@@ -65,11 +65,11 @@ def own_membership(**fields: object) -> Fault:
     return Fault("^/organization_memberships$", 200, body, query_has="user")
 
 
-@pytest.mark.parametrize("membership", [own_membership(), own_membership(role=None), own_membership(role="")])
+@pytest.mark.parametrize("fields", [{}, {"role": None}, {"role": ""}])
 def test_a_role_calendly_does_not_tell_counts_as_unknown_and_reads_the_users_own_data(
-    api: FakeCalendly, membership: Fault
+    api: FakeCalendly, fields: dict
 ) -> None:
-    api.faults.append(membership)
+    api.faults.append(own_membership(**fields))
     out = run_read(["event_types"])
     assert not out.errors
     assert NON_ADMIN_WARNING.format(name="Ada Admin", role="unknown") in warnings(out)
