@@ -227,3 +227,60 @@ def test_check_probes_each_optional_endpoint_at_most_once_with_count_1(api: Fake
     probed = [(p, q) for p, q in api.requests if p not in ("/users/me", "/organization_memberships")]
     assert len(probed) == len({p for p, _ in probed}) + 1  # the event types listing is asked twice (two probes)
     assert all(q.get("count", ["1"]) == ["1"] for _, q in probed)
+
+
+OPTIONAL = (
+    "organization, users, groups, group_relationships, organization_invitations, event_type_memberships, "
+    "user_availability_schedules, event_type_availability_schedules, activity_log_entries, contacts, "
+    "outgoing_communications, webhook_subscriptions, teams"
+)
+
+
+def check_log_levels(cfg: dict, tmp_path: Path) -> list[tuple[str, str]]:
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(cfg))
+    out = _run_command(SourceCalendly(), ["check", "--config", str(path)], ExpectedOutcome.EXPECT_SUCCESS)
+    [status] = out.connection_status_messages
+    assert status.connectionStatus.status.value == "SUCCEEDED"
+    return [(m.log.level.value, m.log.message) for m in out.logs]
+
+
+def test_check_with_every_optional_stream_readable_says_so_in_order_without_a_warning(
+    api: FakeCalendly, tmp_path: Path
+) -> None:
+    logs = check_log_levels(config(), tmp_path)
+    assert ("INFO", f"Optional streams this token can read: {OPTIONAL}.") in logs
+    assert not [message for level, message in logs if level in ("WARN", "WARNING")]
+
+
+def test_an_optional_stream_that_cannot_be_checked_is_reported_as_such_and_check_succeeds(
+    api: FakeCalendly, tmp_path: Path
+) -> None:
+    api.faults.append(Fault("^/contacts$", 400, {"title": "Invalid Argument", "message": "bad"}))
+    logs = check_log_levels(config(), tmp_path)
+    [(level, report)] = [(lv, m) for lv, m in logs if m.startswith("Optional streams this token can read")]
+    readable = OPTIONAL.replace("contacts, ", "")
+    head, tail = report.split("\n- ")
+    assert level == "WARN"
+    assert head == (
+        f"Optional streams this token can read: {readable}. Optional streams it cannot read (they will sync empty, "
+        "with a warning):"
+    )
+    assert tail.startswith("contacts: it could not be checked (Calendly rejected the request of stream contacts")
+    assert tail.endswith("Invalid Argument: bad.)")
+
+
+def test_check_for_a_member_lists_each_refused_stream_on_its_own_line_in_full(
+    api: FakeCalendly, tmp_path: Path
+) -> None:
+    logs = check_log_levels(config(personal_access_token=MEMBER_TOKEN), tmp_path)
+    [report] = [m for _, m in logs if m.startswith("Optional streams this token can read")]
+    said = "Calendly answered HTTP 403: Permission Denied: You do not have permission to access this resource."
+    use = "Use a token of a user with the admin or owner role in the Calendly organization."
+    assert report.split("\n")[1:] == [
+        f"- organization_invitations: it needs the admin or owner role ({said}). {use}",
+        f"- activity_log_entries: it needs the admin or owner role (and an organization on the Enterprise plan) "
+        f"({said}). {use}",
+        f"- webhook_subscriptions: it needs the admin or owner role (and an organization on a paid plan (Standard or "
+        f"higher)) ({said}). {use}",
+    ]

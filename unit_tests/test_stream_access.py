@@ -64,3 +64,63 @@ def test_a_refusal_nothing_explains_says_everything_the_stream_needs(access: Acc
 def test_the_skip_warning_names_the_stream_and_says_the_sync_goes_on() -> None:
     warning = skip_warning("groups", "it needs the Teams or Enterprise plan (…).")
     assert warning.startswith("Skipping stream groups: it needs") and "other streams sync" in warning
+
+
+SAID = "Calendly answered HTTP 403: Permission Denied: Please upgrade your Calendly account to Enterprise."
+DENIED = {"title": "Permission Denied", "message": "You do not have permission"}
+HOW_TO_GET_A_SCOPE = (
+    "in Calendly > Integrations & Apps > API & Webhooks > Personal Access Tokens, and put it in this source's "
+    "configuration."
+)
+
+
+def test_an_insufficient_scope_refusal_in_full_listing_every_scope() -> None:
+    body = {"title": "Insufficient scope", "message": "Needs more.", "required_scopes": ["a:read", "b:read"]}
+    assert refusal_reason(ENTERPRISE_ADMIN, forbidden(body), token_is_admin=True) == (
+        "the token lacks the scope a:read, b:read (Calendly answered HTTP 403: Insufficient scope: Needs more.). "
+        f"Create a token that has a:read, b:read {HOW_TO_GET_A_SCOPE}"
+    )
+
+
+def test_a_role_refusal_in_full_for_a_stream_that_also_needs_a_plan() -> None:
+    assert refusal_reason(ENTERPRISE_ADMIN, forbidden(UPGRADE), token_is_admin=False) == (
+        f"it needs the admin or owner role (and an organization on the Enterprise plan) ({SAID}). "
+        "Use a token of a user with the admin or owner role in the Calendly organization."
+    )
+
+
+def test_a_role_refusal_in_full_for_a_stream_on_every_plan() -> None:
+    invitations = Access(scope="organizations:read", admin=True)
+    assert refusal_reason(invitations, forbidden(DENIED), token_is_admin=False) == (
+        "it needs the admin or owner role (Calendly answered HTTP 403: Permission Denied: You do not have "
+        "permission). Use a token of a user with the admin or owner role in the Calendly organization."
+    )
+
+
+def test_a_plan_refusal_in_full_for_an_admin_stream_says_an_admins_token_is_needed_too() -> None:
+    assert refusal_reason(ENTERPRISE_ADMIN, forbidden(UPGRADE), token_is_admin=True) == (
+        f"it needs the Enterprise plan ({SAID}). Upgrade the Calendly organization's plan to read it, with a token "
+        "of an admin or owner."
+    )
+
+
+def test_a_plan_refusal_in_full_for_a_stream_any_member_may_read() -> None:
+    groups = Access(scope="groups:read", plan="the Teams or Enterprise plan")
+    for is_admin in (True, False):
+        assert refusal_reason(groups, forbidden(UPGRADE), token_is_admin=is_admin) == (
+            f"it needs the Teams or Enterprise plan ({SAID}). Upgrade the Calendly organization's plan to read it."
+        )
+
+
+def test_an_unexplained_refusal_in_full_lists_what_the_stream_needs() -> None:
+    invitations = Access(scope="organizations:read", admin=True)
+    assert refusal_reason(invitations, forbidden(DENIED), token_is_admin=True) == (
+        "Calendly answered HTTP 403: Permission Denied: You do not have permission. It needs the organizations:read "
+        "scope and the admin or owner role."
+    )
+
+
+def test_the_skip_warning_in_full() -> None:
+    assert skip_warning("groups", "it needs the Teams or Enterprise plan (…).") == (
+        "Skipping stream groups: it needs the Teams or Enterprise plan (…). The other streams sync as usual."
+    )

@@ -136,3 +136,15 @@ def test_the_activity_log_restarts_an_expired_page_token_at_its_last_occurred_at
     queries = api.paths("/activity_log_entries")
     # The restart asks from the last entry yielded (the 1,000th), not from the beginning again.
     assert queries[2]["min_occurred_at"] == [api.activity[999]["occurred_at"]] and "page_token" not in queries[2]
+
+
+def test_the_90_day_warning_in_full_and_not_for_a_cursor_exactly_90_days_old(api: FakeCalendly) -> None:
+    api.activity = [entry(1, -3)]
+    old = run_read(["activity_log_entries"], state={"activity_log_entries": {"occurred_at": ts(days(-90.5))}})
+    assert [w for w in warnings(old) if "90 days" in w] == [
+        f"Stream activity_log_entries: the last sync read entries up to {ts(days(-90.5))}, but Calendly keeps the "
+        f"activity log for 90 days only, from {ts(days(-90))}: the entries in between are gone and cannot be synced. "
+        "Sync at least every 90 days to keep the log complete."
+    ]
+    edge = run_read(["activity_log_entries"], state={"activity_log_entries": {"occurred_at": ts(days(-90))}})
+    assert not [w for w in warnings(edge) if "90 days" in w]

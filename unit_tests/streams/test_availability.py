@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from unit_tests.fake_api import ADMIN_USER, API, MEMBER_TOKEN, MEMBER_USER, FakeCalendly, days, ts
+from unit_tests.fake_api import ADMIN_USER, API, MEMBER_TOKEN, MEMBER_USER, FakeCalendly, Fault, days, ts
 from unit_tests.helpers import config, records, run_read, uris, warnings
 
 
@@ -69,3 +69,51 @@ def test_event_type_schedules_carry_their_event_type(api: FakeCalendly) -> None:
         t["uri"] for t in api.event_types
     ]
     assert all(set(q) == {"event_type"} for q in api.paths("/event_type_availability_schedules"))
+
+
+def member(i: int) -> dict:
+    return {"uri": f"{API}/organization_memberships/m{i}", "role": "user", "organization": f"{API}/organizations/org-1",
+            "user": {"uri": f"{API}/users/u{i}", "name": f"User {i}"}}  # fmt: skip
+
+
+def test_a_member_token_that_may_see_others_reads_every_users_schedules(api: FakeCalendly) -> None:
+    api.availability_of_others = True
+    api.memberships += [member(i) for i in range(3)]
+    users = [MEMBER_USER, ADMIN_USER] + [f"{API}/users/u{i}" for i in range(3)]
+    api.user_schedules = {user: [schedule(user, f"s{n}")] for n, user in enumerate(users)}
+    out = run_read(["user_availability_schedules"], config(personal_access_token=MEMBER_TOKEN, num_workers=2))
+    # Its own first, then the first other user's alone, then the rest: each user asked once.
+    assert uris(out, "user_availability_schedules") == [f"{API}/user_availability_schedules/s{n}" for n in range(5)]
+    assert api.paths("/user_availability_schedules") == [{"user": [user]} for user in users]
+
+
+def test_a_member_refused_other_users_schedules_is_told_so_once_in_the_log(api: FakeCalendly) -> None:
+    api.user_schedules = {MEMBER_USER: [schedule(MEMBER_USER, "m")]}
+    out = run_read(["user_availability_schedules"], config(personal_access_token=MEMBER_TOKEN))
+    notes = [m.log.message for m in out.logs if "only its own user's schedules" in m.log.message]
+    assert notes == [
+        "Stream user_availability_schedules: Calendly shows this token only its own user's schedules (Max Member); "
+        "other users' need a token of an admin or owner."
+    ]
+
+
+def test_a_member_alone_in_the_organization_reads_its_own_schedules(api: FakeCalendly) -> None:
+    api.memberships = [m for m in api.memberships if m["user"]["uri"] == MEMBER_USER]
+    api.user_schedules = {MEMBER_USER: [schedule(MEMBER_USER, "m")]}
+    out = run_read(["user_availability_schedules"], config(personal_access_token=MEMBER_TOKEN))
+    assert not out.errors
+    assert uris(out, "user_availability_schedules") == [f"{API}/user_availability_schedules/m"]
+    assert api.paths("/user_availability_schedules") == [{"user": [MEMBER_USER]}]
+
+
+def test_a_membership_without_a_user_uri_asks_for_no_schedules(api: FakeCalendly) -> None:
+    # Served as is (the fake looks memberships up by their user's uri): the role lookup, then the listing.
+    own = {"collection": [api.memberships[0]], "pagination": {"next_page_token": None}}
+    odd = [{**member(8), "user": {"name": "Pending"}}, {**member(9), "user": None}]
+    listing = {"collection": [*api.memberships, *odd], "pagination": {"next_page_token": None}}
+    api.faults += [Fault("^/organization_memberships$", 200, own, query_has="user"),
+                   Fault("^/organization_memberships$", 200, listing)]  # fmt: skip
+    api.user_schedules = {ADMIN_USER: [schedule(ADMIN_USER, "a")], MEMBER_USER: [schedule(MEMBER_USER, "m")]}
+    out = run_read(["user_availability_schedules"])
+    assert not out.errors and len(uris(out, "user_availability_schedules")) == 2
+    assert api.paths("/user_availability_schedules") == [{"user": [ADMIN_USER]}, {"user": [MEMBER_USER]}]

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-import pytest
+import json
+from pathlib import Path
 
-from unit_tests.fake_api import API, MEMBER_TOKEN, ORG, FakeCalendly, Fault, days, ts
+import pytest
+from airbyte_cdk.test.entrypoint_wrapper import _run_command
+from airbyte_cdk.test.models.outcome import ExpectedOutcome
+
+from source_calendly import SourceCalendly
+from unit_tests.fake_api import ADMIN_USER, API, EXPIRED_TOKEN, MEMBER_TOKEN, ORG, FakeCalendly, Fault, days, ts
 from unit_tests.helpers import config, error_messages, final_states, records, run_read, uris, warnings
 
 
@@ -149,3 +155,92 @@ def test_a_refusal_after_the_first_parent_skips_that_parent_only(api: FakeCalend
     assert not out.errors and skips(out, "event_type_memberships") == []
     assert len(records(out, "event_type_memberships")) == 3
     assert [w for w in warnings(out) if f"Calendly refused the records of {refused}" in w]
+
+
+def check_logs(cfg: dict, tmp_path: Path) -> list[str]:
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(cfg))
+    out = _run_command(SourceCalendly(), ["check", "--config", str(path)], ExpectedOutcome.EXPECT_SUCCESS)
+    [status] = out.connection_status_messages
+    assert status.connectionStatus.status.value == "SUCCEEDED"
+    return [m.log.message for m in out.logs]
+
+
+def test_check_probes_each_optional_stream_with_its_own_cheapest_request(api: FakeCalendly, tmp_path: Path) -> None:
+    api.event_types = [event_type(1), event_type(2)]
+    check_logs(config(), tmp_path)
+    probes = [(p, q) for p, q in api.requests if p not in ("/users/me", "/organization_memberships")]
+    first = [f"{API}/event_types/et1"]
+    assert probes == [
+        ("/organizations/org-1", {}),  # organization: the one record itself
+        ("/groups", {"organization": [ORG], "count": ["1"]}),
+        ("/group_relationships", {"organization": [ORG], "count": ["1"]}),
+        ("/organizations/org-1/invitations", {"count": ["1"]}),
+        # event_type_memberships: the first event type, then its hosts, one of them
+        ("/event_types", {"organization": [ORG], "count": ["1"]}),
+        ("/event_type_memberships", {"event_type": first, "count": ["1"]}),
+        ("/user_availability_schedules", {"user": [ADMIN_USER]}),  # not paginated: no count
+        ("/event_types", {"organization": [ORG], "count": ["1"]}),
+        ("/event_type_availability_schedules", {"event_type": first}),  # not paginated: no count
+        ("/activity_log_entries", {"organization": [ORG], "count": ["1"]}),
+        ("/contacts", {"count": ["1"]}),
+        ("/outgoing_communications", {"organization": [ORG], "count": ["1"]}),
+        ("/webhook_subscriptions", {"organization": [ORG], "scope": ["organization"], "count": ["1"]}),
+        ("/teams", {"count": ["1"]}),
+    ]
+
+
+def test_check_without_any_event_type_asks_nothing_per_event_type_and_counts_them_readable(
+    api: FakeCalendly, tmp_path: Path
+) -> None:
+    logs = check_logs(config(), tmp_path)
+    assert api.paths("/event_type_memberships") == api.paths("/event_type_availability_schedules") == []
+    [report] = [line for line in logs if line.startswith("Optional streams this token can read")]
+    assert "event_type_memberships" in report and "event_type_availability_schedules" in report
+
+
+def test_check_reports_a_refused_parent_listing_as_the_fan_out_streams_refusal(
+    api: FakeCalendly, tmp_path: Path
+) -> None:
+    api.event_types = [event_type(1)]
+    body = {"title": "Insufficient scope", "message": "…", "required_scopes": ["event_types:read"]}
+    api.faults.append(Fault(r"^/event_types$", 403, body, times=2))
+    logs = check_logs(config(), tmp_path)
+    [report] = [line for line in logs if line.startswith("Optional streams this token can read")]
+    refused = dict(line.split(": ", 1) for line in report.split("\n- ")[1:])
+    assert set(refused) == {"event_type_memberships", "event_type_availability_schedules"}
+    assert refused["event_type_memberships"].startswith("the token lacks the scope event_types:read")
+    assert api.paths("/event_type_memberships") == api.paths("/event_type_availability_schedules") == []
+
+
+def test_a_fan_out_over_no_parent_is_empty(api: FakeCalendly) -> None:
+    out = run_read(["event_type_memberships", "event_type_availability_schedules"])
+    assert not out.errors and not warnings(out)
+    assert records(out, "event_type_memberships") == records(out, "event_type_availability_schedules") == []
+
+
+def test_the_parents_are_read_a_page_ahead_of_their_children_not_all_at_once(api: FakeCalendly) -> None:
+    # The first parent alone, then a hundred at a time: the third page of event types is asked only after the
+    # hosts of the first 101, so the hosts waiting in memory are those of a hundred event types at most.
+    api.event_types = [event_type(i) for i in range(202)]
+    out = run_read(["event_type_memberships"])
+    assert not out.errors
+    order = [(p, q.get("page_token", [None])[0], q.get("event_type", [""])[0]) for p, q in api.requests]
+    listing = [i for i, (p, _, _) in enumerate(order) if p == "/event_types"]
+    hosts = [i for i, (p, _, _) in enumerate(order) if p == "/event_type_memberships"]
+    assert len(listing) == 3 and len(hosts) == 202
+    assert hosts[0] < listing[1] < hosts[1]  # page 2 when the first batch is taken (its hundredth parent)
+    assert hosts[100] < listing[2] < hosts[101]  # page 3 only for the second batch
+
+
+def test_an_expired_page_token_on_the_parent_listing_loses_and_repeats_no_parent(api: FakeCalendly) -> None:
+    # The parents are told apart by their own key (uri), not by the fan-out stream's (event type, rule).
+    api.event_types = [event_type(i) for i in range(150)]
+    api.event_type_schedules = {t["uri"]: [{"availability_setting": "host"}] for t in api.event_types}
+    api.faults.append(Fault(r"^/event_types$", 400, EXPIRED_TOKEN, query_has="page_token"))
+    out = run_read(["event_type_availability_schedules"])
+    assert not out.errors
+    assert [r["event_type"] for r in records(out, "event_type_availability_schedules")] == [
+        t["uri"] for t in api.event_types
+    ]
+    assert len(api.paths("/event_types")) == 4  # page 1, page 2 refused, page 1 again, page 2
