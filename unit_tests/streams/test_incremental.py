@@ -201,6 +201,14 @@ def test_a_full_refresh_reads_everything_and_saves_a_fresh_state(api: FakeCalend
     assert warnings(out) == []
 
 
+def test_a_full_refresh_of_invitees_reads_every_event_whatever_the_saved_state(api: FakeCalendly) -> None:
+    attendee = with_invitee(api, event("a", days(-30), days(-40)))
+    saved = {"updated_at": ts(days(-1)), "last_sync_started_at": ts(days(-1)), "scope": ORG, "groups": {}}
+    out = run_read(["event_invitees"], state={"event_invitees": saved}, full_refresh=True)
+    assert uris(out, "event_invitees") == [attendee["uri"]]  # before the window and unchanged, but read again
+    assert scheduled_event_queries(api) == [{"organization": [ORG], "sort": ["start_time:asc"]}]
+
+
 # group fingerprints and lookback_days --------------------------------------------------------------------------------
 
 
