@@ -64,6 +64,11 @@ def test_an_active_group_event_is_fingerprinted_by_its_id_end_and_counter() -> N
     assert group_fingerprint(webinar) == ("CCCCDDDDEEEE", (5, 3))  # the last 12 characters of the id
     assert group_fingerprint({**webinar, "uri": webinar["uri"] + "/"}) == ("CCCCDDDDEEEE", (5, 3))
     assert group_fingerprint({**webinar, "uri": f"{API}/scheduled_events/short"}) == ("short", (5, 3))
+    # Ids are letters and digits: any of them may end one, and each is kept.
+    assert group_fingerprint({**webinar, "uri": f"{API}/scheduled_events/ABCDEFGHIJKLMNOPQRSTUVWX"}) == (
+        "MNOPQRSTUVWX",
+        (5, 3),
+    )
 
 
 @pytest.mark.parametrize(
