@@ -21,6 +21,8 @@ def test_chunks_flag_exactly_the_last_one(n: int, expected: list) -> None:
     "budget, shares, events",
     [
         (0, (0, 0, 0), 0),
+        (1, (1, 0, 1), 0),  # a tenth is rounded up: too small a budget leaves the invitee walk nothing
+        (4, (1, 2, 1), 1),
         (5, (1, 3, 1), 2),
         (30, (3, 24, 3), 23),
         (200, (20, 160, 20), 158),
