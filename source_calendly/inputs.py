@@ -100,8 +100,9 @@ def check_state_file(path: str) -> None:
             else:
                 if not (message.stream or message.global_ or message.data):
                     problem = "has no 'stream' (nor 'global') part"
-                elif message.data is not None and not (message.stream or message.global_):
-                    # The CDK drops a LEGACY entry without a word and the sync starts over from start_date.
+                elif not (message.stream or message.global_):
+                    # Only 'data' is left: a LEGACY entry, which the CDK drops without a word (the sync would
+                    # start over from start_date).
                     problem = "is a LEGACY state message (a 'data' part), which this source does not read"
                 elif message.global_ is not None and message.global_.shared_state:
                     # The CDK's state manager cannot take a shared_state for a source that does not write one.

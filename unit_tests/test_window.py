@@ -126,6 +126,8 @@ def test_scope_round_trips_through_the_saved_state() -> None:
         (["x"], "it is not a JSON object"),
         ({"cursor": "x", "updated_at": None}, "unknown keys ['cursor']"),
         ({"pass": {"started_at": "2024-01-01T00:00:00Z", "extra": 1}}, "'pass' is malformed"),
+        ({"history": {"since": "2024-01-01T00:00:00Z", "extra": 1}}, "'history' is malformed"),
+        ({"history": ["2024-01-01T00:00:00Z"]}, "'history' is malformed"),
         ({"scope": 3}, "'scope' is not a string"),
         ({"updated_at": "soon"}, "'soon' is not a UTC timestamp"),
         ({"updated_at": "2024-01-01T00:00:00"}, "'2024-01-01T00:00:00' is not a UTC timestamp"),
@@ -222,3 +224,18 @@ def test_a_state_from_the_future_is_reported_with_both_times_and_what_the_sync_d
         "edited). Trusting it would hide every change until then, so this sync reads from start_date again and "
         "records already in the destination are emitted again."
     )
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        {"pass": {"started_at": "2099-01-01T00:00:00Z"}},
+        {"pass": {"started_at": "2024-01-01T00:00:00Z", "max_updated_at": "2099-01-01T00:00:00Z"}},
+        {"history": {"since": "2099-01-01T00:00:00Z"}},
+        {"history": {"since": "2024-01-01T00:00:00Z", "cycle_began": "2099-01-01T00:00:00Z"}},
+    ],
+)
+def test_a_time_from_the_future_anywhere_in_the_state_is_seen(raw: dict) -> None:
+    # Each time in a state came from Calendly's clock; any one later than now means another clock made it.
+    state = WindowState.parse("scheduled_events", {"updated_at": "2024-01-01T00:00:00Z", **raw})
+    assert state.ahead_of(datetime(2026, 1, 1, tzinfo=UTC)) == datetime(2099, 1, 1, tzinfo=UTC)

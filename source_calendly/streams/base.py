@@ -310,7 +310,7 @@ class CalendlyStream(HttpStream):
             token = (self.next_page_token(response) or {}).get("page_token")
             if not token:
                 return
-            if token in seen_tokens or token == query.get("page_token"):
+            if token in seen_tokens:  # the token just used is in it too
                 raise malformed_response(
                     self.name, f"GET /{path}", f"the page token {token[:12]}… came back twice (it would loop forever)"
                 )

@@ -14,6 +14,7 @@ from source_calendly.rate_budget import RateBudget
 from source_calendly.source import build_context
 from source_calendly.streams import EventTypes
 from source_calendly.streams.base import Keyset, _ListingProgress, settle_environment, uuid_of
+from source_calendly.transport import DeadlineAdapter
 from unit_tests.fake_api import ADMIN_TOKEN, EXPIRED_TOKEN, FakeCalendly, Fault, days, event
 from unit_tests.helpers import config, error_messages, failure_types, records, run_read, uris
 
@@ -126,7 +127,8 @@ def test_a_repeated_page_token_is_an_error_not_an_endless_loop(api: FakeCalendly
 def test_a_page_token_cycle_is_an_error_not_an_endless_loop(api: FakeCalendly) -> None:
     # A -> B -> A: no page repeats the token it was asked with, but the listing would go round forever.
     api.event_types = event_types(3)
-    next_token = {None: "A", "A": "B", "B": "A"}
+    a, b = "A-0123456789abcdef", "B-0123456789abcdef"  # the message shows a token's first 12 characters only
+    next_token = {None: a, a: b, b: a}
     asked: list[str | None] = []
     original = api._route
 
@@ -137,18 +139,18 @@ def test_a_page_token_cycle_is_an_error_not_an_endless_loop(api: FakeCalendly) -
         asked.append(token)
         # Bounded, so that a connector without the guard ends (with duplicates) instead of hanging the test.
         following = next_token[token] if len(asked) < 10 else None
-        record = api.event_types[[None, "A", "B"].index(token)]
+        record = api.event_types[[None, a, b].index(token)]
         return 200, {"collection": [record], "pagination": {"next_page_token": following, "next_page": None}}
 
     api._route = cycling  # type: ignore[method-assign]
     out = run_read(["event_types"], expect_error=True)
     assert error_messages(out)[0] == (
-        "Calendly returned an unexpected response for stream event_types at GET /event_types: the page token A… came "
-        "back twice (it would loop forever). Run the sync again; if it persists, Calendly's API may have changed: "
-        "report it with this message."
+        "Calendly returned an unexpected response for stream event_types at GET /event_types: the page token "
+        "A-0123456789… came back twice (it would loop forever). Run the sync again; if it persists, Calendly's "
+        "API may have changed: report it with this message."
     )
     assert failure_types(out)[0] == FailureType.system_error
-    assert asked == [None, "A", "B"]  # stopped before asking for A again
+    assert asked == [None, a, b]  # stopped before asking for A again
     assert uris(out, "event_types") == [t["uri"] for t in api.event_types]  # nothing twice
 
 
@@ -455,3 +457,35 @@ def test_a_tolerated_status_on_a_single_resource_is_left_to_the_stream(api: Fake
     with pytest.raises(AirbyteTracedException) as error:
         stream.fetch_resource("users/me")
     assert "GET /users/me: unexpected HTTP 418." in error.value.message
+
+
+@pytest.mark.parametrize("url", ["https://api.calendly.com/event_types", "http://127.0.0.1:8765/event_types"])
+def test_every_request_goes_through_the_deadline_adapter_with_the_configured_timeout(url: str) -> None:
+    # Without it a response that never finishes would hang the sync: request_timeout_seconds bounds each answer.
+    stream = EventTypes(context=build_context(config(request_timeout_seconds=42.5), logging.getLogger("test")))
+    adapter = stream._session.get_adapter(url)
+    assert isinstance(adapter, DeadlineAdapter) and adapter.total_seconds == 42.5
+
+
+def test_retries_run_out_naming_the_api_host(api: FakeCalendly) -> None:
+    api.faults.append(Fault("/event_types", 503, HTML_PAGE, times=100))
+    out = run_read(["event_types"], config(max_retries=1), expect_error=True)
+    assert (
+        "usually temporary, at Calendly or on the network to api.calendly.com: run the sync" in error_messages(out)[0]
+    )
+
+
+def test_a_rate_limit_that_stays_exhausted_ends_with_calendly_s_figures(api: FakeCalendly) -> None:
+    headers = {"X-RateLimit-Limit": "500", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "7"}
+    api.faults.append(Fault("/event_types", 429, {"title": "Too Many Requests"}, headers, times=100))
+    out = run_read(["event_types"], config(max_retries=2), expect_error=True)
+    assert len(api.paths("/event_types")) == 3  # the first try and two retries
+    message = error_messages(out)[0]
+    assert message.startswith(
+        "Calendly's rate limit stayed exhausted: GET /event_types (stream event_types) was refused with HTTP 429 "
+        "3 times in "
+    )
+    # The waits are not slept here (the budget's wait is 0), so the sync waited 0 s in all.
+    assert "this sync waited 0 s in all for the limit." in message
+    assert "allows the token's user 500 requests per minute and reported 0 left, resetting in 7 s;" in message
+    assert out.errors[0].trace.error.failure_type == FailureType.transient_error
