@@ -302,6 +302,7 @@ def test_a_failure_description_is_one_line_of_at_most_300_characters() -> None:
         (response(500, {"title": "Internal Server Error", "message": "oops"}), "HTTP 500: Internal Server Error: oops"),
         # A refused redirect is a status, not a bad body (requests counts 3xx as ok).
         (response(302, ""), "HTTP 302: HTTP 302, non-JSON body: ''"),
+        (response(300, ""), "HTTP 300: HTTP 300, non-JSON body: ''"),
     ],
 )
 def test_a_failed_answer_is_described_by_its_status_or_as_a_malformed_body(
