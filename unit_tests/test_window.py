@@ -239,3 +239,15 @@ def test_a_time_from_the_future_anywhere_in_the_state_is_seen(raw: dict) -> None
     # Each time in a state came from Calendly's clock; any one later than now means another clock made it.
     state = WindowState.parse("scheduled_events", {"updated_at": "2024-01-01T00:00:00Z", **raw})
     assert state.ahead_of(datetime(2026, 1, 1, tzinfo=UTC)) == datetime(2099, 1, 1, tzinfo=UTC)
+
+
+def test_a_future_cursor_is_seen_beside_a_pass_and_a_history_that_are_not() -> None:
+    state = WindowState.parse(
+        "scheduled_events",
+        {
+            "updated_at": "2099-01-01T00:00:00Z",
+            "pass": {"started_at": "2024-01-01T00:00:00Z"},
+            "history": {"since": "2024-01-01T00:00:00Z"},
+        },
+    )
+    assert state.ahead_of(datetime(2026, 1, 1, tzinfo=UTC)) == datetime(2099, 1, 1, tzinfo=UTC)
