@@ -2,6 +2,8 @@
 
 import json
 import logging
+from types import SimpleNamespace
+from typing import Any
 from unittest.mock import patch
 
 import pytest
@@ -13,7 +15,7 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from source_calendly.rate_budget import RateBudget
 from source_calendly.source import build_context
 from source_calendly.streams import EventTypes
-from source_calendly.streams.base import Keyset, _ListingProgress, settle_environment, uuid_of
+from source_calendly.streams.base import CalendlyStream, Keyset, _ListingProgress, settle_environment, uuid_of
 from source_calendly.transport import DeadlineAdapter
 from unit_tests.fake_api import ADMIN_TOKEN, EXPIRED_TOKEN, FakeCalendly, Fault, days, event
 from unit_tests.helpers import config, error_messages, failure_types, records, run_read, uris
@@ -489,3 +491,19 @@ def test_a_rate_limit_that_stays_exhausted_ends_with_calendly_s_figures(api: Fak
     assert "this sync waited 0 s in all for the limit." in message
     assert "allows the token's user 500 requests per minute and reported 0 left, resetting in 7 s;" in message
     assert out.errors[0].trace.error.failure_type == FailureType.transient_error
+
+
+@pytest.mark.parametrize(
+    "primary_key, record, key",
+    [
+        ("uri", {"uri": "U"}, "U"),
+        (["event_type", "created_at"], {"event_type": "E", "created_at": "T"}, repr(["E", "T"])),
+        ([["event_type"], ["availability_rule", "uri"]], {"event_type": "E", "availability_rule": {"uri": "R"}},
+         repr(["E", "R"])),
+        ([["event_type"], ["availability_rule", "uri"]], {"event_type": "E", "availability_rule": None},
+         repr(["E", None])),
+    ],
+)  # fmt: skip
+def test_a_record_key_follows_airbyte_s_primary_key_forms(primary_key: Any, record: dict, key: str) -> None:
+    # What a restarted listing skips records by: a field, top-level fields, or paths into nested objects.
+    assert CalendlyStream.record_key(SimpleNamespace(primary_key=primary_key), record) == key  # type: ignore[arg-type]
