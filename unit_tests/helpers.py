@@ -69,6 +69,16 @@ def final_states(output: EntrypointOutput) -> dict[str, dict[str, Any]]:
     return out
 
 
+def stream_states(output: EntrypointOutput, stream: str) -> list[dict[str, Any]]:
+    """Every state message of one stream, in order: its checkpoints (what a killed sync resumes from), then
+    its final state."""
+    return [
+        dict(m.state.stream.stream_state.__dict__)
+        for m in output.state_messages
+        if m.state.stream.stream_descriptor.name == stream
+    ]
+
+
 def warnings(output: EntrypointOutput) -> list[str]:
     return [m.log.message for m in output.logs if m.log.level.value in ("WARN", "WARNING")]
 

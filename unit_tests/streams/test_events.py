@@ -7,7 +7,6 @@ from unittest.mock import patch
 
 import pytest
 from airbyte_cdk.models import FailureType
-from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput
 
 from source_calendly.spool import ListingSpool
 from source_calendly.streams.base import MAX_PAGE_TOKEN_RESTARTS
@@ -33,6 +32,7 @@ from unit_tests.helpers import (
     final_states,
     records,
     run_read,
+    stream_states,
     uris,
     warnings,
 )
@@ -424,15 +424,6 @@ LATER = NOW + timedelta(hours=2)  # the second sync's start on Calendly's clock
 LATEST = NOW + timedelta(hours=4)  # the third's
 
 
-def states_of(output: EntrypointOutput, stream: str) -> list[dict[str, Any]]:
-    """Every state the sync emitted for the stream, in order (its checkpoints, then its final state)."""
-    return [
-        dict(m.state.stream.stream_state.__dict__)
-        for m in output.state_messages
-        if m.state.stream.stream_descriptor.name == stream
-    ]
-
-
 def history_listings(api: FakeCalendly) -> list[dict[str, list[str]]]:
     """The event listings of the history walks: bounded by the window start (the window has no upper bound)."""
     return [q for q in api.paths("/scheduled_events") if "max_start_time" in q]
@@ -654,7 +645,7 @@ def test_the_invitee_walk_checkpoints_after_each_page_of_events(
     out = run_read(["event_invitees"], config(history_requests=budget), state={"event_invitees": state})
     assert invitee_paths(api) == paths_of(*api.events[: steps[-1]])
     walked: list[str] = []
-    for state in states_of(out, "event_invitees"):
+    for state in stream_states(out, "event_invitees"):
         position = state["history"].get("position")
         if position and position not in walked:
             walked.append(position)

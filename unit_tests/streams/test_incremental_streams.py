@@ -17,7 +17,7 @@ from source_calendly.streams.events import EventInvitees, ScheduledEvents
 from source_calendly.streams.incremental import group_fingerprint, timestamp
 from source_calendly.window import state_from_the_future
 from unit_tests.fake_api import API, NOW, ORG, FakeCalendly, days, event, invitee, ts
-from unit_tests.helpers import config, final_states, records, run_read, uris, warnings
+from unit_tests.helpers import config, final_states, records, run_read, stream_states, uris, warnings
 
 EVENTS = ["scheduled_events", "event_invitees"]
 HOUR = timedelta(hours=1)
@@ -36,15 +36,6 @@ def with_invitee(api: FakeCalendly, record: dict[str, Any], updated: datetime | 
     attendee = invitee(record, f"{record['uri'].rsplit('/', 1)[-1]}-inv", updated or timestamp(record, "updated_at"))
     api.invitees[record["uri"]].append(attendee)
     return attendee
-
-
-def state_messages(output: Any, stream: str) -> list[dict[str, Any]]:
-    """Every state message of one stream, in order: the checkpoints a killed sync would resume from."""
-    return [
-        dict(m.state.stream.stream_state.__dict__)
-        for m in output.state_messages
-        if m.state.stream.stream_descriptor.name == stream
-    ]
 
 
 def scheduled_event_queries(api: FakeCalendly) -> list[dict[str, list[str]]]:
@@ -114,7 +105,7 @@ def test_a_first_sync_checkpoints_every_100_records_and_ends_with_the_cursor(api
     out = run_read(["scheduled_events"])
     assert uris(out, "scheduled_events") == [e["uri"] for e in api.events]
     in_pass = {"scope": ORG, "history": {"since": ts(NOW)}}  # a first pass read all history: the walk needs none
-    assert state_messages(out, "scheduled_events") == [
+    assert stream_states(out, "scheduled_events") == [
         {**in_pass, "pass": {"started_at": ts(NOW), "resume_from": ts(days(-101)), "max_updated_at": ts(NOW - HOUR)}},
         {**in_pass, "pass": {"started_at": ts(NOW), "resume_from": ts(days(-1)), "max_updated_at": ts(NOW - HOUR)}},
         {
@@ -135,7 +126,7 @@ def test_invitee_checkpoints_follow_pages_of_events_and_the_records_read(api: Fa
     assert len(uris(out, "event_invitees")) == 150
     assert all(r["event_uri"] == r["event"] for r in records(out, "event_invitees"))
     in_pass = {"scope": ORG, "history": {"since": ts(NOW)}}
-    assert state_messages(out, "event_invitees") == [
+    assert stream_states(out, "event_invitees") == [
         # after 100 invitees, inside the first page of events: what was emitted, but no resume point yet
         {**in_pass, "pass": {"started_at": ts(NOW), "max_updated_at": ts(days(-103))}},
         # the page's slice is done: everything up to its last event is handled
@@ -305,7 +296,7 @@ def test_a_bounded_walk_of_invitees_checkpoints_where_it_stopped_and_goes_on_fro
     # history_requests 5: 3 invitee requests, so 2 events (and the page listing 3) a sync.
     out = run_read(["event_invitees"], config(history_requests=5), state=saved)
     assert uris(out, "event_invitees") == [old[0]["uri"], old[1]["uri"]]
-    assert state_messages(out, "event_invitees")[0] == {  # the history slice's checkpoint
+    assert stream_states(out, "event_invitees")[0] == {  # the history slice's checkpoint
         **saved["event_invitees"],
         "history": {"position": ts(days(-58)), "since": ts(days(-80)), "cycle_began": ts(NOW)},  # next: old[2]
         "pass": {"started_at": ts(NOW), "window_start": ts(days(-8)), "max_updated_at": ts(days(-2))},
