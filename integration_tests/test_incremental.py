@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 from typing import Any
 
@@ -21,12 +20,6 @@ def sync(sandbox: Sandbox, previous: Run | None, **config: Any) -> Run:
     return run
 
 
-def settle() -> None:
-    # The cursor is bounded by the sync's start on Calendly's clock (the Date header, whole seconds); a change
-    # made in the same second a sync starts is emitted by that sync and, harmlessly, once more by the next.
-    time.sleep(1.1)
-
-
 def test_changes_between_syncs_are_all_caught_and_nothing_unchanged_comes_back(make_sandbox: Any) -> None:
     sandbox: Sandbox = make_sandbox()
     admin = sandbox.tokens.admin
@@ -36,7 +29,6 @@ def test_changes_between_syncs_are_all_caught_and_nothing_unchanged_comes_back(m
     first = sync(sandbox, None)
     assert first.counts()["scheduled_events"] == len(sandbox.truth.scheduled_events(admin))
     latest_synced_start = max(e["start_time"] for e in first.records("scheduled_events"))
-    settle()
 
     changed: dict[str, set[str]] = {
         "scheduled_events": set(),
@@ -82,7 +74,6 @@ def test_changes_between_syncs_are_all_caught_and_nothing_unchanged_comes_back(m
     # A new routing form submission.
     form = sandbox.truth.routing_forms(admin)[0]["uri"]
     note(sandbox.add_form_submission(form))
-    settle()
 
     sandbox.clear_request_log()
     # The history walk is off here: it has its own tests (test_history.py); this one is about the window.
@@ -126,7 +117,6 @@ def test_changes_between_syncs_are_all_caught_and_nothing_unchanged_comes_back(m
         )
     }
     assert sorted(p.split("/")[2] for p in invitee_requests) == sorted(visited)
-    settle()
 
     third = sync(sandbox, second, history_requests=0)
     for stream in ("scheduled_events", "event_invitees", "routing_form_submissions"):
@@ -158,7 +148,6 @@ def test_a_state_from_the_future_warns_and_does_not_silence_the_stream(make_sand
         assert "later than Calendly's clock" in warning and "start_date" in warning
         assert not run.states()[stream]["updated_at"].startswith("2999"), stream
     # The next sync, from the repaired state, is an ordinary incremental one.
-    settle()
     after = sync(sandbox, run, history_requests=0)
     assert [w for w in after.warnings() if "later than Calendly's clock" in w] == []
     assert after.records("scheduled_events") == []
