@@ -26,6 +26,7 @@ def test_changes_between_syncs_are_all_caught_and_nothing_unchanged_comes_back(m
     anchor = sandbox.anchor
     group_type = next(t["uri"] for t in sandbox.truth.event_types(admin) if t["kind"] == "group")
     group = sandbox.book_event(anchor + timedelta(days=4), event_type_uri=group_type, invitees=3)
+    swapped = sandbox.book_event(anchor + timedelta(days=5), event_type_uri=group_type, invitees=2)
     first = sync(sandbox, None)
     assert first.counts()["scheduled_events"] == len(sandbox.truth.scheduled_events(admin))
     latest_synced_start = max(e["start_time"] for e in first.records("scheduled_events"))
@@ -61,6 +62,11 @@ def test_changes_between_syncs_are_all_caught_and_nothing_unchanged_comes_back(m
     group_cancel = sandbox.cancel_invitee(group["invitees"][1]["uri"], reason="Can't make it")
     assert group_cancel["event"]["status"] == "active"
     note({"invitee": group_cancel["invitee"]})
+    # Another group event: one invitee joins, another cancels. Its active count is where it was; its total moved.
+    joined = sandbox.join_group_event(swapped["event"]["uri"])
+    left = sandbox.cancel_invitee(swapped["invitees"][0]["uri"])
+    assert left["event"]["invitees_counter"] == {**swapped["event"]["invitees_counter"], "total": 3}
+    note({"joined": joined["invitee"], "left": left["invitee"]})
     # A reschedule of another upcoming event's invitee.
     moved_event = upcoming_solo[1]
     moved_invitee = sandbox.truth.invitees(moved_event["uri"])[0]
@@ -78,8 +84,8 @@ def test_changes_between_syncs_are_all_caught_and_nothing_unchanged_comes_back(m
     sandbox.clear_request_log()
     # The history walk is off here: it has its own tests (test_history.py); this one is about the window.
     second = sync(sandbox, first, history_requests=0)
-    # The group event comes back because its counter changed (its updated_at did not): no other group event.
-    changed["scheduled_events"].add(group["event"]["uri"])
+    # The group events come back because their counters changed (their updated_at did not): no other group event.
+    changed["scheduled_events"] |= {group["event"]["uri"], swapped["event"]["uri"]}
     for stream, expected in changed.items():
         assert set(second.uris(stream)) == expected, stream
     emitted_group = next(r for r in second.records("scheduled_events") if r["uri"] == group["event"]["uri"])
@@ -103,7 +109,7 @@ def test_changes_between_syncs_are_all_caught_and_nothing_unchanged_comes_back(m
     invitee_requests = [e.path for e in sandbox.request_log if e.path.endswith("/invitees")]
     assert invitee_requests and not [p for p in invitee_requests if p.split("/")[2] in old_events]
     # Nor for an upcoming event that shows no change: only events that started since the window start, those
-    # whose record changed since the first sync began, and the group event whose counter moved.
+    # whose record changed since the first sync began, and the group events whose counters moved.
     second_started = _dt(second.states()["event_invitees"]["last_sync_started_at"])
     first_started = _dt(first.states()["event_invitees"]["last_sync_started_at"])
     visited = {
@@ -113,7 +119,7 @@ def test_changes_between_syncs_are_all_caught_and_nothing_unchanged_comes_back(m
         and (
             _dt(e["start_time"]) <= second_started
             or _dt(e["updated_at"]) >= first_started
-            or e["uri"] == group["event"]["uri"]
+            or e["uri"] in (group["event"]["uri"], swapped["event"]["uri"])
         )
     }
     assert sorted(p.split("/")[2] for p in invitee_requests) == sorted(visited)
