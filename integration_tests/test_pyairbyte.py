@@ -74,6 +74,7 @@ def test_the_readme_shows_the_example_file_verbatim() -> None:
 
 
 @pytest.mark.pyairbyte
+@pytest.mark.timeout(600)  # the first run may also make .venv-pyairbyte
 def test_the_readme_example_syncs_every_stream_and_leaves_nothing_in_the_repository(
     pyairbyte: Path, sandbox: Sandbox, tmp_path: Path
 ) -> None:
@@ -168,6 +169,7 @@ def activity_log_cursors(sandbox: Sandbox) -> list[str | None]:
 
 
 @pytest.mark.pyairbyte
+@pytest.mark.timeout(600)  # two PyAirbyte processes (about 80 s on 2 busy cores), one of them installing
 def test_every_table_equals_the_truth_after_a_full_and_an_incremental_sync(
     pyairbyte: Path, sandbox: Sandbox, tmp_path: Path
 ) -> None:
