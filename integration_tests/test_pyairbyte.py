@@ -141,6 +141,12 @@ def assert_table_equals_truth(stream: str, table: dict[str, Any], truth: list[di
     columns: dict[str, str] = table["columns"]
     # PyAirbyte keeps declared fields only: every declared field has its column, and the truth has no other field.
     assert set(columns) == declared | AIRBYTE_COLUMNS, stream
+    for field, spec in discovered["json_schema"]["properties"].items():
+        kinds = set(spec["type"] if isinstance(spec["type"], list) else [spec["type"]])
+        if kinds & {"object", "array"}:
+            assert columns[field] == "JSON", f"{stream}.{field}"
+        if spec.get("format") == "date-time":
+            assert columns[field].startswith("TIMESTAMP"), f"{stream}.{field}"
     records = [as_emitted(stream, r) for r in truth]
     undeclared = {field for r in records for field in r} - declared
     assert undeclared == set(), f"{stream}: fields PyAirbyte would drop"
