@@ -225,6 +225,15 @@ class OrgStore:
         self._add_contact(rec, s.user_org[owner_uri])
         return rec
 
+    def revoke_invitation(self, uri: str) -> Record:
+        # DELETE /organizations/{uuid}/invitations/{uuid} answers 204, and an invitation has no "revoked" status
+        # (pending, accepted, declined): a revoked invitation leaves the list.
+        # https://developer.calendly.com/api-docs/calendly-api/organizations/revoke-organization-invitation
+        item = self.invitation_by_uri.pop(uri)
+        rec = orjson.loads(item.blob)
+        self.invitations[rec["organization"]].remove(item)
+        return rec
+
     def update_contact(self, uri: str, changes: dict[str, Any], now: int) -> Record:
         item = self.contact_by_uri[uri]
         rec = orjson.loads(item.blob)

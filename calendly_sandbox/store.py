@@ -666,6 +666,12 @@ class Store:
                 raise KeyError(owner)
             return {"contact": self.org.create_contact(owner, email, fields, self._now())}
 
+    def revoke_invitation(self, invitation_uri: str) -> dict[str, Any]:
+        with self.lock:
+            if invitation_uri not in self.org.invitation_by_uri:
+                raise KeyError(invitation_uri)
+            return {"invitation": self.org.revoke_invitation(invitation_uri)}
+
     def update_contact(self, contact_uri: str, **changes: Any) -> dict[str, Any]:
         with self.lock:
             if contact_uri not in self.org.contact_by_uri:

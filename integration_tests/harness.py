@@ -161,6 +161,18 @@ def without_nulls(record: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in record.items() if v is not None}
 
 
+def as_emitted(stream: str, record: Mapping[str, Any]) -> dict[str, Any]:
+    """A record of the sandbox's truth with the top-level fields the connector adds (what it emits, nulls kept):
+    an invitee's event_uri, an event type schedule's availability_rule_uri (half of its flat primary key)."""
+    out = dict(record)
+    if stream == "event_invitees":
+        out.setdefault("event_uri", out.get("event"))
+    if stream == "event_type_availability_schedules":
+        rule = out.get("availability_rule")
+        out.setdefault("availability_rule_uri", rule.get("uri") if isinstance(rule, Mapping) else None)
+    return out
+
+
 def pages(n: int, size: int = 100) -> int:
     """Requests to list n records at count=size (an empty list still takes one)."""
     return max(1, -(-n // size))

@@ -16,6 +16,7 @@ from integration_tests.harness import (
     CURSOR_STREAMS,
     OPTIONAL_STREAMS,
     Run,
+    as_emitted,
     catalog,
     discover_catalog,
     run_connector,
@@ -49,7 +50,8 @@ def skips(run: Run, stream: str) -> list[str]:
 
 def keyed(stream: str, records: list[dict[str, Any]]) -> dict[tuple[Any, ...], dict[str, Any]]:
     key = key_of(stream)
-    out = {key(r): without_nulls(r) for r in records}
+    emitted = [as_emitted(stream, r) for r in records]
+    out = {key(r): without_nulls(r) for r in emitted}
     assert len(out) == len(records), f"{stream}: duplicate primary keys"
     return out
 

@@ -57,6 +57,23 @@ def test_contacts_change_between_syncs(make_sandbox, client) -> None:
         sb.update_contact("https://api.calendly.com/contacts/nope", name="x")
 
 
+def test_a_revoked_invitation_is_listed_no_more(make_sandbox, client) -> None:
+    sb = make_sandbox(rate_limit_per_minute=None)
+    acme = sb.truth.organization("admin")["uri"]
+    path = f"/organizations/{acme.rsplit('/', 1)[1]}/invitations"
+    before = client(sb, "admin").all(path, count=100)
+    revoked = sb.revoke_invitation(before[0]["uri"])["invitation"]
+    assert revoked == before[0]
+    after = client(sb, "admin").all(path, count=100)
+    assert after == before[1:] == sb.truth.records("organization_invitations", "admin")
+    with pytest.raises(KeyError):
+        sb.revoke_invitation(before[0]["uri"])
+    again = requests.post(f"{sb.url}/_sandbox/revoke_invitation", json={"invitation_uri": before[1]["uri"]}, timeout=10)
+    assert again.json()["invitation"] == before[1] and len(sb.truth.records("organization_invitations", "admin")) == (
+        len(before) - 2
+    )
+
+
 def test_new_outgoing_communication(make_sandbox, client) -> None:
     sb = make_sandbox(rate_limit_per_minute=None)
     acme = sb.truth.organization("admin")["uri"]
