@@ -28,7 +28,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from socket import socket
-from typing import Any
+from typing import Any, Protocol
 
 import requests
 from airbyte_cdk.models import FailureType
@@ -179,6 +179,19 @@ class Attempts:
         return ", ".join(f"{n} {kind}" for kind, n in self.kinds.most_common())
 
 
+class TransportEvents(Protocol):
+    """Told what happens to requests, for progress lines (see `source_calendly.progress`)."""
+
+    def request_sent(self) -> None: ...
+
+    def retried(self) -> None: ...
+
+    def rate_limited(self) -> None: ...
+
+
+GiveUp = Callable[[Attempts, requests.Response | requests.RequestException], AirbyteTracedException | None]
+
+
 def send_with_retries(
     session: requests.Session,
     request: requests.PreparedRequest,
@@ -190,13 +203,21 @@ def send_with_retries(
     describe: Callable[[requests.Response | requests.RequestException], str],
     rate_limit_exhausted: Callable[[Attempts, requests.Response], AirbyteTracedException],
     retries_exhausted: Callable[[Attempts], AirbyteTracedException],
+    give_up: GiveUp | None = None,
+    events: TransportEvents | None = None,
 ) -> requests.Response:
-    """Send `request` until the handler accepts the answer (or tolerates it), it fails, or a budget runs out."""
+    """Send `request` until the handler accepts the answer (or tolerates it), it fails, or a budget runs out.
+
+    `give_up` sees every failure that would be retried, and ends the retries early with its error when the
+    failure will not go away by retrying (a certificate `check` does not trust; a proxy page instead of JSON).
+    """
     debug = logger.isEnabledFor(logging.DEBUG)
     while True:
         outcome: requests.Response | requests.RequestException
         if debug:  # as the CDK's client logs them (the CDK masks the token in everything it prints)
             logger.debug("Making outbound API request", extra={"headers": request.headers, "url": request.url})
+        if events is not None:
+            events.request_sent()
         try:
             outcome = session.send(request, timeout=timeout, allow_redirects=False)
         except requests.RequestException as exc:
@@ -210,6 +231,8 @@ def send_with_retries(
             return outcome
         if action == ResponseAction.RATE_LIMITED and isinstance(outcome, requests.Response):
             attempts.rate_limited += 1
+            if events is not None:
+                events.rate_limited()
             if attempts.rate_limited > policy.max_retries:
                 raise rate_limit_exhausted(attempts, outcome)
             logger.info(f"{attempts.endpoint} (stream {attempts.stream}): HTTP 429; retrying when the limit resets.")
@@ -218,8 +241,13 @@ def send_with_retries(
             attempts.transient += 1
             attempts.last = describe(outcome)
             attempts.kinds[attempts.last.split(":")[0]] += 1
+            early = give_up(attempts, outcome) if give_up is not None else None
+            if early is not None:
+                raise early
             if attempts.transient > policy.max_retries:
                 raise retries_exhausted(attempts)
+            if events is not None:
+                events.retried()
             wait = policy.backoff(attempts.transient)
             logger.info(
                 f"{attempts.endpoint} (stream {attempts.stream}) failed ({attempts.last}); retry "

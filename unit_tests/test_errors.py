@@ -292,8 +292,9 @@ def test_a_failure_description_is_one_line_of_at_most_300_characters() -> None:
     [
         (
             response(200, "<html>Bad Gateway</html>"),
-            "malformed body: HTTP 200, non-JSON body: '<html>Bad Gateway</html>'",
+            "not JSON: HTTP 200, non-JSON body: '<html>Bad Gateway</html>'",
         ),
+        (response(200, b" \n"), "empty body: HTTP 200, non-JSON body: ''"),
         (response(204, b'{"collection": ['), "malformed body: HTTP 204, non-JSON body: " + repr('{"collection": [')),
         (
             response(503, "<html>Service Unavailable</html>"),
