@@ -223,15 +223,15 @@ def _elapsed(attempts: Attempts) -> str:
 def _causes(exc: BaseException) -> Iterator[BaseException]:
     """The exception, what urllib3 wrapped in it (MaxRetryError.reason) and its chained causes."""
     seen: set[int] = set()
-    todo: list[BaseException | None] = [exc]
+    todo: list[BaseException] = [exc]
     while todo:
         current = todo.pop()
-        if current is None or id(current) in seen:
+        if id(current) in seen:
             continue
         seen.add(id(current))
         yield current
-        todo += [current.__cause__, current.__context__, getattr(current, "reason", None)]
-        todo += [arg for arg in current.args if isinstance(arg, BaseException)]
+        linked = [current.__cause__, current.__context__, getattr(current, "reason", None), *current.args]
+        todo += [link for link in linked if isinstance(link, BaseException)]
 
 
 def connection_problem(exc: requests.RequestException, api_url: str, deadline: float) -> str | None:

@@ -58,6 +58,17 @@ class _DeadlineReader(io.RawIOBase):
         super().__init__()
         self._sock = sock
         self._deadline = deadline
+        # As `socket.makefile` does: the connection may close its socket while the answer is still read (an
+        # HTTP/1.0 or `Connection: close` answer); the descriptor then stays open until this reader closes.
+        if hasattr(sock, "_io_refs"):
+            sock._io_refs += 1
+
+    def close(self) -> None:
+        if not self.closed:
+            super().close()
+            release = getattr(self._sock, "_decref_socketios", None)
+            if release is not None:
+                release()
 
     def readable(self) -> bool:
         return True
