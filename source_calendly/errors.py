@@ -240,9 +240,11 @@ def connection_problem(exc: requests.RequestException, api_url: str, deadline: f
     causes = list(_causes(exc))
     text = " ".join(" ".join(str(c) for c in causes).split())
     if isinstance(exc, requests.exceptions.ProxyError):
+        refused = "Tunnel connection failed" in text  # the proxy answered CONNECT with an error status
+        what = f"the proxy refused to connect to {host}" if refused else "the proxy does not answer"
         return (
-            f"the proxy refused to connect to {host} ({_excerpt(exc)}): check HTTPS_PROXY, HTTP_PROXY and NO_PROXY "
-            "in this connector's environment, and that the proxy allows this host"
+            f"{what} ({_excerpt(exc)}): check HTTPS_PROXY, HTTP_PROXY and NO_PROXY in this connector's "
+            "environment, and that the proxy allows this host"
         )
     if isinstance(exc, requests.exceptions.SSLError):
         if "CERTIFICATE_VERIFY_FAILED" in text or "certificate verify failed" in text:
