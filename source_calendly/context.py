@@ -70,7 +70,8 @@ class SyncContext:
         self.logger = logger
         self.authenticator = TokenAuthenticator(token=config.token)
         self.budget = RateBudget(requests_per_minute=config.requests_per_minute)
-        self.progress = progress or SyncProgress(logger)  # counts per stream; lines only while a stream is read
+        # Counts per stream; its lines only while a stream is read.
+        self.progress = progress or SyncProgress(logger, interval=config.progress_interval_seconds)
         self.budget.observer = self.progress
         self.spool = ListingSpool()  # parent listings read once per sync, replayed for substreams
         self._account: Account | None = None

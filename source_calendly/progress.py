@@ -84,6 +84,7 @@ class SyncProgress:
         self._waiters = 0
         self._wait_began = 0.0
         self._wait_reason: str | None = None
+        self._wait_until: float | None = None
         self._stop: threading.Event | None = None
 
     @property
@@ -142,9 +143,11 @@ class SyncProgress:
                 self._active.rate_limited += 1
 
     # the rate budget's events (see RateBudget.observer) ------------------------------------------------------
-    def wait_began(self, reason: str) -> None:
+    def wait_began(self, reason: str, until: float | None = None) -> None:
+        """A request waits for the rate budget; `until`: when the budget expects to let it go (its clock),
+        and `{seconds}` in the reason is replaced by the time left at each line."""
         with self._lock:
-            self._wait_reason = reason
+            self._wait_reason, self._wait_until = reason, until
             self._waiters += 1
             if self._waiters == 1:
                 self._wait_began = self._clock()
@@ -172,7 +175,12 @@ class SyncProgress:
             self._last_line = now
             waited_now = now - self._wait_began if self._waiters else 0.0
             snapshot = StreamProgress(**{**stream.__dict__, "waited": stream.waited + waited_now})
-            waiting = f"{self._wait_reason} (for {waited_now:.0f} s)" if self._waiters else None
+            waiting = None
+            if self._waiters:
+                reason, until = self._wait_reason or "", self._wait_until
+                if until is not None:
+                    reason = reason.replace("{seconds}", f"{max(0.0, until - now):.0f}")
+                waiting = f"{reason} (waiting {waited_now:.0f} s so far)"
         self._logger.info(snapshot.line(now, waiting))
 
     def _start_ticker(self) -> threading.Event | None:

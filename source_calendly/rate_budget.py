@@ -43,7 +43,7 @@ def _header_number(response: requests.Response, name: str) -> float | None:
 class WaitObserver(Protocol):
     """Told when a request starts and stops waiting for the budget (see `source_calendly.progress`)."""
 
-    def wait_began(self, reason: str) -> None: ...
+    def wait_began(self, reason: str, until: float | None) -> None: ...
 
     def wait_ended(self) -> None: ...
 
@@ -83,7 +83,7 @@ class RateBudget(AbstractAPIBudget):
                     break
                 if self.observer is not None and not observed:
                     observed = True
-                    self.observer.wait_began(self._wait_reason(now))
+                    self.observer.wait_began(*self._wait_reason(now))
                 started = self._clock()
                 self._cond.wait(timeout=wait)
                 self.waited_seconds += self._clock() - started
@@ -126,15 +126,16 @@ class RateBudget(AbstractAPIBudget):
             self._cond.notify_all()
 
     # internals ---------------------------------------------------------------------------------------------
-    def _wait_reason(self, now: float) -> str:
-        """Why a request waits, from what Calendly last reported (no request is made to find out)."""
+    def _wait_reason(self, now: float) -> tuple[str, float | None]:
+        """Why a request waits, from what Calendly last reported (no request is made to find out), and until
+        when (on the budget's clock) if that is known: then `{seconds}` in the reason is the time left."""
         if self._remaining is not None and self._remaining <= 0:
-            of = f" of {self._limit:.0f} per minute" if self._limit else ""
+            of = f" of {self._limit:.0f}" if self._limit else ""
             if self._window_ends is not None:
-                resets = max(0.0, self._window_ends - now)
-                return f"Calendly reported 0 requests left{of}; its window resets in {resets:.0f} s"
-            return f"Calendly's window has reset{of}; waiting for the new count from its first request"
-        return f"requests_per_minute {60.0 / self._interval:g} spaces requests out"
+                return f"Calendly reported 0 requests left{of}; its window resets in {{seconds}} s", self._window_ends
+            return f"Calendly's window has reset{of}; the first request of the new one asks for its count", None
+        interval = f"requests_per_minute {60.0 / self._interval:g} spaces requests out"
+        return interval + "; the next one goes in {seconds} s", self._next_slot
 
     def _wait_needed(self, now: float) -> float:
         if self._remaining is not None and self._remaining <= 0:

@@ -74,8 +74,9 @@ def test_a_wait_is_told_with_its_reason_while_it_lasts_and_counted_once_for_conc
         progress.rate_limited()
         progress.retried()
         clock.now += 5
-        progress.wait_began("Calendly reported 0 requests left of 500 per minute; its window resets in 40 s")
-        progress.wait_began("Calendly reported 0 requests left of 500 per minute; its window resets in 40 s")
+        reason = "Calendly reported 0 requests left of 500; its window resets in {seconds} s"
+        progress.wait_began(reason, until=clock.now + 40)
+        progress.wait_began(reason, until=clock.now + 40)
         clock.now += 10
         progress.tick()
         progress.wait_ended()
@@ -84,7 +85,7 @@ def test_a_wait_is_told_with_its_reason_while_it_lasts_and_counted_once_for_conc
         progress.tick()
     assert lines(caplog) == [
         "Stream event_invitees: 0 records, 1 requests, 1 retries, 10 s waiting on the rate limit, 15 s so far. "
-        "Waiting now: Calendly reported 0 requests left of 500 per minute; its window resets in 40 s (for 10 s).",
+        "Waiting now: Calendly reported 0 requests left of 500; its window resets in 30 s (waiting 10 s so far).",
         "Stream event_invitees: 0 records, 1 requests, 1 retries, 40 s waiting on the rate limit, 45 s so far.",
         "Stream event_invitees done: 0 records, 1 requests, 1 retries, 1 rate-limited (HTTP 429), 1 waits on the "
         "rate limit (40 s), 45.0 s.",

@@ -297,8 +297,8 @@ class Recorder:
     def __init__(self) -> None:
         self.events: list[str] = []
 
-    def wait_began(self, reason: str) -> None:
-        self.events.append(f"began: {reason}")
+    def wait_began(self, reason: str, until: float | None) -> None:
+        self.events.append(f"began: {reason}, until {until}")
 
     def wait_ended(self) -> None:
         self.events.append("ended")
@@ -313,7 +313,7 @@ def test_the_budget_tells_why_it_waits_from_calendlys_own_figures() -> None:
     budget.update_from_response(None, limit_response(remaining=0, reset=42))
     budget.acquire_call(None)
     assert recorder.events == [
-        "began: Calendly reported 0 requests left of 500 per minute; its window resets in 42 s",
+        "began: Calendly reported 0 requests left of 500; its window resets in {seconds} s, until 1042.0",
         "ended",
     ]
     assert budget.waited_seconds == pytest.approx(42.1)
@@ -327,4 +327,7 @@ def test_the_budget_names_a_requests_per_minute_cap_as_the_reason() -> None:
     budget.observer = recorder
     budget.acquire_call(None)
     budget.acquire_call(None)
-    assert recorder.events == ["began: requests_per_minute 30 spaces requests out", "ended"]
+    assert recorder.events == [
+        "began: requests_per_minute 30 spaces requests out; the next one goes in {seconds} s, until 1002.0",
+        "ended",
+    ]
