@@ -283,7 +283,7 @@ def not_calendly(attempts: Attempts, api_url: str) -> AirbyteTracedException:
     what = "an empty body" if kind == EMPTY_BODY else "a page that is not JSON"
     message = (
         f"Something other than Calendly answers at {api_url}: {attempts.endpoint} (stream {attempts.stream}) got "
-        f"HTTP 200 with {what} {attempts.kinds[kind]} times in a row ({attempts.last.split(': ', 1)[-1]}). A "
+        f"HTTP 200 with {what} {attempts.streak} times in a row ({attempts.last.split(': ', 1)[-1]}). A "
         "captive portal (a hotel or guest network's login page), a proxy's block page or a wrong api_url answers "
         "like this: log in to the network or allow the host in the proxy, and check api_url (normally "
         "https://api.calendly.com)."
@@ -309,7 +309,7 @@ def give_up_early(
         if problem is not None:
             return check_failed(problem)
     kind = attempts.last.split(":")[0]
-    if kind in (EMPTY_BODY, NOT_JSON_PAGE) and attempts.kinds[kind] >= NOT_CALENDLY_AFTER:
+    if kind in (EMPTY_BODY, NOT_JSON_PAGE) and attempts.streak >= NOT_CALENDLY_AFTER:
         return not_calendly(attempts, api_url)
     return None
 

@@ -185,6 +185,7 @@ class Attempts:
     rate_limited: int = 0
     kinds: Counter[str] = field(default_factory=Counter)  # transient failures by kind
     last: str = ""
+    streak: int = 0  # transient failures in a row of the last one's kind
 
     def summary(self) -> str:
         return ", ".join(f"{n} {kind}" for kind, n in self.kinds.most_common())
@@ -250,8 +251,11 @@ def send_with_retries(
             continue  # the shared rate budget holds the retry until Calendly's window resets
         if action == ResponseAction.RETRY:
             attempts.transient += 1
+            previous_kind = attempts.last.split(":")[0]
             attempts.last = describe(outcome)
-            attempts.kinds[attempts.last.split(":")[0]] += 1
+            kind = attempts.last.split(":")[0]
+            attempts.kinds[kind] += 1
+            attempts.streak = attempts.streak + 1 if kind == previous_kind else 1
             early = give_up(attempts, outcome) if give_up is not None else None
             if early is not None:
                 raise early

@@ -116,6 +116,15 @@ def test_a_page_that_is_not_calendlys_is_named_after_three_attempts(api: FakeCal
     assert failure_types(out)[0] == FailureType.config_error
 
 
+def test_pages_that_are_not_calendlys_must_come_three_in_a_row_to_be_named(api: FakeCalendly) -> None:
+    # A proxy page now and then, between other failures, is a flaky network: retried, and the sync goes on.
+    api.event_types = event_types(2)
+    for fault in [(200, HTML_PAGE), (200, HTML_PAGE), (503, {}), (200, HTML_PAGE), (200, HTML_PAGE)]:
+        api.faults.append(Fault("/event_types", *fault))
+    assert len(uris(run_read(["event_types"]), "event_types")) == 2
+    assert len(api.paths("/event_types")) == 6
+
+
 def test_an_unexpected_shape_fails_clearly(api: FakeCalendly) -> None:
     api.faults.append(Fault("/event_types", 200, {"data": []}, times=1))
     out = run_read(["event_types"], expect_error=True)
