@@ -11,6 +11,7 @@ from typing import Any
 from calendly_sandbox import DatasetSpec, Faults, Sandbox
 from integration_tests.conftest import sandbox_config
 from integration_tests.harness import ALL_STREAMS, Run, catalog, run_connector
+from integration_tests.hostile_servers import closed_port
 from integration_tests.test_faults import assert_complete
 
 
@@ -127,3 +128,16 @@ def test_json_cut_short_keeps_the_patient_retry_budget(make_sandbox: Any) -> Non
     error = stream_error(run)
     assert error["failure_type"] == "transient_error" and "6 malformed body" in error["message"]
     assert sum(1 for e in sandbox.request_log if e.endpoint == "/event_types") == 6
+
+
+def test_a_read_that_cannot_connect_keeps_its_retries_and_then_says_what_the_failure_means() -> None:
+    # A read rides out an outage (the retries), but its message still names the cause, as check does at once.
+    api_url = f"http://127.0.0.1:{closed_port()}"
+    config = {"personal_access_token": "sandbox-admin-token", "api_url": api_url, "max_retries": 2}
+    run = run_connector("read", config, catalog(["event_types"]), timeout=120)
+    error = stream_error(run)
+    assert error["failure_type"] == "transient_error"
+    message = error["message"]
+    assert "it failed 3 times" in message
+    assert f"That is: nothing answers at {api_url} (the connection was refused): check api_url." in message
+    assert "run the sync again" in message

@@ -304,10 +304,11 @@ def give_up_early(
     the user waits, so a failure that tells what is wrong (no answer, no name, an untrusted certificate, a
     refusing proxy) ends it at once. Both stop retrying a body that is persistently not Calendly's.
     """
-    if checking and isinstance(outcome, requests.RequestException):
-        problem = connection_problem(outcome, api_url, deadline)
-        if problem is not None:
-            return check_failed(problem)
+    attempts.diagnosis = None
+    if isinstance(outcome, requests.RequestException):
+        attempts.diagnosis = connection_problem(outcome, api_url, deadline)
+        if checking and attempts.diagnosis is not None:
+            return check_failed(attempts.diagnosis)
     kind = attempts.last.split(":")[0]
     if kind in (EMPTY_BODY, NOT_JSON_PAGE) and attempts.streak >= NOT_CALENDLY_AFTER:
         return not_calendly(attempts, api_url)
@@ -323,7 +324,9 @@ def retries_exhausted(attempts: Attempts, host: str, checking: bool = False) -> 
     message = (
         f"Calendly did not answer {attempts.endpoint} (stream {attempts.stream}): it failed "
         f"{attempts.transient} times over {_elapsed(attempts)} ({attempts.summary()}); the last failure: "
-        f"{attempts.last}. This is usually temporary, at Calendly or on the network to {host}: {advice}"
+        f"{attempts.last}."
+        + (f" That is: {attempts.diagnosis}." if attempts.diagnosis else "")
+        + f" This is usually temporary, at Calendly or on the network to {host}: {advice}"
     )
     return AirbyteTracedException(message=message, internal_message=message, failure_type=FailureType.transient_error)
 

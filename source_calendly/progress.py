@@ -85,11 +85,6 @@ class SyncProgress:
         self._wait_began = 0.0
         self._wait_reason: str | None = None
         self._wait_until: float | None = None
-        self._stop: threading.Event | None = None
-
-    @property
-    def active(self) -> StreamProgress | None:
-        return self._active
 
     # the stream's read ---------------------------------------------------------------------------------------
     @contextmanager

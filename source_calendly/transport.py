@@ -186,6 +186,7 @@ class Attempts:
     kinds: Counter[str] = field(default_factory=Counter)  # transient failures by kind
     last: str = ""
     streak: int = 0  # transient failures in a row of the last one's kind
+    diagnosis: str | None = None  # what the last failure says about the way to Calendly, if anything
 
     def summary(self) -> str:
         return ", ".join(f"{n} {kind}" for kind, n in self.kinds.most_common())
