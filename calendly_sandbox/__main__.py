@@ -7,6 +7,7 @@ SIGINT/SIGTERM and exits 0.
 from __future__ import annotations
 
 import argparse
+import errno
 import gc
 import signal
 import sys
@@ -105,7 +106,16 @@ def serve(args: argparse.Namespace) -> int:
     # collections stay cheap while serving. Not done by Sandbox itself, where it would pin freed sandboxes.
     gc.collect()
     gc.freeze()
-    sandbox.start()
+    try:
+        sandbox.start()
+    except OSError as error:
+        if error.errno != errno.EADDRINUSE:
+            raise
+        sys.stderr.write(
+            f"calendly_sandbox: port {args.port} on {args.host} is already in use (another sandbox still running?); "
+            "choose another with --port N, or --port 0 for any free port.\n"
+        )
+        return 1
     try:
         sys.stdout.write(orjson.dumps({"url": sandbox.url, "tokens": sandbox.tokens.by_label()}).decode() + "\n")
         sys.stdout.flush()

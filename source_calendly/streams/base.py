@@ -15,6 +15,8 @@ from urllib.parse import quote
 
 import requests
 from airbyte_cdk.models import FailureType
+from airbyte_cdk.models import Type as MessageType
+from airbyte_cdk.sources.streams.core import StreamData
 from airbyte_cdk.sources.streams.http import HttpStream
 from airbyte_cdk.sources.streams.http.error_handlers import ErrorHandler
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
@@ -24,6 +26,7 @@ from source_calendly.context import SyncContext
 from source_calendly.errors import (
     CalendlyErrorHandler,
     describe_failure,
+    give_up_early,
     is_page_token_rejection,
     malformed_response,
     rate_limit_exhausted,
@@ -40,6 +43,9 @@ from source_calendly.transport import (
 )
 
 PAGE_SIZE = 100  # Calendly's maximum: the fewest requests
+# `check` is answered while a person waits: a few quick retries, and no attempt longer than this.
+CHECK_RETRY_POLICY = RetryPolicy(max_retries=2, first_backoff=0.25, max_backoff=1.0)
+CHECK_DEADLINE = 10.0
 MAX_PAGE_TOKEN_RESTARTS = 5
 
 T = TypeVar("T")
@@ -137,11 +143,15 @@ class CalendlyStream(HttpStream):
         config = context.config
         self._session: requests.Session = self._http_client._session
         settle_environment(self._session, self.url_base)
-        adapter = DeadlineAdapter(config.request_timeout_seconds)
+        deadline = config.request_timeout_seconds
+        if context.checking:
+            deadline = min(deadline, CHECK_DEADLINE)
+        adapter = DeadlineAdapter(deadline)
         self._session.mount("https://", adapter)
         self._session.mount("http://", adapter)
-        self._timeout = (CONNECT_TIMEOUT, min(READ_TIMEOUT, config.request_timeout_seconds))
-        self._retry_policy = RetryPolicy(max_retries=config.max_retries)
+        self._deadline = deadline
+        self._timeout = (CONNECT_TIMEOUT, min(READ_TIMEOUT, deadline))
+        self._retry_policy = CHECK_RETRY_POLICY if context.checking else RetryPolicy(max_retries=config.max_retries)
         self._error_handler = CalendlyErrorHandler(self.logger, self.name, self.tolerated_statuses)
 
     # HttpStream contract -------------------------------------------------------------------------------------
@@ -189,6 +199,15 @@ class CalendlyStream(HttpStream):
         return {}
 
     # reading -------------------------------------------------------------------------------------------------
+    def read(self, *args: Any, **kwargs: Any) -> Iterable[StreamData]:
+        """The CDK's read of this stream, with its progress counted and told (see `source_calendly.progress`)."""
+        progress = self.context.progress
+        with progress.reading(self.name):
+            for item in super().read(*args, **kwargs):
+                if isinstance(item, Mapping) or getattr(item, "type", None) == MessageType.RECORD:
+                    progress.record()
+                yield item
+
     def read_records(
         self,
         sync_mode: Any,
@@ -229,6 +248,7 @@ class CalendlyStream(HttpStream):
         attempts = Attempts(endpoint=f"GET /{path.lstrip('/')}", stream=self.name, started=time.monotonic())
         budget = self.context.budget
         host = requests.utils.urlparse(self.url_base).hostname or self.url_base
+        api_url, checking, deadline = self.context.config.api_url, self.context.checking, self._deadline
         return send_with_retries(
             self._session,
             request,
@@ -238,8 +258,10 @@ class CalendlyStream(HttpStream):
             attempts,
             self.logger,
             describe=describe_failure,
-            rate_limit_exhausted=lambda a, r: rate_limit_exhausted(a, r, budget.waited_seconds),
-            retries_exhausted=lambda a: retries_exhausted(a, host),
+            rate_limit_exhausted=lambda a, r: rate_limit_exhausted(a, r, budget.waited_seconds, checking),
+            retries_exhausted=lambda a: retries_exhausted(a, host, checking),
+            give_up=lambda a, o: give_up_early(a, o, api_url, checking, deadline),
+            events=self.context.progress,
         )
 
     def list(

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from airbyte_cdk.models import SyncMode
+from airbyte_cdk.models import AirbyteMessage, SyncMode
 from airbyte_cdk.sources.streams import CheckpointMixin
 from airbyte_cdk.sources.streams.http import HttpSubStream
 
@@ -244,6 +244,7 @@ class FanOutSubStream(HttpSubStream, WindowedStream):
     """
 
     order_field: str  # the parent field parents are listed by, ascending: the resume point
+    _expected_children = 0  # the row estimate so far (see children_expected)
 
     def parents(self) -> Iterator[Mapping[str, Any]]:
         """The parents this pass visits, oldest first (the pass is open)."""
@@ -270,6 +271,24 @@ class FanOutSubStream(HttpSubStream, WindowedStream):
         """What a slice keeps of a parent (never the whole record)."""
         return {"uri": parent["uri"], self.order_field: parent.get(self.order_field)}
 
+    def children_expected(self, parent: Mapping[str, Any]) -> int | None:
+        """How many children a (slim) parent says it has, if it says; summed into the stream's row estimate."""
+        return None
+
+    def _estimate(self, parents: list[Mapping[str, Any]]) -> Iterator[AirbyteMessage]:
+        """An ESTIMATE message once a slice's parents are known: the children of every parent sliced so far.
+
+        It grows slice by slice (parents are listed as the read goes), and counts children the incremental
+        filter may then leave out, so it is an upper bound of the rows this sync emits.
+        """
+        expected = [self.children_expected(parent) for parent in parents]
+        if not parents or any(n is None for n in expected):
+            return
+        self._expected_children += sum(n or 0 for n in expected)
+        message = self.context.progress.estimate(self._expected_children)
+        if message is not None:
+            yield message
+
     def stream_slices(
         self, sync_mode: SyncMode, cursor_field: list[str] | None = None, stream_state: Mapping[str, Any] | None = None
     ) -> Iterable[Mapping[str, Any] | None]:
@@ -286,6 +305,7 @@ class FanOutSubStream(HttpSubStream, WindowedStream):
         **kwargs: Any,
     ) -> Iterable[Mapping[str, Any]]:
         stream_slice = stream_slice or {}
+        yield from self._estimate(stream_slice.get("history") or stream_slice.get("parents") or [])
         if "history" in stream_slice:
             for parent, (records, warning) in self.fan_out(stream_slice["history"], self.children_of):
                 if warning:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -120,6 +121,24 @@ def test_cli_rejects_unknown_profile() -> None:
         timeout=30,
     )
     assert result.returncode == 2 and "invalid choice" in result.stderr
+
+
+def test_cli_on_a_busy_port_says_so_in_one_line_naming_the_port_and_the_flag() -> None:
+    with socket.create_server(("127.0.0.1", 0)) as busy:
+        port = busy.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "calendly_sandbox", "serve", "--profile", "small", "--port", str(port)],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(REPO)},
+            cwd=REPO,
+            timeout=60,
+        )
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr == (
+        f"calendly_sandbox: port {port} on 127.0.0.1 is already in use (another sandbox still running?); "
+        "choose another with --port N, or --port 0 for any free port.\n"
+    )
 
 
 def test_cli_plan_option() -> None:

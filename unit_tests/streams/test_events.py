@@ -686,3 +686,26 @@ def test_a_full_refresh_reads_all_history_whatever_the_saved_state(api: FakeCale
     assert uris(out, "scheduled_events") == [e["uri"] for e in api.events]
     assert uris(out, "event_invitees") == [i["uri"] for e in api.events for i in api.invitees[e["uri"]]]
     assert all("min_start_time" not in q for q in api.paths("/scheduled_events"))
+
+
+def invitee_estimates(out: Any) -> list[int]:
+    return [
+        m.trace.estimate.row_estimate
+        for m in out.trace_messages
+        if m.trace.estimate is not None and m.trace.estimate.name == "event_invitees"
+    ]
+
+
+def test_the_invitee_row_estimate_grows_page_by_page_from_the_events_counters(api: FakeCalendly) -> None:
+    seed(api, n=250)  # three pages of events, one invitee each
+    out = run_read(EVENTS)
+    assert invitee_estimates(out) == [100, 200, 250]
+    assert len(uris(out, "event_invitees")) == 250
+    assert not [m for m in out.trace_messages if m.trace.estimate and m.trace.estimate.name == "scheduled_events"]
+
+
+def test_no_row_estimate_is_made_up_when_an_event_lacks_its_counter(api: FakeCalendly) -> None:
+    seed(api, n=3)
+    del api.events[1]["invitees_counter"]
+    out = run_read(EVENTS)
+    assert invitee_estimates(out) == [] and len(uris(out, "event_invitees")) == 3
