@@ -35,9 +35,7 @@ class ScheduledEvents(WindowedStream):
     def events_from(self, start: datetime | None) -> Iterator[Mapping[str, Any]]:
         """Every event in scope starting at or after `start` (None: all history), oldest start first."""
         params = {**self.context.scope_params(), "sort": "start_time:asc"}
-        if start is not None:
-            params["min_start_time"] = format_utc(start)
-        return self.list_own(params, keyset=BY_START_TIME)
+        return self.list_own(params, keyset=BY_START_TIME, floor=BY_START_TIME.floor(start))
 
     def history_events(
         self, start: datetime | None, end: datetime, at_least: int | None = None
@@ -45,12 +43,11 @@ class ScheduledEvents(WindowedStream):
         """Events starting in [start, end), oldest first. When both walks start at the same point (a new
         cycle), the invitee walk replays what the event walk listed: it needs `at_least` events of it."""
         params = {**self.context.scope_params(), "sort": "start_time:asc", "max_start_time": format_utc(end)}
-        if start is not None:
-            params["min_start_time"] = format_utc(start)
-        listing = self.list(self.endpoint, params, keyset=BY_START_TIME)
+        floor = BY_START_TIME.floor(start)
+        listing = self.list(self.endpoint, params, keyset=BY_START_TIME, floor=floor)
         if not self.context.both_selected(self.name, self.shared_with or ""):
             return listing
-        key = ("history", tuple(sorted(params.items())))
+        key = ("history", tuple(sorted({**params, **(floor.query() if floor else {})}.items())))
         replayed = self.context.spool.replay(key, at_least)
         return replayed if replayed is not None else self.context.spool.keep(key, listing)
 

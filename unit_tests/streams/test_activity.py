@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from source_calendly.bounds import MARGIN
+from source_calendly.config import format_utc, parse_utc
 from unit_tests.fake_api import API, EXPIRED_TOKEN, NOW, ORG, FakeCalendly, Fault, days, ts
 from unit_tests.helpers import config, final_states, records, run_read, uris, warnings
 
@@ -134,8 +136,9 @@ def test_the_activity_log_restarts_an_expired_page_token_at_its_last_occurred_at
     out = run_read(["activity_log_entries"])
     assert uris(out, "activity_log_entries") == [e["uri"] for e in api.activity]  # each once, in order
     queries = api.paths("/activity_log_entries")
-    # The restart asks from the last entry yielded (the 1,000th), not from the beginning again.
-    assert queries[2]["min_occurred_at"] == [api.activity[999]["occurred_at"]] and "page_token" not in queries[2]
+    # The restart asks from just before the last entry yielded (the 1,000th), not from the beginning again.
+    last = parse_utc(api.activity[999]["occurred_at"])
+    assert queries[2]["min_occurred_at"] == [format_utc(last - MARGIN)] and "page_token" not in queries[2]
 
 
 def test_the_90_day_warning_in_full_and_not_for_a_cursor_exactly_90_days_old(api: FakeCalendly) -> None:
