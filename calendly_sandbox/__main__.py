@@ -61,7 +61,7 @@ def _parser() -> argparse.ArgumentParser:
         "--exclusive-min-filters",
         action="store_true",
         help="min_start_time, min_occurred_at and min_created_at list only records strictly after the given time "
-        "(Calendly: \"after this time\", strictness unconfirmed)",
+        '(Calendly: "after this time", strictness unconfirmed)',
     )
     return parser
 
