@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import requests
@@ -11,7 +11,7 @@ from airbyte_cdk.models import SyncMode
 
 from source_calendly.config import format_utc, parse_utc
 from source_calendly.streams.base import PAGE_SIZE, Keyset, uuid_of
-from source_calendly.streams.incremental import FanOutSubStream, WindowedStream, timestamp
+from source_calendly.streams.incremental import FanOutSubStream, WindowedStream, short_key, timestamp
 
 BY_START_TIME = Keyset(field="start_time", param="min_start_time")
 
@@ -125,24 +125,34 @@ class EventInvitees(FanOutSubStream):
         if bounds is None or wanted == 0:
             return
         start, end = bounds
+        history = self._window.history
+        # Events at the walk's position that an earlier step visited (more of them than a step holds).
+        already = history.visited if history is not None and history.position is not None else frozenset()
         chosen: list[dict[str, Any]] = []
         next_start: str | None = None  # start time of the first event not visited; None: the window reached
-        for event in self.parent.history_events(start, end, at_least=wanted + 1):
+        for event in self.parent.history_events(start, end, at_least=wanted + 1 + len(already)):
+            if already and timestamp(event, "start_time") == start and short_key(event["uri"]) in already:
+                continue
             if len(chosen) == wanted:
                 next_start = event.get("start_time")
                 break
             chosen.append(self.slim(event))
         if next_start is not None:
-            # End the step between two start times, so that the next one starts exactly where this one ended.
+            # End the step between two start times, so that the next one starts exactly where this one ended;
+            # when every event chosen starts at that one instant, the state names those visited instead.
             trimmed = [e for e in chosen if e["start_time"] != next_start]
-            if trimmed:
-                chosen = trimmed
-            else:  # more events at one instant than a step holds: visit them, and step past that instant
-                next_start = format_utc(parse_utc(next_start) + timedelta(microseconds=1))
+            chosen = trimmed or chosen
+
+        def visited_at(position: str | None, done: list[dict[str, Any]]) -> list[str]:
+            if position is None:
+                return []
+            keys = {short_key(e["uri"]) for e in done if e["start_time"] == position}
+            return sorted(keys | already if parse_utc(position) == start else keys)
+
         for i in range(0, max(len(chosen), 1), PAGE_SIZE):
             batch = chosen[i : i + PAGE_SIZE]
             walked_to = chosen[i + PAGE_SIZE]["start_time"] if i + PAGE_SIZE < len(chosen) else next_start
-            yield {"history": batch, "walked_to": walked_to}
+            yield {"history": batch, "walked_to": walked_to, "visited": visited_at(walked_to, chosen[: i + PAGE_SIZE])}
 
     def decorate(self, record: Mapping[str, Any], parent: Mapping[str, Any]) -> Mapping[str, Any]:
         return {**record, "event_uri": parent["uri"]}

@@ -620,17 +620,31 @@ def test_an_invitee_step_ends_between_two_start_times(api: FakeCalendly) -> None
     assert invitee_paths(api) == paths_of(*api.events[6:10])
 
 
-def test_more_events_at_one_instant_than_a_step_holds_are_visited_and_stepped_past(api: FakeCalendly) -> None:
-    # The known gap (README): n of them are visited, and the walk goes on just after that instant.
-    for i in range(9):
-        e = api.add_event(event(f"e{i}", days(-100), days(-120)))
+@pytest.mark.parametrize("exclusive", [False, True], ids=["inclusive", "exclusive"])
+def test_more_events_at_one_instant_than_a_step_holds_are_all_visited_over_the_steps(
+    api: FakeCalendly, exclusive: bool
+) -> None:
+    # 7 events a step, 16 at one instant, then one more: the state names the events visited at that instant, so
+    # each step goes on with the rest of them, and the third step moves on past it.
+    api.exclusive_min_filters = exclusive
+    for i in range(16):
+        e = api.add_event(event(f"e{i:02}", days(-100), days(-120)))
         api.invitees[e["uri"]].append(invitee(e, f"i{i}", days(-120)))
+    last = api.add_event(event("later", days(-90), days(-120)))
+    api.invitees[last["uri"]].append(invitee(last, "later", days(-120)))
     state = final_states(run_read(["event_invitees"]))
-    next_sync(api, LATER)
-    second = run_read(["event_invitees"], config(history_requests=10), state=state)
-    assert invitee_paths(api) == paths_of(*api.events[:7])
-    just_after = ts(days(-100) + timedelta(microseconds=1))
-    assert final_states(second)["event_invitees"]["history"]["position"] == just_after
+    ten = config(history_requests=10)
+    visited: list[str] = []
+    for n, at in enumerate((LATER, LATEST, LATEST + timedelta(hours=2))):
+        next_sync(api, at)
+        state = final_states(run_read(["event_invitees"], ten, state=state))
+        visited += invitee_paths(api)
+        history = state["event_invitees"]["history"]
+        if n < 2:
+            assert history["position"] == ts(days(-100))
+            assert history["visited"] == sorted(e["uri"].rsplit("/", 1)[-1] for e in api.events[: 7 * (n + 1)])
+    assert visited == paths_of(*api.events)  # each once, in order
+    assert "position" not in history and "visited" not in history  # the third step reached the window
 
 
 @pytest.mark.parametrize(
