@@ -14,6 +14,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from source_calendly.bounds import MARGIN
+
 REPO = Path(__file__).resolve().parents[1]
 CORE_STREAMS = (
     "scheduled_events",
@@ -199,8 +201,12 @@ def _core_minimum(
 ) -> int:
     truth = sandbox.truth
     selected = set(streams)
-    events = [e for e in truth.scheduled_events(token) if window_start is None or e["start_time"] >= window_start]
-    visited = [e for e in events if visits is None or visits(e)]
+    # The window is listed from a margin before its start (source_calendly.bounds), so whichever way Calendly reads
+    # min_start_time its first instant is included; the events in the margin cost listing space, no invitee request.
+    listed_from = None if window_start is None else _before(window_start)
+    events = [e for e in truth.scheduled_events(token) if listed_from is None or _utc(e["start_time"]) >= listed_from]
+    in_window = [e for e in events if window_start is None or e["start_time"] >= window_start]
+    visited = [e for e in in_window if visits is None or visits(e)]
     forms = truth.routing_forms(token)
     submissions = 0
     for form in forms:
@@ -273,6 +279,11 @@ def _utc(value: str) -> datetime:
     return datetime.fromisoformat(value)
 
 
+def _before(value: str) -> datetime:
+    """Where the connector lists from to include `value`'s instant under either reading of a min_* filter."""
+    return _utc(value) - MARGIN
+
+
 def _is_admin(truth: Any, token: str) -> bool:
     me = truth.user(token)["uri"]
     return any(
@@ -303,10 +314,10 @@ def _optional_minimum(truth: Any, token: str, stream: str, state: Mapping[str, A
     if stream in CURSOR_STREAMS:
         field_name = CURSOR_STREAMS[stream]
         cursor = (state or {}).get(field_name)
-        newer = [r for r in rows if cursor is None or _utc(r[field_name]) > _utc(cursor)]
-        if stream == "activity_log_entries":
-            return pages(len(newer), 1000)
-        if stream == "contacts" and len(newer) < len(rows):
-            return pages(len(newer) + 1)  # newest first: the page that holds the first record at the cursor
-        return pages(len(newer))
+        if stream == "contacts":  # newest first, down to the first record before the cursor
+            at_or_after = [r for r in rows if cursor is None or _utc(r[field_name]) >= _utc(cursor)]
+            return pages(len(at_or_after) + (1 if len(at_or_after) < len(rows) else 0))
+        # Listed from a margin before the cursor, so that its instant is included however Calendly reads min_*.
+        listed = [r for r in rows if cursor is None or _utc(r[field_name]) >= _before(cursor)]
+        return pages(len(listed), 1000 if stream == "activity_log_entries" else 100)
     return pages(len(rows))
