@@ -14,6 +14,7 @@ import requests
 from airbyte_cdk.sources.streams.http.requests_native_auth import TokenAuthenticator
 
 from source_calendly.config import CalendlyConfig
+from source_calendly.meetings import MeetingEmails
 from source_calendly.rate_budget import RateBudget
 from source_calendly.spool import ListingSpool
 
@@ -62,6 +63,7 @@ class SyncContext:
         self.authenticator = TokenAuthenticator(token=config.token)
         self.budget = RateBudget(requests_per_minute=config.requests_per_minute)
         self.spool = ListingSpool()  # parent listings read once per sync, replayed for substreams
+        self.meeting_emails = MeetingEmails()  # whose meetings changed: event_invitees fills it for contacts
         self._account: Account | None = None
         self._lock = threading.Lock()
         self._warned_scope = False

@@ -274,6 +274,9 @@ class FakeCalendly:
             return 200, self._page(path, q, rows)
         if path == "/contacts":
             rows = sorted(self.contacts, key=lambda c: c["updated_at"], reverse=one("sort") == "updated_at:desc")
+            if one("email"):  # exact match, a comma-separated list
+                wanted = {e.lower() for e in (one("email") or "").split(",")}
+                rows = [c for c in rows if {e["email"].lower() for e in c.get("emails", [])} & wanted]
             return 200, self._page(path, q, rows)
         if path == "/outgoing_communications":
             rows = [c for c in self.outgoing if self._from(c["created_at"], one("min_created_at"))]

@@ -32,6 +32,12 @@ def asked(at: str | datetime) -> str:
     return format_utc((parse_utc(at) if isinstance(at, str) else at) - MARGIN)
 
 
+def invitees_synced(at: datetime) -> dict[str, Any]:
+    """An event_invitees state whose last pass began at `at`: read before contacts, it tells them whose meetings
+    changed since (see source_calendly.meetings)."""
+    return {"updated_at": format_utc(at), "last_sync_started_at": format_utc(at)}
+
+
 def config(**overrides: Any) -> dict[str, Any]:
     return {"personal_access_token": ADMIN_TOKEN, "num_workers": 1, **overrides}
 

@@ -154,6 +154,30 @@ class EventInvitees(FanOutSubStream):
             walked_to = chosen[i + PAGE_SIZE]["start_time"] if i + PAGE_SIZE < len(chosen) else next_start
             yield {"history": batch, "walked_to": walked_to, "visited": visited_at(walked_to, chosen[: i + PAGE_SIZE])}
 
+    def begin_pass(self, sync_mode: SyncMode) -> None:
+        super().begin_pass(sync_mode)
+        previous, current = self._window.last_sync_started_at, self._window.current
+        # An incremental pass from its start sees every meeting change since the previous pass began (a resumed
+        # one does not see what the killed sync read before it stopped).
+        if previous is not None and current is not None and current.resume_from is None:
+            self.context.meeting_emails.begin(previous)
+
+    def note_children(self, parent: Mapping[str, Any], records: list[Mapping[str, Any]], emitted: list[bool]) -> None:
+        """The invitees whose contacts' meeting dates can have changed: those booked, canceled or rescheduled
+        (emitted: their record changed) and those of a meeting that started since the previous pass began."""
+        previous, current = self._window.last_sync_started_at, self._window.current
+        start = timestamp(parent, "start_time")
+        started = False
+        if previous is not None and current is not None and start is not None:
+            started = previous <= start <= current.started_at
+        self.context.meeting_emails.add(
+            str(record.get("email") or "") for record, emit in zip(records, emitted, strict=True) if emit or started
+        )
+
+    def finish_pass(self) -> None:
+        super().finish_pass()
+        self.context.meeting_emails.complete()
+
     def decorate(self, record: Mapping[str, Any], parent: Mapping[str, Any]) -> Mapping[str, Any]:
         return {**record, "event_uri": parent["uri"]}
 

@@ -272,6 +272,9 @@ class FanOutSubStream(HttpSubStream, WindowedStream):
     def after_slice(self, parents: list[Mapping[str, Any]]) -> None:
         """Called once a slice's records are out, before its checkpoint."""
 
+    def note_children(self, parent: Mapping[str, Any], records: list[Mapping[str, Any]], emitted: list[bool]) -> None:
+        """Called with each parent's records and which of them were emitted."""
+
     def slim(self, parent: Mapping[str, Any]) -> dict[str, Any]:
         """What a slice keeps of a parent (never the whole record)."""
         return {"uri": parent["uri"], self.order_field: parent.get(self.order_field)}
@@ -296,8 +299,10 @@ class FanOutSubStream(HttpSubStream, WindowedStream):
             for parent, (records, warning) in self.fan_out(stream_slice["history"], self.children_of):
                 if warning:
                     self.logger.warning(warning)
-                for record in records:
-                    if self.note_walk_emitted(record):
+                emitted = [self.note_walk_emitted(record) for record in records]
+                self.note_children(parent, records, emitted)
+                for record, emit in zip(records, emitted, strict=True):
+                    if emit:
                         yield self.decorate(record, parent)
             walked_to = stream_slice.get("walked_to")
             self.note_walked(parse_utc(walked_to) if walked_to else None, stream_slice.get("visited", ()))
@@ -306,8 +311,10 @@ class FanOutSubStream(HttpSubStream, WindowedStream):
         for parent, (records, warning) in self.fan_out(parents, self.children_of):
             if warning:
                 self.logger.warning(warning)
-            for record in records:
-                if self.is_emitted(record, parent):
+            emitted = [self.is_emitted(record, parent) for record in records]
+            self.note_children(parent, records, emitted)
+            for record, emit in zip(records, emitted, strict=True):
+                if emit:
                     yield self.decorate(record, parent)
         self.after_slice(parents)
         if parents:

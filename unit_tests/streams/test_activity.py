@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from unit_tests.fake_api import API, EXPIRED_TOKEN, NOW, ORG, FakeCalendly, Fault, days, ts
-from unit_tests.helpers import asked, config, final_states, records, run_read, uris, warnings
+from unit_tests.helpers import asked, config, final_states, invitees_synced, records, run_read, uris, warnings
 
 
 def entry(i: int, at: float) -> dict:
@@ -83,23 +83,27 @@ def test_contacts_newest_first_stop_at_the_cursor(api: FakeCalendly) -> None:
     assert state["contacts"] == {
         "updated_at": api.contacts[-1]["updated_at"],
         "keys_at_cursor": [api.contacts[-1]["uri"]],
+        "last_sync_started_at": ts(NOW),
     }
     changed = api.contacts[3]
     changed["updated_at"] = ts(days(0.5))
     api.contacts.append(contact(999, 0.6))
     api.server_date = NOW + timedelta(days=1)
     api.requests.clear()
-    second = run_read(["contacts"], state=state)
+    # event_invitees, read first, found no meeting changed: no contact is read again by email.
+    second = run_read(["event_invitees", "contacts"], state={**state, "event_invitees": invitees_synced(NOW)})
     assert uris(second, "contacts") == [f"{API}/contacts/c999", changed["uri"]]  # new and changed, newest first
     assert len(api.paths("/contacts")) == 1  # stopped at the cursor within the first page
-    assert records(run_read(["contacts"], state=final_states(second)), "contacts") == []
+    third = run_read(["event_invitees", "contacts"], state=final_states(second))
+    assert records(third, "contacts") == []
 
 
 def test_a_record_changed_after_the_sync_started_is_read_again_next_time(api: FakeCalendly) -> None:
     api.contacts = [contact(1, -1), contact(2, 0.5)]  # changed after Calendly's clock said the sync began
     state = final_states(run_read(["contacts"]))
-    assert state["contacts"] == {"updated_at": ts(NOW)}  # c2 is not at the cursor: it is read again
-    assert uris(run_read(["contacts"], state=state), "contacts") == [f"{API}/contacts/c2"]
+    assert state["contacts"] == {"updated_at": ts(NOW), "last_sync_started_at": ts(NOW)}  # c2 is not at the cursor
+    again = run_read(["event_invitees", "contacts"], state={**state, "event_invitees": invitees_synced(NOW)})
+    assert uris(again, "contacts") == [f"{API}/contacts/c2"]
 
 
 def test_outgoing_communications_from_the_cursor_with_a_composite_key(api: FakeCalendly) -> None:

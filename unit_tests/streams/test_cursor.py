@@ -13,7 +13,17 @@ from airbyte_cdk.models import FailureType
 
 from source_calendly.window import state_from_the_future
 from unit_tests.fake_api import API, NOW, ORG, FakeCalendly, Fault, days, ts
-from unit_tests.helpers import asked, config, error_messages, failure_types, final_states, records, run_read, warnings
+from unit_tests.helpers import (
+    asked,
+    config,
+    error_messages,
+    failure_types,
+    final_states,
+    invitees_synced,
+    records,
+    run_read,
+    warnings,
+)
 
 
 def message(i: int, created: float | None) -> dict[str, Any]:
@@ -111,9 +121,8 @@ def test_a_full_refresh_leaves_the_cursor_where_it_was(api: FakeCalendly) -> Non
 
 def test_newest_first_stops_at_the_first_record_before_the_cursor(api: FakeCalendly) -> None:
     api.contacts = [contact(i, -200 + i) for i in range(200)]  # two pages, newest first
-    out = run_read(
-        ["contacts"], state={"contacts": {"updated_at": ts(days(-5)), "keys_at_cursor": [f"{API}/contacts/c195"]}}
-    )
+    saved = {"updated_at": ts(days(-5)), "keys_at_cursor": [f"{API}/contacts/c195"], "last_sync_started_at": ts(NOW)}
+    out = run_read(["event_invitees", "contacts"], state={"contacts": saved, "event_invitees": invitees_synced(NOW)})
     assert [r["uri"] for r in records(out, "contacts")] == [f"{API}/contacts/c{i}" for i in (199, 198, 197, 196)]
     assert [q["sort"] for q in api.paths("/contacts")] == [["updated_at:desc"]]
 
