@@ -175,6 +175,7 @@ def minimum_requests(
     visits: Callable[[dict], bool] | None = None,
     streams: Sequence[str] = ALL_STREAMS,
     states: Mapping[str, Mapping[str, Any]] | None = None,
+    sync_started: str | None = None,
 ) -> int:
     """The fewest requests any client needs for `streams` (every stream unless told): /users/me for the
     organization, each listing read once at count=100 (the event types and memberships once for every stream
@@ -182,14 +183,40 @@ def minimum_requests(
     its submissions in the window (at least one page per form), one list per event type and per member, and
     one request for a stream Calendly refuses. Full sync: window_start and states None; `states` gives the
     cursors of the optional incremental streams. The connector's one extra request, its own membership for
-    the role, is not counted here."""
+    the role, is not counted here. With `sync_started` (when this sync began: event_invitees' new
+    last_sync_started_at), an incremental sync that reads event_invitees before contacts also looks up, by email,
+    the contacts of the meetings that started since the previous sync (none changed: nothing else is looked up;
+    source_calendly/meetings.py)."""
     optional = [name for name in streams if name in OPTIONAL_STREAMS]
     states = states or {}
     return (
         1
         + _core_minimum(sandbox, token, window_start, streams, visits)
         + sum(_optional_minimum(sandbox.truth, token, name, states.get(name)) for name in optional)
+        + _contact_lookups(sandbox.truth, token, streams, states, sync_started)
     )
+
+
+def _contact_lookups(
+    truth: Any, token: str, streams: Sequence[str], states: Mapping[str, Mapping[str, Any]], sync_started: str | None
+) -> int:
+    """Requests of contacts' lookup by email after a sync in which nothing changed: 50 emails a request."""
+    previous = states.get("event_invitees", {}).get("last_sync_started_at")
+    if sync_started is None or previous is None or "contacts" not in streams or "event_invitees" not in streams:
+        return 0
+    if streams.index("event_invitees") > streams.index("contacts") or not states.get("contacts"):
+        return 0
+    try:
+        truth.records("contacts", token)
+    except PermissionError:
+        return 0
+    emails = {
+        i["email"].lower()
+        for e in truth.scheduled_events(token)
+        if _utc(previous) <= _utc(e["start_time"]) <= _utc(sync_started)
+        for i in truth.invitees(e["uri"])
+    }
+    return -(-len(emails) // 50)
 
 
 def _core_minimum(
