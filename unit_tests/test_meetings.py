@@ -72,3 +72,23 @@ def test_contacts_read_before_event_invitees_are_all_read_again(api: FakeCalendl
     state = first_sync(api)
     second = run_read(["contacts", "event_invitees"], config(history_requests=0), state=state)
     assert uris(second, "contacts") == [f"{API}/contacts/c1"]
+
+
+def test_a_resumed_invitee_pass_cannot_tell_so_every_contact_is_read_again(api: FakeCalendly) -> None:
+    api.contacts = [contact(1, "p1@example.com", -30), contact(2, "p2@example.com", -29)]
+    state = first_sync(api)
+    resumed = {**state["event_invitees"], "pass": {"started_at": ts(LATER), "resume_from": ts(days(-1))}}
+    second = run_read(BOTH, config(history_requests=0), state={**state, "event_invitees": resumed})
+    assert sorted(uris(second, "contacts")) == [f"{API}/contacts/c1", f"{API}/contacts/c2"]
+
+
+def test_a_contacts_state_without_a_readable_sync_time_reads_every_contact_again(api: FakeCalendly) -> None:
+    api.contacts = [contact(1, "p1@example.com", -30), contact(2, "p2@example.com", -29)]
+    state = first_sync(api)
+    assert state["contacts"]["last_sync_started_at"] == ts(NOW)
+    state["contacts"]["last_sync_started_at"] = "not a time"
+    second = run_read(BOTH, config(history_requests=0), state=state)
+    assert sorted(uris(second, "contacts")) == [f"{API}/contacts/c1", f"{API}/contacts/c2"]
+    assert final_states(second)["contacts"]["last_sync_started_at"] == ts(LATER)
+    third = run_read(BOTH, config(history_requests=0), state=final_states(second))
+    assert uris(third, "contacts") == []  # known again: nothing changed
