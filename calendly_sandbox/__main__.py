@@ -58,6 +58,12 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="editing an event's meeting notes leaves its updated_at as it was (Calendly: unconfirmed)",
     )
+    serve.add_argument(
+        "--exclusive-min-filters",
+        action="store_true",
+        help="min_start_time, min_occurred_at and min_created_at list only records strictly after the given time "
+        '(Calendly: "after this time", strictness unconfirmed)',
+    )
     return parser
 
 
@@ -100,6 +106,7 @@ def serve(args: argparse.Namespace) -> int:
         behaviour=Behaviour(
             group_changes_move_updated_at=args.group_changes_move_updated_at,
             notes_move_updated_at=not args.notes_keep_updated_at,
+            min_filters="exclusive" if args.exclusive_min_filters else "inclusive",
         ),
     )
     # A long-lived process: move the (large, immortal) dataset out of the collector's sight so full

@@ -14,6 +14,7 @@ import requests
 from airbyte_cdk.sources.streams.http.requests_native_auth import TokenAuthenticator
 
 from source_calendly.config import CalendlyConfig
+from source_calendly.meetings import MeetingEmails
 from source_calendly.progress import SyncProgress
 from source_calendly.rate_budget import RateBudget
 from source_calendly.spool import ListingSpool
@@ -74,6 +75,7 @@ class SyncContext:
         self.progress = progress or SyncProgress(logger, interval=config.progress_interval_seconds)
         self.budget.observer = self.progress
         self.spool = ListingSpool()  # parent listings read once per sync, replayed for substreams
+        self.meeting_emails = MeetingEmails()  # whose meetings changed: event_invitees fills it for contacts
         self._account: Account | None = None
         self._lock = threading.Lock()
         self._warned_scope = False

@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, TypeVar
 from urllib.parse import quote
 
@@ -21,7 +22,8 @@ from airbyte_cdk.sources.streams.http import HttpStream
 from airbyte_cdk.sources.streams.http.error_handlers import ErrorHandler
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_calendly.config import format_utc, parse_utc
+from source_calendly.bounds import Floor
+from source_calendly.config import parse_utc
 from source_calendly.context import SyncContext
 from source_calendly.errors import (
     CalendlyErrorHandler,
@@ -78,6 +80,10 @@ class Keyset:
     field: str  # record field the listing is sorted by, e.g. start_time
     param: str  # query parameter that starts the listing at a value, e.g. min_start_time
 
+    def floor(self, at: datetime | None) -> Floor | None:
+        """The listing from `at` (None: from the beginning)."""
+        return None if at is None else Floor(self.field, self.param, at)
+
 
 @dataclass
 class _ListingProgress:
@@ -118,9 +124,11 @@ class _ListingProgress:
         return earlier or (value == self.boundary and key in self.at_boundary)
 
     def restart_params(self, params: Mapping[str, str]) -> dict[str, str]:
+        """The listing's query from its last value: asked from just before it (see `bounds`), so the records at
+        that value not yielded yet come again whether Calendly reads the bound as inclusive or exclusive."""
         if self.keyset is None or self.boundary is None:
             return dict(params)
-        return {**params, self.keyset.param: format_utc(parse_utc(self.boundary))}
+        return {**params, **Floor(self.keyset.field, self.keyset.param, parse_utc(self.boundary)).query()}
 
 
 class CalendlyStream(HttpStream):
@@ -219,9 +227,11 @@ class CalendlyStream(HttpStream):
         # cursor, which reads only first pages under concurrency (seen in airbyte-cdk 7's HttpStream).
         yield from self.list_own(self.request_params())
 
-    def list_own(self, params: Mapping[str, str], keyset: Keyset | None = None) -> Iterator[Mapping[str, Any]]:
+    def list_own(
+        self, params: Mapping[str, str], keyset: Keyset | None = None, floor: Floor | None = None
+    ) -> Iterator[Mapping[str, Any]]:
         """This stream's own endpoint, spooled for its substream when both are in the catalog."""
-        return self.list(self.endpoint, params, keyset=keyset, shared=self.listing_is_shared())
+        return self.list(self.endpoint, params, keyset=keyset, shared=self.listing_is_shared(), floor=floor)
 
     def listing_is_shared(self) -> bool:
         """Whether another stream of this sync reads this stream's listing again (then it is spooled)."""
@@ -271,15 +281,19 @@ class CalendlyStream(HttpStream):
         keyset: Keyset | None = None,
         shared: bool = False,
         record_key: Callable[[Mapping[str, Any]], str] | None = None,
+        floor: Floor | None = None,
     ) -> Iterator[Mapping[str, Any]]:
         """Every record of a collection, page by page with `page_token` and `count=100`.
 
         A page token Calendly no longer accepts restarts the listing (from the keyset value if the listing has
         one) without yielding anything twice; a page token that repeats is an error, never an endless loop.
         A `shared` listing that another stream of this sync already read to the end is replayed, not requested.
-        `record_key` identifies the listed records (default: this stream's primary key).
+        `record_key` identifies the listed records (default: this stream's primary key). With a `floor`, only
+        records at or after its instant, whichever way Calendly reads the filter (see `bounds`).
         """
-        listing = self._list(path, params, keyset, record_key or self.record_key)
+        if floor is not None:
+            params = {**params, **floor.query()}
+        listing = self._list(path, params, keyset, record_key or self.record_key, floor)
         if not shared:
             return listing
         key = (path, tuple(sorted(params.items())))
@@ -295,6 +309,7 @@ class CalendlyStream(HttpStream):
         params: Mapping[str, str],
         keyset: Keyset | None,
         record_key: Callable[[Mapping[str, Any]], str],
+        floor: Floor | None = None,
     ) -> Iterator[Mapping[str, Any]]:
         base = {**params, "count": str(self.page_size)}
         listing = dict(base)  # the query this run of the listing started with; its page tokens belong to it
@@ -327,7 +342,7 @@ class CalendlyStream(HttpStream):
             fresh = [r for r in page if not progress.already_yielded(r)] if restarted else page
             if fresh:
                 restarts = 0
-            yield from fresh
+            yield from (r for r in fresh if not floor.below(r)) if floor is not None else fresh
             progress.note_page(page)
             token = (self.next_page_token(response) or {}).get("page_token")
             if not token:

@@ -59,8 +59,12 @@ def group_fingerprint(event: Mapping[str, Any]) -> tuple[str, tuple[int, int]] |
     limit, total, active = counter.get("limit"), counter.get("total"), counter.get("active")
     if not (isinstance(limit, int) and limit > 1 and isinstance(total, int) and isinstance(active, int)):
         return None
-    uri = str(event.get("uri", ""))
-    return uri.rstrip("/").rsplit("/", 1)[-1][-GROUP_KEY_LENGTH:], (total, active)
+    return short_key(str(event.get("uri", ""))), (total, active)
+
+
+def short_key(uri: str) -> str:
+    """The end of a record's id, as the state keeps it (48 random bits: enough to tell records apart)."""
+    return uri.rstrip("/").rsplit("/", 1)[-1][-GROUP_KEY_LENGTH:]
 
 
 def timestamp(record: Mapping[str, Any], key: str) -> datetime | None:
@@ -206,10 +210,11 @@ class WindowedStream(CalendlyStream, CheckpointMixin):
     def history_shares(self) -> HistoryShares:
         return HistoryShares.of(self.context.config.history_requests)
 
-    def note_walked(self, position: datetime | None) -> None:
-        """The walk handled everything before `position` (None: it reached the window and starts over)."""
+    def note_walked(self, position: datetime | None, visited: Iterable[str] = ()) -> None:
+        """The walk handled everything before `position` and the records at it named in `visited` (keys, see
+        `short_key`); None: it reached the window and starts over."""
         self._fold()
-        self._window = self._window.walked(position)
+        self._window = self._window.walked(position, frozenset(visited))
         self._state_dict = self._window.to_dict()
 
     def note_progress(self, resume_from: datetime | None, fold: bool = False) -> None:
@@ -258,7 +263,8 @@ class FanOutSubStream(HttpSubStream, WindowedStream):
         return record
 
     def history_slices(self) -> Iterator[Mapping[str, Any]]:
-        """Slices of the history walk, run before the window: `{"history": [parents], "walked_to": str|None}`."""
+        """Slices of the history walk, run before the window: `{"history": [parents], "walked_to": str|None,
+        "visited": [keys of parents at walked_to already visited]}`."""
         return iter(())
 
     def is_emitted(self, record: Mapping[str, Any], parent: Mapping[str, Any]) -> bool:
@@ -266,6 +272,9 @@ class FanOutSubStream(HttpSubStream, WindowedStream):
 
     def after_slice(self, parents: list[Mapping[str, Any]]) -> None:
         """Called once a slice's records are out, before its checkpoint."""
+
+    def note_children(self, parent: Mapping[str, Any], records: list[Mapping[str, Any]], emitted: list[bool]) -> None:
+        """Called with each parent's records and which of them were emitted."""
 
     def slim(self, parent: Mapping[str, Any]) -> dict[str, Any]:
         """What a slice keeps of a parent (never the whole record)."""
@@ -310,18 +319,22 @@ class FanOutSubStream(HttpSubStream, WindowedStream):
             for parent, (records, warning) in self.fan_out(stream_slice["history"], self.children_of):
                 if warning:
                     self.logger.warning(warning)
-                for record in records:
-                    if self.note_walk_emitted(record):
+                emitted = [self.note_walk_emitted(record) for record in records]
+                self.note_children(parent, records, emitted)
+                for record, emit in zip(records, emitted, strict=True):
+                    if emit:
                         yield self.decorate(record, parent)
             walked_to = stream_slice.get("walked_to")
-            self.note_walked(parse_utc(walked_to) if walked_to else None)
+            self.note_walked(parse_utc(walked_to) if walked_to else None, stream_slice.get("visited", ()))
             return
         parents = stream_slice.get("parents", [])
         for parent, (records, warning) in self.fan_out(parents, self.children_of):
             if warning:
                 self.logger.warning(warning)
-            for record in records:
-                if self.is_emitted(record, parent):
+            emitted = [self.is_emitted(record, parent) for record in records]
+            self.note_children(parent, records, emitted)
+            for record, emit in zip(records, emitted, strict=True):
+                if emit:
                     yield self.decorate(record, parent)
         self.after_slice(parents)
         if parents:

@@ -151,15 +151,24 @@ def test_cli_plan_option() -> None:
 
 
 @pytest.mark.parametrize(
-    "flags, group_moves, notes_move",
-    [((), False, True), (("--group-changes-move-updated-at", "--notes-keep-updated-at"), True, False)],
+    "flags, group_moves, notes_move, min_filters",
+    [
+        ((), False, True, "inclusive"),
+        (
+            ("--group-changes-move-updated-at", "--notes-keep-updated-at", "--exclusive-min-filters"),
+            True,
+            False,
+            "exclusive",
+        ),
+    ],
 )
-def test_cli_updated_at_knobs(flags: tuple[str, ...], group_moves: bool, notes_move: bool) -> None:
+def test_cli_updated_at_knobs(flags: tuple[str, ...], group_moves: bool, notes_move: bool, min_filters: str) -> None:
     proc, ready = _start_cli("--profile", "small", "--events", "20", *flags)
     try:
         info = requests.get(f"{ready['url']}/_sandbox/info", timeout=10).json()
         assert info["behaviour"]["group_changes_move_updated_at"] is group_moves
         assert info["behaviour"]["notes_move_updated_at"] is notes_move
+        assert info["behaviour"]["min_filters"] == min_filters
     finally:
         proc.terminate()
         proc.wait(timeout=15)
