@@ -7,6 +7,7 @@ SIGINT/SIGTERM and exits 0.
 from __future__ import annotations
 
 import argparse
+import errno
 import gc
 import signal
 import sys
@@ -57,6 +58,12 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="editing an event's meeting notes leaves its updated_at as it was (Calendly: unconfirmed)",
     )
+    serve.add_argument(
+        "--exclusive-min-filters",
+        action="store_true",
+        help="min_start_time, min_occurred_at and min_created_at list only records strictly after the given time "
+        '(Calendly: "after this time", strictness unconfirmed)',
+    )
     return parser
 
 
@@ -99,13 +106,23 @@ def serve(args: argparse.Namespace) -> int:
         behaviour=Behaviour(
             group_changes_move_updated_at=args.group_changes_move_updated_at,
             notes_move_updated_at=not args.notes_keep_updated_at,
+            min_filters="exclusive" if args.exclusive_min_filters else "inclusive",
         ),
     )
     # A long-lived process: move the (large, immortal) dataset out of the collector's sight so full
     # collections stay cheap while serving. Not done by Sandbox itself, where it would pin freed sandboxes.
     gc.collect()
     gc.freeze()
-    sandbox.start()
+    try:
+        sandbox.start()
+    except OSError as error:
+        if error.errno != errno.EADDRINUSE:
+            raise
+        sys.stderr.write(
+            f"calendly_sandbox: port {args.port} on {args.host} is already in use (another sandbox still running?); "
+            "choose another with --port N, or --port 0 for any free port.\n"
+        )
+        return 1
     try:
         sys.stdout.write(orjson.dumps({"url": sandbox.url, "tokens": sandbox.tokens.by_label()}).decode() + "\n")
         sys.stdout.flush()

@@ -268,6 +268,12 @@ class Sandbox:
         return self.store.update_contact(contact_uri, **changes)
 
     @_changes_records
+    def revoke_invitation(self, invitation_uri: str) -> dict[str, Any]:
+        """An admin revokes an organization invitation: it is listed no more (something a full-refresh stream
+        must let go of). Returns ``{"invitation"}``, as it was."""
+        return self.store.revoke_invitation(invitation_uri)
+
+    @_changes_records
     def add_outgoing_communication(self, event_uri: str | None = None, type: str = "email") -> dict[str, Any]:
         """An email or SMS sent now about an event (default: Acme's last-starting active event).
         Returns ``{"communication"}``."""
