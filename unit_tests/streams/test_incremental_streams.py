@@ -189,7 +189,7 @@ def test_a_last_sync_start_later_than_calendlys_clock_is_guarded_like_the_cursor
     out = run_read(["scheduled_events"], config(start_date="2026-01-01T00:00:00Z"), {"scheduled_events": saved})
     assert warnings(out) == [state_from_the_future("scheduled_events", future, NOW)]
     assert uris(out, "scheduled_events") == [booked["uri"]]
-    assert scheduled_event_queries(api)[-1]["min_start_time"] == ["2026-01-01T00:00:00.000000Z"]
+    assert scheduled_event_queries(api)[-1]["min_start_time"] == [asked("2026-01-01T00:00:00.000000Z")]
     assert final_states(out)["scheduled_events"]["last_sync_started_at"] == ts(NOW)
 
 
