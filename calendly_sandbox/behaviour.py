@@ -36,6 +36,12 @@ CHOICES: dict[str, tuple[Any, ...]] = {
     # Whether editing an event's meeting notes moves its updated_at: by default it does; False shows what an
     # incremental reader can (not) see if it does not.
     "notes_move_updated_at": (True, False),
+    # Whether an event type's updated_at moves when its hosts (/event_type_memberships) or its availability
+    # (/event_type_availability_schedules) change. The reference says neither: by default it stays.
+    "event_type_changes_move_updated_at": (False, True),
+    # Whether a user's updated_at (also embedded in their organization membership) moves when their availability
+    # schedule changes. The reference says nothing: by default it stays.
+    "user_availability_moves_updated_at": (False, True),
 }
 
 
@@ -49,6 +55,8 @@ class Behaviour:
     teams_without_user: str = "organization"
     group_changes_move_updated_at: bool = False
     notes_move_updated_at: bool = True
+    event_type_changes_move_updated_at: bool = False
+    user_availability_moves_updated_at: bool = False
 
     def __post_init__(self) -> None:
         for f in fields(self):

@@ -44,7 +44,10 @@ CURSOR_STREAMS = {
     "contacts": "updated_at",
     "outgoing_communications": "created_at",
 }
-INCREMENTAL = ("scheduled_events", "event_invitees", "routing_form_submissions", *CURSOR_STREAMS)
+# Per-parent streams read incrementally (source_calendly/streams/tracked.py): parent stream, parent listing size.
+TRACKED_STREAMS = ("event_type_memberships", "user_availability_schedules", "event_type_availability_schedules")
+INCREMENTAL = ("scheduled_events", "event_invitees", "routing_form_submissions", *CURSOR_STREAMS, *TRACKED_STREAMS)
+CONNECTOR_FIELDS = ("_ab_cdc_updated_at",)  # set by the connector, not served by Calendly
 
 
 @dataclass
@@ -157,8 +160,9 @@ def run_connector(
 
 
 def without_nulls(record: Mapping[str, Any]) -> dict[str, Any]:
-    """The CDK drops top-level keys whose value is null (airbyte-cdk's record transformation)."""
-    return {k: v for k, v in record.items() if v is not None}
+    """The record as Calendly serves it: the CDK drops top-level keys whose value is null (airbyte-cdk's record
+    transformation), and the fields the connector adds itself are left out."""
+    return {k: v for k, v in record.items() if v is not None and k not in CONNECTOR_FIELDS}
 
 
 def pages(n: int, size: int = 100) -> int:
@@ -290,6 +294,8 @@ def _optional_minimum(truth: Any, token: str, stream: str, state: Mapping[str, A
         return 0  # the memberships listing
     if stream == "organization":
         return 1
+    if stream in TRACKED_STREAMS and state and state.get("parents") is not None:
+        return _tracked_minimum(truth, token, stream, state)
     if stream in ("event_type_memberships", "event_type_availability_schedules"):
         types = truth.event_types(token)
         if stream == "event_type_availability_schedules":
@@ -310,3 +316,26 @@ def _optional_minimum(truth: Any, token: str, stream: str, state: Mapping[str, A
             return pages(len(newer) + 1)  # newest first: the page that holds the first record at the cursor
         return pages(len(newer))
     return pages(len(rows))
+
+
+def recheck_share(history_requests: int) -> int:
+    """Parents a tracked per-parent stream re-reads per sync by rotation (README, "Per-parent streams")."""
+    return -(-history_requests // 20)
+
+
+def _tracked_minimum(truth: Any, token: str, stream: str, state: Mapping[str, Any], history_requests: int = 200) -> int:
+    """After a sync that left `state`, with nothing changed since: only the rotation's next parents are read."""
+    if stream == "user_availability_schedules":
+        parents = [m["user"]["uri"] for m in truth.organization_memberships(token)]
+    else:
+        parents = [t["uri"] for t in truth.event_types(token)]
+    ids = sorted(p.removeprefix("https://api.calendly.com/") for p in parents)
+    after = state.get("rotation")
+    start = next((i for i, pid in enumerate(ids) if after is None or pid > after), 0)
+    chosen = [ids[(start + i) % len(ids)] for i in range(min(recheck_share(history_requests), len(ids)))]
+    if stream != "event_type_memberships":
+        return len(chosen)
+    hosts: dict[str, int] = defaultdict(int)
+    for row in truth.records(stream, token):
+        hosts[row["event_type"]["uri"].removeprefix("https://api.calendly.com/")] += 1
+    return sum(pages(hosts[pid]) for pid in chosen)
