@@ -230,4 +230,3 @@ def test_a_refused_parent_yields_no_tombstone(syncs: Syncs) -> None:
         run = member.run()
         assert not [r for s in TRACKED for r in run.records(s) if r.get(DELETED)]
     assert member.destination.matches(sandbox, "user_availability_schedules")
-
