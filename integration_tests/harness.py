@@ -177,20 +177,22 @@ def minimum_requests(
     visits: Callable[[dict], bool] | None = None,
     streams: Sequence[str] = ALL_STREAMS,
     states: Mapping[str, Mapping[str, Any]] | None = None,
+    history_requests: int = 200,
 ) -> int:
     """The fewest requests any client needs for `streams` (every stream unless told): /users/me for the
     organization, each listing read once at count=100 (the event types and memberships once for every stream
     that needs them), one invitee list per event in the window that `visits` accepts (default: all), per form
     its submissions in the window (at least one page per form), one list per event type and per member, and
     one request for a stream Calendly refuses. Full sync: window_start and states None; `states` gives the
-    cursors of the optional incremental streams. The connector's one extra request, its own membership for
-    the role, is not counted here."""
+    cursors of the optional incremental streams, and for a tracked per-parent stream (one with state) only the
+    parents its rotation re-reads with `history_requests`, nothing having changed. The connector's one extra
+    request, its own membership for the role, is not counted here."""
     optional = [name for name in streams if name in OPTIONAL_STREAMS]
     states = states or {}
     return (
         1
         + _core_minimum(sandbox, token, window_start, streams, visits)
-        + sum(_optional_minimum(sandbox.truth, token, name, states.get(name)) for name in optional)
+        + sum(_optional_minimum(sandbox.truth, token, name, states.get(name), history_requests) for name in optional)
     )
 
 
@@ -284,7 +286,9 @@ def _is_admin(truth: Any, token: str) -> bool:
     )
 
 
-def _optional_minimum(truth: Any, token: str, stream: str, state: Mapping[str, Any] | None) -> int:
+def _optional_minimum(
+    truth: Any, token: str, stream: str, state: Mapping[str, Any] | None, history_requests: int = 200
+) -> int:
     """Requests for one optional stream: one if Calendly refuses it (the sandbox's truth says PermissionError)."""
     try:
         rows = truth.records(stream, token)
@@ -295,7 +299,7 @@ def _optional_minimum(truth: Any, token: str, stream: str, state: Mapping[str, A
     if stream == "organization":
         return 1
     if stream in TRACKED_STREAMS and state and state.get("parents") is not None:
-        return _tracked_minimum(truth, token, stream, state)
+        return _tracked_minimum(truth, token, stream, state, history_requests)
     if stream in ("event_type_memberships", "event_type_availability_schedules"):
         types = truth.event_types(token)
         if stream == "event_type_availability_schedules":
