@@ -77,7 +77,7 @@ class KeyShape:
 
 
 def encode_key(values: Sequence[Any]) -> str:
-    """Key values as one compact string for state: Calendly URIs lose their common `https://api.calendly.com/`."""
+    """Key values as a JSON list (Calendly URIs without their common `https://api.calendly.com/`)."""
     short = [_RELATIVE + v[len(API_BASE) :] if isinstance(v, str) and v.startswith(API_BASE) else v for v in values]
     return orjson.dumps(short).decode()
 
@@ -85,6 +85,41 @@ def encode_key(values: Sequence[Any]) -> str:
 def decode_key(encoded: str) -> list[Any]:
     values = orjson.loads(encoded)
     return [API_BASE + v[len(_RELATIVE) :] if isinstance(v, str) and v.startswith(_RELATIVE) else v for v in values]
+
+
+SEPARATOR = " "
+
+
+@dataclass
+class KeyCodec:
+    """Keys as short strings for state: the prefix of each key value (a Calendly URI up to its id) is kept
+    once, so a key of one URI is its id alone. Learned from the first key seen; a key that does not fit is
+    kept whole as a JSON list (it starts with "[", which an id never does)."""
+
+    prefixes: list[str | None]
+
+    @classmethod
+    def parse(cls, value: Any) -> KeyCodec | None:
+        if isinstance(value, list) and all(isinstance(p, str | None) for p in value):
+            return cls(list(value))
+        return None
+
+    def encode(self, values: Sequence[Any]) -> str:
+        if not self.prefixes:
+            self.prefixes = [v[: v.rindex("/") + 1] if isinstance(v, str) and "/" in v else None for v in values]
+        tails: list[str] = []
+        for value, prefix in zip(values, self.prefixes, strict=False):
+            fits = isinstance(value, str) and prefix is not None and value.startswith(prefix)
+            tail = value[len(prefix) :] if fits else ""  # type: ignore[index,arg-type]
+            if not fits or not tail or tail.startswith("[") or SEPARATOR in tail:
+                return encode_key(values)
+            tails.append(tail)
+        return SEPARATOR.join(tails) if len(tails) == len(values) == len(self.prefixes) else encode_key(values)
+
+    def decode(self, encoded: str) -> list[Any]:
+        if encoded.startswith("["):
+            return decode_key(encoded)
+        return [f"{prefix}{tail}" for prefix, tail in zip(self.prefixes, encoded.split(SEPARATOR), strict=True)]
 
 
 @dataclass
@@ -100,20 +135,24 @@ def compare(
     previous: Mapping[str, str] | None,
     records: Iterable[Mapping[str, Any]],
     shape: KeyShape,
+    codec: KeyCodec | None = None,
     ignore: Iterable[str] = (),
 ) -> Comparison:
-    """Compare a parent's children, read completely just now, with those remembered (None: never read)."""
+    """Compare a parent's children, read completely just now, with those remembered (None: never read).
+    Keys are encoded with `codec` (the same one for every sync of a stream), else as JSON lists."""
     remembered = previous or {}
+    encode = codec.encode if codec is not None else encode_key
+    decode = codec.decode if codec is not None else decode_key
     changed: list[Mapping[str, Any]] = []
     children: dict[str, str] = {}
     ignored = tuple(ignore)
     for record in records:
-        key = encode_key(shape.values(record))
+        key = encode(shape.values(record))
         mark = fingerprint(record, ignored)
         if remembered.get(key) != mark:
             changed.append(record)
         children[key] = mark
-    gone = [decode_key(key) for key in remembered if key not in children]
+    gone = [decode(key) for key in remembered if key not in children]
     return Comparison(changed, gone, children)
 
 

@@ -7,6 +7,7 @@ import pytest
 from source_calendly.tombstones import (
     DELETED_AT,
     FINGERPRINT_LENGTH,
+    KeyCodec,
     KeyShape,
     compare,
     decode_key,
@@ -116,3 +117,36 @@ def test_a_tombstone_carries_the_key_the_deletion_time_and_the_cursor() -> None:
         {"uri": "a", DELETED_AT: AT},
         {"uri": "b", DELETED_AT: AT},
     ]
+
+
+def test_a_codec_keeps_each_key_values_prefix_once() -> None:
+    codec = KeyCodec([])
+    key = [f"{API}/event_types/et1", f"{API}/user_availability_schedules/s1"]
+    assert codec.encode(key) == "et1 s1"
+    assert codec.prefixes == [f"{API}/event_types/", f"{API}/user_availability_schedules/"]
+    assert codec.decode("et1 s1") == key
+    assert KeyCodec.parse(codec.prefixes) == codec
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [f"{API}/event_types/et1", None],  # a missing part
+        [f"{API}/other/et1", f"{API}/user_availability_schedules/s1"],  # another prefix
+        [f"{API}/event_types/a b", f"{API}/user_availability_schedules/s1"],  # the separator in an id
+        [f"{API}/event_types/[x", f"{API}/user_availability_schedules/s1"],  # what marks a JSON key
+        [f"{API}/event_types/", f"{API}/user_availability_schedules/s1"],  # no id at all
+        [f"{API}/event_types/et1"],  # fewer parts than the codec has
+    ],
+)
+def test_a_key_that_does_not_fit_the_codec_is_kept_whole(values: list) -> None:
+    codec = KeyCodec([f"{API}/event_types/", f"{API}/user_availability_schedules/"])
+    encoded = codec.encode(values)
+    assert encoded.startswith("[") and codec.decode(encoded) == values
+
+
+def test_compare_with_a_codec_returns_the_gone_keys_decoded() -> None:
+    shape, codec = KeyShape.of("uri"), KeyCodec([])
+    before = compare(None, [host(1), host(2)], shape, codec).children
+    assert set(before) == {"h1", "h2"}
+    assert compare(before, [host(1)], shape, codec).gone == [[host(2)["uri"]]]

@@ -27,7 +27,7 @@ from airbyte_cdk.sources.streams import CheckpointMixin
 
 from source_calendly.config import config_error, format_utc
 from source_calendly.streams.gated import PerParentStream
-from source_calendly.tombstones import API_BASE, KeyShape, compare, decode_key, short_hash, tombstones
+from source_calendly.tombstones import KeyCodec, KeyShape, compare, short_hash, tombstones
 
 UPDATED_AT = "_ab_cdc_updated_at"  # Calendly's clock when the sync emitted the record: the cursor
 RECHECK_DIVISOR = 20  # of history_requests: 10 parents per stream per sync with the default 200
@@ -38,18 +38,16 @@ def recheck_share(history_requests: int) -> int:
     return -(-history_requests // RECHECK_DIVISOR)
 
 
-def parent_id(uri: str) -> str:
-    return uri[len(API_BASE) :] if uri.startswith(API_BASE) else uri
-
-
 @dataclass
 class ParentsState:
     """What a tracked per-parent stream remembers between syncs."""
 
     scope: str | None = None  # the parent listing's scope (organization or user URI)
     rotation: str | None = None  # id of the last parent the rotation re-read
-    # parent id -> [signal hash or None, {encoded child key: fingerprint}]
+    # parent id (its URI, encoded) -> [signal hash or None, {encoded child key: fingerprint}]
     parents: dict[str, list[Any]] = field(default_factory=dict)
+    parent_codec: KeyCodec = field(default_factory=lambda: KeyCodec([]))
+    child_codec: KeyCodec = field(default_factory=lambda: KeyCodec([]))
 
     @classmethod
     def parse(cls, stream: str, value: Mapping[str, Any] | None) -> ParentsState:
@@ -58,19 +56,22 @@ class ParentsState:
         valid = isinstance(parents, Mapping) and all(
             isinstance(v, list) and len(v) == 2 and isinstance(v[1], Mapping) for v in parents.values()
         )
-        if (
-            not valid
-            or not isinstance(value.get("scope"), str | None)
-            or not isinstance(value.get("rotation"), str | None)
-        ):
+        codecs = value.get("codecs", {"parent": [], "child": []})
+        parent_codec = KeyCodec.parse(codecs.get("parent")) if isinstance(codecs, Mapping) else None
+        child_codec = KeyCodec.parse(codecs.get("child")) if isinstance(codecs, Mapping) else None
+        scope, rotation = value.get("scope"), value.get("rotation")
+        understood = valid and isinstance(scope, str | None) and isinstance(rotation, str | None)
+        if not understood or parent_codec is None or child_codec is None:
             raise config_error(
                 f"The saved state of stream {stream} is not understood. Reset the stream's state (or run a full "
                 "refresh of it) to start over."
             )
-        return cls(value.get("scope"), value.get("rotation"), {k: [v[0], dict(v[1])] for k, v in parents.items()})
+        parents_dict = {k: [v[0], dict(v[1])] for k, v in parents.items()}
+        return cls(scope, rotation, parents_dict, parent_codec, child_codec)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"scope": self.scope, "rotation": self.rotation, "parents": self.parents}
+        codecs = {"parent": self.parent_codec.prefixes, "child": self.child_codec.prefixes}
+        return {"scope": self.scope, "rotation": self.rotation, "codecs": codecs, "parents": self.parents}
 
 
 def rotation_slice(ids: Sequence[str], after: str | None, size: int) -> list[str]:
@@ -137,23 +138,24 @@ class TrackedPerParentStream(PerParentStream, CheckpointMixin):
             state.parents, state.rotation = {}, None
         state.scope = scope
         listed = [(uri, None if signal is None else short_hash(signal)) for uri, signal in self.parents()]
-        signals = {parent_id(uri): signal for uri, signal in listed}
+        ids = {uri: state.parent_codec.encode([uri]) for uri, _ in listed}
+        signals = {ids[uri]: signal for uri, signal in listed}
         # The listing was read to its end: a parent missing from it is gone, and so are its children.
         for pid in [pid for pid in state.parents if pid not in signals]:
-            gone = [decode_key(key) for key in state.parents[pid][1]]
+            gone = [state.child_codec.decode(key) for key in state.parents[pid][1]]
             yield from tombstones(shape, gone, stamp[UPDATED_AT], stamp)
             del state.parents[pid]
         rotation = rotation_slice(list(signals), state.rotation, recheck_share(self.context.config.history_requests))
         due = set(rotation) | {
             pid for pid, signal in signals.items() if pid not in state.parents or state.parents[pid][0] != signal
         }
-        to_read = (uri for uri, _ in listed if parent_id(uri) in due)
+        to_read = (uri for uri, _ in listed if ids[uri] in due)
         for children in self.read_parents(to_read):
             if not children.complete:
                 continue  # refused or gone since the listing: nothing is concluded, it is read again next sync
-            pid = parent_id(children.parent)
+            pid = ids[children.parent]
             before = state.parents.get(pid)
-            change = compare(before[1] if before else None, children.records, shape)
+            change = compare(before[1] if before else None, children.records, shape, state.child_codec)
             yield from ({**record, **stamp} for record in change.changed)
             yield from tombstones(shape, change.gone, stamp[UPDATED_AT], stamp)
             state.parents[pid] = [signals[pid], change.children]

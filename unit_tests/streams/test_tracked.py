@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+from unittest.mock import ANY
 
 import pytest
 from airbyte_cdk.models import SyncMode
@@ -14,6 +15,7 @@ from airbyte_cdk.test.state_builder import StateBuilder
 
 from source_calendly import SourceCalendly
 from source_calendly.streams.tracked import ParentsState, recheck_share, rotation_slice
+from source_calendly.tombstones import KeyCodec
 from unit_tests.fake_api import API, MEMBER_TOKEN, FakeCalendly, Fault, days, ts
 from unit_tests.helpers import config, error_messages, records, warnings
 
@@ -61,7 +63,9 @@ def test_a_first_sync_reads_every_parent_and_stamps_every_record(three: FakeCale
     out, state = sync()
     emitted = records(out, HOSTS)
     assert len(emitted) == 6 and all(r[STAMP] and DELETED not in r for r in emitted)
-    assert sorted(state["parents"]) == ["event_types/et1", "event_types/et2", "event_types/et3"]
+    assert sorted(state["parents"]) == ["et1", "et2", "et3"]  # each parent's id: its URI after the common prefix
+    assert state["codecs"] == {"parent": [f"{API}/event_types/"], "child": [f"{API}/event_type_memberships/"]}
+    assert state["parents"]["et1"][1] == {"et1-h1": ANY, "et1-h2": ANY}
     assert asked(three) == ["et1", "et2", "et3"]
 
 
@@ -103,7 +107,7 @@ def test_a_parent_gone_from_the_listing_tombstones_all_its_children(three: FakeC
     out, after = sync(state)
     assert sorted(r["uri"] for r in records(out, HOSTS)) == [h["uri"] for h in three.hosts[removed["uri"]]]
     assert all(r[DELETED] for r in records(out, HOSTS)) and asked(three) == []
-    assert "event_types/et3" not in after["parents"]
+    assert "et3" not in after["parents"]
 
 
 @pytest.mark.parametrize("status", [403, 404])
@@ -117,7 +121,7 @@ def test_a_refused_or_vanished_parent_yields_no_tombstone_and_is_read_again(thre
     out, after = sync(state)
     assert [r for r in records(out, HOSTS) if r.get(DELETED)] == []
     assert any("et3" in w for w in warnings(out))
-    assert after["parents"]["event_types/et3"] == state["parents"]["event_types/et3"]  # old signal: due again
+    assert after["parents"]["et3"] == state["parents"]["et3"]  # the old signal: due again
     out, _ = sync(after)
     assert sorted(r["uri"] for r in records(out, HOSTS) if r.get(DELETED)) == [
         f"{API}/event_type_memberships/et3-h1", f"{API}/event_type_memberships/et3-h2"
@@ -191,5 +195,9 @@ def test_the_recheck_share_is_a_twentieth_of_the_history_budget() -> None:
 
 
 def test_state_round_trips() -> None:
-    state = ParentsState("org", "event_types/et1", {"event_types/et1": ["abcd", {'["~/x"]': "12345678"}]})
+    state = ParentsState("org", "et1", {"et1": ["abcd", {"h1": "12345678"}]}, KeyCodec(["p/"]), KeyCodec(["c/"]))
     assert ParentsState.parse("s", state.to_dict()) == state
+
+
+def test_a_state_without_codecs_is_read_as_new() -> None:
+    assert ParentsState.parse("s", {}) == ParentsState()
