@@ -48,6 +48,7 @@ class ParentsState:
     parents: dict[str, list[Any]] = field(default_factory=dict)
     parent_codec: KeyCodec = field(default_factory=lambda: KeyCodec([]))
     child_codec: KeyCodec = field(default_factory=lambda: KeyCodec([]))
+    key: list[list[str]] | None = None  # the children's primary key the stored keys follow
 
     @classmethod
     def parse(cls, stream: str, value: Mapping[str, Any] | None) -> ParentsState:
@@ -59,19 +60,26 @@ class ParentsState:
         codecs = value.get("codecs", {"parent": [], "child": []})
         parent_codec = KeyCodec.parse(codecs.get("parent")) if isinstance(codecs, Mapping) else None
         child_codec = KeyCodec.parse(codecs.get("child")) if isinstance(codecs, Mapping) else None
-        scope, rotation = value.get("scope"), value.get("rotation")
-        understood = valid and isinstance(scope, str | None) and isinstance(rotation, str | None)
+        scope, rotation, key = value.get("scope"), value.get("rotation"), value.get("key")
+        key_understood = key is None or (isinstance(key, list) and all(isinstance(p, list) for p in key))
+        understood = valid and key_understood and isinstance(scope, str | None) and isinstance(rotation, str | None)
         if not understood or parent_codec is None or child_codec is None:
             raise config_error(
                 f"The saved state of stream {stream} is not understood. Reset the stream's state (or run a full "
                 "refresh of it) to start over."
             )
         parents_dict = {k: [v[0], dict(v[1])] for k, v in parents.items()}
-        return cls(scope, rotation, parents_dict, parent_codec, child_codec)
+        return cls(scope, rotation, parents_dict, parent_codec, child_codec, key)
 
     def to_dict(self) -> dict[str, Any]:
         codecs = {"parent": self.parent_codec.prefixes, "child": self.child_codec.prefixes}
-        return {"scope": self.scope, "rotation": self.rotation, "codecs": codecs, "parents": self.parents}
+        return {
+            "scope": self.scope,
+            "rotation": self.rotation,
+            "key": self.key,
+            "codecs": codecs,
+            "parents": self.parents,
+        }
 
 
 def rotation_slice(ids: Sequence[str], after: str | None, size: int) -> list[str]:
@@ -129,14 +137,15 @@ class TrackedPerParentStream(PerParentStream, CheckpointMixin):
 
     def _read_changes(self, stamp: Mapping[str, str]) -> Iterator[Mapping[str, Any]]:
         state, shape, scope = self._state, KeyShape.of(self.primary_key), self.scope()
+        key = [list(path) for path in shape.paths]
         if state.scope is not None and state.scope != scope:
-            self.logger.warning(
-                f"Stream {self.name}: the saved state describes {state.scope}'s records, but this sync reads "
-                f"{scope}'s (a token of another user or role). Reading every parent again; records already in "
-                "the destination are emitted again, and none is deleted."
+            self._start_over(
+                f"describes {state.scope}'s records, but this sync reads {scope}'s (a token of another user or role)"
             )
-            state.parents, state.rotation = {}, None
-        state.scope = scope
+        elif state.key is not None and state.key != key:
+            self._start_over(f"keeps its records by {state.key}, but the stream's primary key is now {key}")
+        state = self._state  # a new one if the sync starts over
+        state.scope, state.key = scope, key
         listed = [(uri, None if signal is None else short_hash(signal)) for uri, signal in self.parents()]
         ids = {uri: state.parent_codec.encode([uri]) for uri, _ in listed}
         signals = {ids[uri]: signal for uri, signal in listed}
@@ -161,3 +170,10 @@ class TrackedPerParentStream(PerParentStream, CheckpointMixin):
             state.parents[pid] = [signals[pid], change.children]
         if rotation:
             state.rotation = rotation[-1]
+
+    def _start_over(self, why: str) -> None:
+        self.logger.warning(
+            f"Stream {self.name}: the saved state {why}. Reading every parent again; records already in the "
+            "destination are emitted again, and none is deleted."
+        )
+        self._state = ParentsState()

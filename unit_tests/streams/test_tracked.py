@@ -166,6 +166,15 @@ def test_a_state_of_another_scope_starts_over_without_tombstones(three: FakeCale
     assert any("another user or role" in w for w in warnings(out))
 
 
+def test_a_state_of_another_primary_key_starts_over_without_tombstones(three: FakeCalendly) -> None:
+    _, state = sync()
+    assert state["key"] == [["uri"]]
+    out, after = sync({**state, "key": [["event_type"], ["member", "uri"]]})
+    assert len(records(out, HOSTS)) == 6 and not [r for r in records(out, HOSTS) if r.get(DELETED)]
+    assert any("primary key is now" in w for w in warnings(out))
+    assert after["key"] == [["uri"]] and sorted(after["parents"]) == ["et1", "et2", "et3"]
+
+
 def test_a_member_token_keeps_its_own_scope(three: FakeCalendly) -> None:
     _, state = sync(personal_access_token=MEMBER_TOKEN)
     assert state["scope"].startswith(f"{API}/users/")
@@ -195,7 +204,8 @@ def test_the_recheck_share_is_a_twentieth_of_the_history_budget() -> None:
 
 
 def test_state_round_trips() -> None:
-    state = ParentsState("org", "et1", {"et1": ["abcd", {"h1": "12345678"}]}, KeyCodec(["p/"]), KeyCodec(["c/"]))
+    codecs = KeyCodec(["p/"]), KeyCodec(["c/"])
+    state = ParentsState("org", "et1", {"et1": ["abcd", {"h1": "12345678"}]}, *codecs, [["uri"]])
     assert ParentsState.parse("s", state.to_dict()) == state
 
 
