@@ -12,7 +12,9 @@ failed, or not visited this sync keeps its previous children as they were: the c
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -88,13 +90,34 @@ def decode_key(encoded: str) -> list[Any]:
 
 
 SEPARATOR = " "
+_PACKED = "~"  # marks an id packed from a canonical UUID (36 characters) into 22
+
+
+def _pack(tail: str) -> str | None:
+    """A lowercase canonical UUID as 22 base64url characters; None for anything else."""
+    if len(tail) != 36 or tail.lower() != tail:
+        return None
+    try:
+        value = uuid.UUID(tail)
+    except ValueError:
+        return None
+    if str(value) != tail:
+        return None
+    return _PACKED + base64.urlsafe_b64encode(value.bytes).decode().rstrip("=")
+
+
+def _unpack(tail: str) -> str:
+    if not tail.startswith(_PACKED):
+        return tail
+    return str(uuid.UUID(bytes=base64.urlsafe_b64decode(tail[len(_PACKED) :] + "==")))
 
 
 @dataclass
 class KeyCodec:
     """Keys as short strings for state: the prefix of each key value (a Calendly URI up to its id) is kept
-    once, so a key of one URI is its id alone. Learned from the first key seen; a key that does not fit is
-    kept whole as a JSON list (it starts with "[", which an id never does)."""
+    once, so a key of one URI is its id alone, and an id that is a UUID is packed into 22 characters. Learned
+    from the first key seen; a key that does not fit is kept whole as a JSON list (it starts with "[", which
+    an id kept here never does)."""
 
     prefixes: list[str | None]
 
@@ -111,15 +134,16 @@ class KeyCodec:
         for value, prefix in zip(values, self.prefixes, strict=False):
             fits = isinstance(value, str) and prefix is not None and value.startswith(prefix)
             tail = value[len(prefix) :] if fits else ""  # type: ignore[index,arg-type]
-            if not fits or not tail or tail.startswith("[") or SEPARATOR in tail:
+            if not fits or not tail or tail.startswith(("[", _PACKED)) or SEPARATOR in tail:
                 return encode_key(values)
-            tails.append(tail)
+            tails.append(_pack(tail) or tail)
         return SEPARATOR.join(tails) if len(tails) == len(values) == len(self.prefixes) else encode_key(values)
 
     def decode(self, encoded: str) -> list[Any]:
         if encoded.startswith("["):
             return decode_key(encoded)
-        return [f"{prefix}{tail}" for prefix, tail in zip(self.prefixes, encoded.split(SEPARATOR), strict=True)]
+        tails = encoded.split(SEPARATOR)
+        return [f"{prefix}{_unpack(tail)}" for prefix, tail in zip(self.prefixes, tails, strict=True)]
 
 
 @dataclass

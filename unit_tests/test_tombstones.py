@@ -136,6 +136,7 @@ def test_a_codec_keeps_each_key_values_prefix_once() -> None:
         [f"{API}/event_types/a b", f"{API}/user_availability_schedules/s1"],  # the separator in an id
         [f"{API}/event_types/[x", f"{API}/user_availability_schedules/s1"],  # what marks a JSON key
         [f"{API}/event_types/", f"{API}/user_availability_schedules/s1"],  # no id at all
+        [f"{API}/event_types/~abc", f"{API}/user_availability_schedules/s1"],  # what marks a packed UUID
         [f"{API}/event_types/et1"],  # fewer parts than the codec has
     ],
 )
@@ -150,3 +151,19 @@ def test_compare_with_a_codec_returns_the_gone_keys_decoded() -> None:
     before = compare(None, [host(1), host(2)], shape, codec).children
     assert set(before) == {"h1", "h2"}
     assert compare(before, [host(1)], shape, codec).gone == [[host(2)["uri"]]]
+
+
+@pytest.mark.parametrize(
+    ("tail", "packed"),
+    [
+        ("5620ac67-3d2b-4e8f-a1c9-0b7e6d5f4a32", True),
+        ("5620AC67-3D2B-4E8F-A1C9-0B7E6D5F4A32", False),  # not canonical: kept as it is
+        ("5620ac673d2b4e8fa1c90b7e6d5f4a32xxxx", False),
+        ("{620ac67-3d2b-4e8f-a1c9-0b7e6d5f4a32", False),
+    ],
+)
+def test_a_uuid_id_is_packed_and_anything_else_kept_as_it_is(tail: str, packed: bool) -> None:
+    codec = KeyCodec([f"{API}/users/"])
+    encoded = codec.encode([f"{API}/users/{tail}"])
+    assert (len(encoded) == 23 and encoded.startswith("~")) is packed
+    assert codec.decode(encoded) == [f"{API}/users/{tail}"]
