@@ -221,6 +221,24 @@ class Sandbox:
         Returns ``{"communication"}``."""
         return self.store.add_outgoing_communication(event_uri, type)
 
+    def add_event_type_host(self, event_type_uri: str, user_uri: str) -> dict[str, Any]:
+        """A member of the organization becomes a host of the event type (with their default schedule). The
+        event type's ``updated_at`` moves only with ``Behaviour.event_type_changes_move_updated_at``.
+        Returns ``{"membership"}``."""
+        return self.store.add_event_type_host(event_type_uri, user_uri)
+
+    def change_default_availability(self, user_uri: str) -> dict[str, Any]:
+        """The user's default schedule gets other weekday hours, and so does every event type schedule that
+        uses it. The user's ``updated_at`` moves only with ``Behaviour.user_availability_moves_updated_at``, the
+        event types' only with ``Behaviour.event_type_changes_move_updated_at``.
+        Returns ``{"schedule", "event_types"}``."""
+        return self.store.change_default_availability(user_uri)
+
+    def remove_member(self, user_uri: str) -> dict[str, Any]:
+        """The user leaves the organization: their membership, schedules and event type hostings go (the event
+        types' ``updated_at`` as with ``add_event_type_host``). Returns ``{"membership"}``."""
+        return self.store.remove_member(user_uri)
+
     def advance_clock(self, days: float = 0.0, seconds: float = 0.0) -> dict[str, Any]:
         """Move the store's clock (what the activity log's 90-day retention counts from) forward."""
         return {"clock": self.store.advance_clock(days, seconds)}

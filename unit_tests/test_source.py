@@ -89,9 +89,9 @@ def test_discover_makes_no_request_and_declares_the_sync_modes(api: FakeCalendly
         "groups": ["full_refresh"],
         "group_relationships": ["full_refresh"],
         "organization_invitations": ["full_refresh"],
-        "event_type_memberships": ["full_refresh"],
-        "user_availability_schedules": ["full_refresh"],
-        "event_type_availability_schedules": ["full_refresh"],
+        "event_type_memberships": ["full_refresh", "incremental"],
+        "user_availability_schedules": ["full_refresh", "incremental"],
+        "event_type_availability_schedules": ["full_refresh", "incremental"],
         "activity_log_entries": ["full_refresh", "incremental"],
         "contacts": ["full_refresh", "incremental"],
         "outgoing_communications": ["full_refresh", "incremental"],
@@ -101,6 +101,8 @@ def test_discover_makes_no_request_and_declares_the_sync_modes(api: FakeCalendly
     keys = {"event_type_availability_schedules": [["event_type"], ["availability_rule_uri"]],
             "outgoing_communications": [["event_uri"], ["type"], ["to"], ["created_at"]]}  # fmt: skip
     cursors = {"activity_log_entries": "occurred_at", "outgoing_communications": "created_at"}
+    cursors |= {name: "_ab_cdc_updated_at" for name in ("event_type_memberships", "user_availability_schedules",
+                                                       "event_type_availability_schedules")}  # fmt: skip
     for name, stream in streams.items():
         assert stream.source_defined_primary_key == keys.get(name, [["uri"]])
         if "incremental" in modes[name]:
