@@ -29,7 +29,7 @@ from source_calendly.streams import (
 def build_context(
     config: Mapping[str, Any], logger: logging.Logger, selected: frozenset[str] | None = None
 ) -> SyncContext:
-    context = SyncContext(CalendlyConfig.from_mapping(config), logger, selected)
+    context = SyncContext(CalendlyConfig.from_mapping(config), logger, selected, raw_config=config)
     context.set_account_resolver(AccountLookup(context).resolve)
     return context
 

@@ -190,9 +190,14 @@ def send_with_retries(
     describe: Callable[[requests.Response | requests.RequestException], str],
     rate_limit_exhausted: Callable[[Attempts, requests.Response], AirbyteTracedException],
     retries_exhausted: Callable[[Attempts], AirbyteTracedException],
+    reauthorize: Callable[[requests.PreparedRequest], requests.PreparedRequest | None] | None = None,
 ) -> requests.Response:
-    """Send `request` until the handler accepts the answer (or tolerates it), it fails, or a budget runs out."""
+    """Send `request` until the handler accepts the answer (or tolerates it), it fails, or a budget runs out.
+
+    `reauthorize` is asked once per request after a 401: a request with a new OAuth access token, or None.
+    """
     debug = logger.isEnabledFor(logging.DEBUG)
+    reauthorized = False
     while True:
         outcome: requests.Response | requests.RequestException
         if debug:  # as the CDK's client logs them (the CDK masks the token in everything it prints)
@@ -204,6 +209,17 @@ def send_with_retries(
         if debug and isinstance(outcome, requests.Response):
             extra = {"headers": outcome.headers, "status": outcome.status_code, "body": outcome.text}
             logger.debug("Receiving response", extra=extra)
+        if (
+            reauthorize is not None
+            and not reauthorized
+            and isinstance(outcome, requests.Response)
+            and outcome.status_code == 401
+        ):
+            reauthorized = True
+            renewed = reauthorize(request)
+            if renewed is not None:
+                request = renewed
+                continue
         resolution = handler.interpret_response(outcome)
         action = resolution.response_action
         if action in (ResponseAction.SUCCESS, ResponseAction.IGNORE) and isinstance(outcome, requests.Response):

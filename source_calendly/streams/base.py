@@ -22,6 +22,8 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from source_calendly.config import format_utc, parse_utc
 from source_calendly.context import SyncContext
 from source_calendly.errors import (
+    OAUTH_UNAUTHORIZED,
+    UNAUTHORIZED,
     CalendlyErrorHandler,
     describe_failure,
     is_page_token_rejection,
@@ -142,7 +144,7 @@ class CalendlyStream(HttpStream):
         self._session.mount("http://", adapter)
         self._timeout = (CONNECT_TIMEOUT, min(READ_TIMEOUT, config.request_timeout_seconds))
         self._retry_policy = RetryPolicy(max_retries=config.max_retries)
-        self._error_handler = CalendlyErrorHandler(self.logger, self.name, self.tolerated_statuses)
+        self._error_handler = self.get_error_handler()
 
     # HttpStream contract -------------------------------------------------------------------------------------
     @property
@@ -160,7 +162,8 @@ class CalendlyStream(HttpStream):
         return self.endpoint
 
     def get_error_handler(self) -> ErrorHandler | None:
-        return CalendlyErrorHandler(self.logger, self.name, self.tolerated_statuses)
+        unauthorized = OAUTH_UNAUTHORIZED if self.context.oauth is not None else UNAUTHORIZED
+        return CalendlyErrorHandler(self.logger, self.name, self.tolerated_statuses, unauthorized)
 
     def next_page_token(self, response: requests.Response) -> Mapping[str, Any] | None:
         token = self._pagination(response).get("next_page_token")
@@ -225,7 +228,14 @@ class CalendlyStream(HttpStream):
     def get(self, path: str, params: Mapping[str, str] | None = None) -> requests.Response:
         """One GET, retried until answered: error mapping, deadlines, retry budgets and the shared rate budget."""
         url = self.url_base + path.lstrip("/")
-        request = self._session.prepare_request(requests.Request("GET", url, params=dict(params or {})))
+
+        def prepare() -> requests.PreparedRequest:  # the session's authenticator adds the current token
+            return self._session.prepare_request(requests.Request("GET", url, params=dict(params or {})))
+
+        def reauthorize(rejected: requests.PreparedRequest) -> requests.PreparedRequest | None:
+            return prepare() if self.context.recover_from_unauthorized(rejected) else None
+
+        request = prepare()
         attempts = Attempts(endpoint=f"GET /{path.lstrip('/')}", stream=self.name, started=time.monotonic())
         budget = self.context.budget
         host = requests.utils.urlparse(self.url_base).hostname or self.url_base
@@ -240,6 +250,7 @@ class CalendlyStream(HttpStream):
             describe=describe_failure,
             rate_limit_exhausted=lambda a, r: rate_limit_exhausted(a, r, budget.waited_seconds),
             retries_exhausted=lambda a: retries_exhausted(a, host),
+            reauthorize=reauthorize,
         )
 
     def list(
