@@ -20,6 +20,7 @@ import secrets
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -71,15 +72,40 @@ class OAuthServer:
     _issued: dict[str, deque[float]] = field(default_factory=dict)  # user -> monotonic times of issued tokens
     issued_access_tokens: list[str] = field(default_factory=list)
     issued_refresh_tokens: list[str] = field(default_factory=list)
+    # Test hooks: called with an access token the first time an API request carries it; and a path prefix at
+    # whose first request every access token issued so far expires (two hours passing in the middle of a sync).
+    on_first_use: Callable[[str], None] | None = None
+    # False: the API refuses every OAuth access token, as after the user revoked the app's access in Calendly
+    # (whether the token endpoint then still answers is UNCONFIRMED; here it does).
+    api_accepts_tokens: bool = True
+    _expire_at_path: str | None = None
+    _used: set[str] = field(default_factory=set)
 
     # -- the API's side ---------------------------------------------------------------------------------------
     def principal_label(self, access_token: str) -> str | None:
         """The grant's token label while the access token is live; None once it expired (or never existed)."""
         with self._lock:
             found = self._access.get(access_token)
-            if found is None or time.monotonic() >= found[1]:
+            if found is None or time.monotonic() >= found[1] or not self.api_accepts_tokens:
                 return None
-            return found[0].label
+            first_use = access_token not in self._used
+            self._used.add(access_token)
+        if first_use and self.on_first_use is not None:
+            self.on_first_use(access_token)
+        return found[0].label
+
+    def on_request(self, path: str) -> None:
+        """Called as an API request arrives, before any latency: fires `expire_access_tokens_at`."""
+        if self._expire_at_path is not None and path.startswith(self._expire_at_path):
+            with self._lock:
+                if self._expire_at_path is None:
+                    return
+                self._expire_at_path = None
+                self._access = {t: (g, 0.0) for t, (g, _) in self._access.items()}
+
+    def expire_access_tokens_at(self, path_prefix: str) -> None:
+        """Every access token issued so far expires when the first API request to `path_prefix…` arrives."""
+        self._expire_at_path = path_prefix
 
     def is_known(self, access_token: str) -> bool:
         with self._lock:

@@ -225,6 +225,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def _api(self, sandbox: Sandbox, method: str, path: str, query: dict[str, str]) -> _Outcome:
         """Decide the response to one API request (written later by ``_Outcome.write``)."""
+        sandbox.oauth.on_request(path)
         decision = sandbox.injector.decide(path)
         if decision.latency_s:
             self.server.stopping.wait(decision.latency_s)

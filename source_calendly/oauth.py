@@ -97,6 +97,8 @@ class CalendlyOAuthAuthenticator(SingleUseRefreshTokenOauth2Authenticator):
         self._token_session = requests.Session()  # the token URL only; the API's session never sees the secret
         self._token_limit = TokenRateLimit()
         self._lifetime: timedelta | None = None  # of the last token this process was issued
+        self._recovered_token: str | None = None  # the last access token got because of a 401
+        self._refusal: AirbyteTracedException | None = None  # Calendly refused the refresh: final for this run
         self.refreshes = 0
 
     # -- when to refresh --------------------------------------------------------------------------------------
@@ -127,13 +129,23 @@ class CalendlyOAuthAuthenticator(SingleUseRefreshTokenOauth2Authenticator):
         with self._token_refresh_lock:
             if self.access_token != sent_token:
                 return True
+            if sent_token == self._recovered_token:
+                return False  # a token just issued because of a 401 was refused too: another one would be as well
             logger.info("Calendly rejected the OAuth access token (HTTP 401) before its expiry; getting a new one.")
             self.refresh_and_set_access_token()
+            self._recovered_token = self.access_token
             return True
 
     def refresh_and_set_access_token(self) -> None:
         with self._token_refresh_lock:
-            access_token, expiry, refresh_token = self.refresh_access_token()
+            if self._refusal is not None:  # every later stream fails the same way, without asking Calendly again
+                raise self._refusal
+            try:
+                access_token, expiry, refresh_token = self.refresh_access_token()
+            except AirbyteTracedException as error:
+                if error.failure_type == FailureType.config_error:
+                    self._refusal = error
+                raise
             self.access_token = access_token
             if refresh_token is not None:
                 self.set_refresh_token(refresh_token)
