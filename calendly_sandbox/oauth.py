@@ -116,6 +116,8 @@ class OAuthServer:
         """What a user's consent plus the code exchange would yield, without the browser: a token response."""
         user, org = self.users[label]
         with self._lock:
+            if self._limited(user):  # the code exchange counts towards the user's tokens of the minute too
+                raise ValueError(f"{label} already had {self.tokens_per_minute} tokens this minute")
             return self._issue(_Grant(label, user, org))
 
     def expire_access_tokens(self) -> None:
