@@ -57,16 +57,19 @@ logger = logging.getLogger("airbyte")
 class TokenRateLimit:
     """At most `limit` token requests in any 60 seconds from this process (Calendly counts per user)."""
 
-    def __init__(self, limit: int = TOKENS_PER_MINUTE, window: float = 60.0) -> None:
+    def __init__(
+        self, limit: int = TOKENS_PER_MINUTE, window: float = 60.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self._limit = limit
         self._window = window
+        self._clock = clock
         self._sent: deque[float] = deque()
         self._lock = threading.Lock()
 
-    def wait_for_turn(self, sleep: Callable[[float], None] = time.sleep) -> None:
+    def wait_for_turn(self, sleep: Callable[[float], None] | None = None) -> None:
         with self._lock:
             while True:
-                now = time.monotonic()
+                now = self._clock()
                 while self._sent and now - self._sent[0] >= self._window:
                     self._sent.popleft()
                 if len(self._sent) < self._limit:
@@ -74,7 +77,7 @@ class TokenRateLimit:
                     return
                 wait = self._window - (now - self._sent[0])
                 logger.info(f"Waiting {wait:.0f} s for Calendly's limit of {self._limit} OAuth tokens per minute.")
-                sleep(wait)
+                (sleep or time.sleep)(wait)
 
 
 class CalendlyOAuthAuthenticator(SingleUseRefreshTokenOauth2Authenticator):
