@@ -102,7 +102,6 @@ class CalendlyOAuthAuthenticator(SingleUseRefreshTokenOauth2Authenticator):
         self._lifetime: timedelta | None = None  # of the last token this process was issued
         self._recovered_token: str | None = None  # the last access token got because of a 401
         self._refusal: AirbyteTracedException | None = None  # Calendly refused the refresh: final for this run
-        self.refreshes = 0
 
     # -- when to refresh --------------------------------------------------------------------------------------
     def token_has_expired(self) -> bool:
@@ -117,10 +116,6 @@ class CalendlyOAuthAuthenticator(SingleUseRefreshTokenOauth2Authenticator):
         with self._token_refresh_lock:
             if self.token_has_expired():
                 self.refresh_and_set_access_token()
-            return self.access_token
-
-    def current_token(self) -> str:
-        with self._token_refresh_lock:
             return self.access_token
 
     def recover_from_unauthorized(self, sent_token: str) -> bool:
@@ -155,7 +150,6 @@ class CalendlyOAuthAuthenticator(SingleUseRefreshTokenOauth2Authenticator):
             self.set_token_expiry_date(expiry)
             # Written and flushed (the CDK prints it with flush=True) before the lock lets anyone use the token.
             self._emit_control_message()
-            self.refreshes += 1
             logger.info(
                 f"Got a new Calendly access token (valid until {expiry}); the new refresh token was sent to the "
                 "platform in a CONTROL message."
