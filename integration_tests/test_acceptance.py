@@ -29,7 +29,7 @@ def acceptance_sandbox() -> Iterator[Sandbox]:
     """Start the sandbox and write the configs acceptance-test-config.yml points at."""
     with Sandbox(dataset=DatasetSpec.small(seed=31), rate_limit_per_minute=None) as sandbox:
         SECRETS.mkdir(exist_ok=True)
-        # Today's shape (the credentials choice); configs from before it are tested in test_oauth.py.
+        # Today's shape (the credentials choice); configs from before it are tested in test_oauth_sync.py.
         config = sandbox_config(sandbox)
         config["credentials"] = {
             "auth_type": "personal_access_token",
