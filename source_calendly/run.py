@@ -19,7 +19,7 @@ from airbyte_cdk.logger import PRINT_BUFFER
 from airbyte_cdk.models import ConnectorSpecification
 from airbyte_cdk.sources.utils.schema_helpers import split_config
 
-from source_calendly.config import CalendlyConfig, future_start_date_warning, with_credentials
+from source_calendly.config import CalendlyConfig, future_start_date_warning
 from source_calendly.inputs import InputFileError, check_catalog_file, check_config_file, check_state_file
 from source_calendly.source import SourceCalendly
 
@@ -42,8 +42,7 @@ class CalendlyEntrypoint(AirbyteEntrypoint):
         warning = future_start_date_warning(parsed, datetime.now(UTC))
         if warning:
             self.logger.warning(warning)
-        # A config from before `credentials` existed is checked in the shape it is read in (see with_credentials).
-        AirbyteEntrypoint.validate_connection(source_spec, with_credentials(config))
+        AirbyteEntrypoint.validate_connection(source_spec, config)
 
 
 def run() -> None:
