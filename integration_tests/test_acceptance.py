@@ -37,7 +37,13 @@ def acceptance_sandbox() -> Iterator[Sandbox]:
     """Start the sandbox and write the configs acceptance-test-config.yml points at."""
     with Sandbox(dataset=DatasetSpec.small(seed=31), rate_limit_per_minute=None) as sandbox:
         SECRETS.mkdir(exist_ok=True)
-        (SECRETS / "config.json").write_text(json.dumps(sandbox_config(sandbox)))
+        # Today's shape (the credentials choice); configs from before it are tested in test_oauth_sync.py.
+        config = sandbox_config(sandbox)
+        config["credentials"] = {
+            "auth_type": "personal_access_token",
+            "personal_access_token": config.pop("personal_access_token"),
+        }
+        (SECRETS / "config.json").write_text(json.dumps(config))
         (SECRETS / "invalid_config.json").write_text(json.dumps(sandbox_config(sandbox, "wrong-token")))
         yield sandbox
 

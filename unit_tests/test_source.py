@@ -36,11 +36,22 @@ def check(cfg: dict, tmp_path: Path) -> tuple[str, str | None, list[str]]:
     return status.connectionStatus.status.value, status.connectionStatus.message, logs
 
 
-def test_spec_token_is_secret_and_only_it_is_required() -> None:
+def test_spec_credentials_are_secret_and_only_they_are_required() -> None:
     props = SPEC["connectionSpecification"]["properties"]
-    assert props["personal_access_token"]["airbyte_secret"] is True
-    assert "Integrations & Apps > API & Webhooks" in props["personal_access_token"]["description"]
-    assert SPEC["connectionSpecification"]["required"] == ["personal_access_token"]
+    pat, oauth = props["credentials"]["oneOf"]
+    assert pat["properties"]["personal_access_token"]["airbyte_secret"] is True
+    assert "Integrations & Apps > API & Webhooks" in pat["properties"]["personal_access_token"]["description"]
+    for key in ("client_id", "client_secret", "refresh_token", "access_token"):
+        assert oauth["properties"][key]["airbyte_secret"] is True, key
+    assert [pat["properties"]["auth_type"]["const"], oauth["properties"]["auth_type"]["const"]] == [
+        "personal_access_token",
+        "oauth2.0",
+    ]
+    assert SPEC["connectionSpecification"]["required"] == ["credentials"]
+    assert (
+        props["token_url"]["default"] == "https://auth.calendly.com/oauth/token"
+        and props["token_url"]["airbyte_hidden"]
+    )
     assert props["lookback_days"]["default"] == 7 and props["lookback_days"]["minimum"] == 0
     assert props["api_url"]["default"] == "https://api.calendly.com" and props["api_url"]["airbyte_hidden"]
 
