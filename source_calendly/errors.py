@@ -23,6 +23,10 @@ TOKEN_HELP = (
     "Personal Access Tokens, and put it in this source's configuration."
 )
 UNAUTHORIZED = "Calendly rejected the personal access token (HTTP 401): it is invalid or expired. " + TOKEN_HELP
+OAUTH_UNAUTHORIZED = (
+    "Calendly rejected the OAuth access token (HTTP 401), also right after a new one was issued: the user's grant "
+    'to the OAuth app was revoked. Re-authenticate the source ("Authenticate your account" in its settings).'
+)
 ORG_ACCESS = (
     "Calendly refused access (HTTP 403: {detail}). The token lacks organization access: the token's user needs "
     "the admin or owner role in the Calendly organization. Ask an owner to grant that role, or use a token of an "
@@ -102,13 +106,20 @@ class CalendlyErrorHandler(HttpStatusErrorHandler):
     such as 404 for one event's invitees or 403 for routing forms on a plan without them.
     """
 
-    def __init__(self, logger: logging.Logger, stream_name: str, tolerated: frozenset[int] = frozenset()) -> None:
+    def __init__(
+        self,
+        logger: logging.Logger,
+        stream_name: str,
+        tolerated: frozenset[int] = frozenset(),
+        unauthorized: str = UNAUTHORIZED,
+    ) -> None:
         super().__init__(
             logger=logger,
             error_mapping=dict(DEFAULT_ERROR_MAPPING),
         )
         self._stream_name = stream_name
         self._tolerated = tolerated
+        self._unauthorized = unauthorized  # what a 401 means depends on the kind of credentials
 
     def interpret_response(self, response_or_exception: requests.Response | Exception | None = None) -> ErrorResolution:
         if isinstance(response_or_exception, requests.RequestException):
@@ -121,7 +132,7 @@ class CalendlyErrorHandler(HttpStatusErrorHandler):
         if status in self._tolerated or is_page_token_rejection(response):
             return ErrorResolution(ResponseAction.IGNORE, None, None)
         if status == 401:
-            return ErrorResolution(ResponseAction.FAIL, FailureType.config_error, UNAUTHORIZED)
+            return ErrorResolution(ResponseAction.FAIL, FailureType.config_error, self._unauthorized)
         if status == 403:
             return ErrorResolution(ResponseAction.FAIL, FailureType.config_error, forbidden_message(response))
         if 200 <= status < 300:

@@ -26,6 +26,8 @@ from source_calendly.bounds import Floor
 from source_calendly.config import parse_utc
 from source_calendly.context import SyncContext
 from source_calendly.errors import (
+    OAUTH_UNAUTHORIZED,
+    UNAUTHORIZED,
     CalendlyErrorHandler,
     describe_failure,
     give_up_early,
@@ -160,7 +162,7 @@ class CalendlyStream(HttpStream):
         self._deadline = deadline
         self._timeout = (CONNECT_TIMEOUT, min(READ_TIMEOUT, deadline))
         self._retry_policy = CHECK_RETRY_POLICY if context.checking else RetryPolicy(max_retries=config.max_retries)
-        self._error_handler = CalendlyErrorHandler(self.logger, self.name, self.tolerated_statuses)
+        self._error_handler = self.get_error_handler()
 
     # HttpStream contract -------------------------------------------------------------------------------------
     @property
@@ -178,7 +180,8 @@ class CalendlyStream(HttpStream):
         return self.endpoint
 
     def get_error_handler(self) -> ErrorHandler | None:
-        return CalendlyErrorHandler(self.logger, self.name, self.tolerated_statuses)
+        unauthorized = OAUTH_UNAUTHORIZED if self.context.oauth is not None else UNAUTHORIZED
+        return CalendlyErrorHandler(self.logger, self.name, self.tolerated_statuses, unauthorized)
 
     def next_page_token(self, response: requests.Response) -> Mapping[str, Any] | None:
         token = self._pagination(response).get("next_page_token")
@@ -254,7 +257,14 @@ class CalendlyStream(HttpStream):
     def get(self, path: str, params: Mapping[str, str] | None = None) -> requests.Response:
         """One GET, retried until answered: error mapping, deadlines, retry budgets and the shared rate budget."""
         url = self.url_base + path.lstrip("/")
-        request = self._session.prepare_request(requests.Request("GET", url, params=dict(params or {})))
+
+        def prepare() -> requests.PreparedRequest:  # the session's authenticator adds the current token
+            return self._session.prepare_request(requests.Request("GET", url, params=dict(params or {})))
+
+        def reauthorize(rejected: requests.PreparedRequest) -> requests.PreparedRequest | None:
+            return prepare() if self.context.recover_from_unauthorized(rejected) else None
+
+        request = prepare()
         attempts = Attempts(endpoint=f"GET /{path.lstrip('/')}", stream=self.name, started=time.monotonic())
         budget = self.context.budget
         host = requests.utils.urlparse(self.url_base).hostname or self.url_base
@@ -272,6 +282,7 @@ class CalendlyStream(HttpStream):
             retries_exhausted=lambda a: retries_exhausted(a, host, checking),
             give_up=lambda a, o: give_up_early(a, o, api_url, checking, deadline),
             events=self.context.progress,
+            reauthorize=reauthorize,
         )
 
     def list(
