@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import gc
+import math
 import threading
-from datetime import datetime
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 from .api import Api
 from .behaviour import Behaviour
@@ -22,6 +26,31 @@ from .store import Store
 from .timeutil import from_us
 from .tokens import TOKENS, Tokens
 from .truth import Truth
+
+_Method = TypeVar("_Method", bound=Callable[..., Any])
+
+# The running sandboxes by URL, so whatever starts a connector against one can find it (see `serving`).
+_SERVING: dict[str, Sandbox] = {}
+_SERVING_LOCK = threading.Lock()
+_NEVER = threading.Event()  # waited on instead of time.sleep, which some test suites patch away
+
+
+def _changes_records(method: _Method) -> _Method:
+    """Marks a mutation: when it returns (or fails halfway), its time becomes ``Sandbox.last_change``."""
+
+    @functools.wraps(method)
+    def changing(self: Sandbox, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        finally:
+            self._note_change()
+
+    return changing  # type: ignore[return-value]
+
+
+def seconds_until_past(last_change: float, now: float) -> float:
+    """How long until a clock at ``now`` shows a whole second later than the one ``last_change`` fell in."""
+    return max(0.0, math.floor(last_change) + 1 - now)
 
 
 class Sandbox:
@@ -75,6 +104,8 @@ class Sandbox:
         self._server: SandboxServer | None = None
         self._thread: threading.Thread | None = None
         self._lifecycle = threading.Lock()
+        self._last_change: float | None = None  # epoch seconds of the latest mutation
+        self._change_lock = threading.Lock()
 
     # -- lifecycle ----------------------------------------------------------------------------------------
     def start(self) -> Sandbox:
@@ -87,6 +118,8 @@ class Sandbox:
             )
             thread.start()
             self._server, self._thread = server, thread
+        with _SERVING_LOCK:
+            _SERVING[self.url] = self
         return self
 
     def stop(self, timeout: float = 5.0) -> None:
@@ -96,6 +129,10 @@ class Sandbox:
             self._server = self._thread = None
         if server is None or thread is None:
             return
+        with _SERVING_LOCK:
+            url = f"http://{self.host}:{server.server_address[1]}"
+            if _SERVING.get(url) is self:
+                del _SERVING[url]
         server.shutdown()
         server.server_close()
         server.close_all(timeout)
@@ -108,6 +145,12 @@ class Sandbox:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.stop()
+
+    @staticmethod
+    def serving(url: str) -> Sandbox | None:
+        """The sandbox of this process serving ``url`` (``Sandbox.url``, a trailing slash allowed), if any."""
+        with _SERVING_LOCK:
+            return _SERVING.get(url.rstrip("/"))
 
     @property
     def port(self) -> int:
@@ -126,6 +169,7 @@ class Sandbox:
         return from_us(self.store.anchor_us)
 
     # -- mutations (thread-safe; each moves updated_at to "now", microsecond precision) ------------------------
+    @_changes_records
     def book_event(
         self,
         start_time: datetime | str,
@@ -142,6 +186,7 @@ class Sandbox:
         """
         return self.store.book_event(start_time, event_type_uri, invitees, host_uri, invitee_emails)
 
+    @_changes_records
     def cancel_event(
         self,
         event_uri: str,
@@ -152,6 +197,7 @@ class Sandbox:
         """Cancel an event and all its active invitees. Returns ``{"event", "invitees"}`` (changed ones)."""
         return self.store.cancel_event(event_uri, reason, canceled_by, canceler_type)
 
+    @_changes_records
     def cancel_invitee(
         self,
         invitee_uri: str,
@@ -166,36 +212,44 @@ class Sandbox:
         """
         return self.store.cancel_invitee(invitee_uri, reason, canceled_by, canceler_type)
 
+    @_changes_records
     def reschedule(self, invitee_uri: str, new_start_time: datetime | str, reason: str | None = None) -> dict[str, Any]:
         """Move an invitee to a new time. Returns ``{"old_invitee", "old_event", "new_invitee", "new_event"}``."""
         return self.store.reschedule(invitee_uri, new_start_time, reason)
 
+    @_changes_records
     def join_group_event(self, event_uri: str, email: str | None = None) -> dict[str, Any]:
         """A new invitee books a seat on an existing group event. Returns ``{"invitee", "event"}``; the event's
         ``updated_at`` moves only with ``Behaviour.group_changes_move_updated_at``."""
         return self.store.join_group_event(event_uri, email)
 
+    @_changes_records
     def edit_meeting_notes(self, event_uri: str, notes: str | None) -> dict[str, Any]:
         """Set an event's meeting notes. Returns ``{"event"}``; its ``updated_at`` moves unless the sandbox
         runs with ``Behaviour(notes_move_updated_at=False)``."""
         return self.store.edit_meeting_notes(event_uri, notes)
 
+    @_changes_records
     def mark_no_show(self, invitee_uri: str) -> dict[str, Any]:
         """Mark an active invitee no-show. Returns ``{"invitee", "no_show"}``."""
         return self.store.mark_no_show(invitee_uri)
 
+    @_changes_records
     def unmark_no_show(self, invitee_uri: str) -> dict[str, Any]:
         """Undo a no-show (Calendly's DELETE /invitee_no_shows/{uuid}). Returns ``{"invitee"}``."""
         return self.store.unmark_no_show(invitee_uri)
 
+    @_changes_records
     def link_submission(self, submission_uri: str, invitee_uri: str) -> dict[str, Any]:
         """An earlier submission's submitter books: it gains ``submitter``. Returns ``{"submission"}``."""
         return self.store.link_submission(submission_uri, invitee_uri)
 
+    @_changes_records
     def add_form_submission(self, form_uri: str, submitter_uri: str | None = None) -> dict[str, Any]:
         """New submission on a routing form (optionally from an invitee). Returns ``{"submission"}``."""
         return self.store.add_form_submission(form_uri, submitter_uri)
 
+    @_changes_records
     def add_activity_log_entry(
         self,
         namespace: str = "User",
@@ -208,20 +262,24 @@ class Sandbox:
         ``occurred_at`` defaults to now. Returns ``{"entry"}``."""
         return self.store.add_activity_log_entry(namespace, action, actor_uri, details, occurred_at)
 
+    @_changes_records
     def create_contact(self, email: str, owner_uri: str | None = None, **fields: Any) -> dict[str, Any]:
         """New contact in ``owner_uri``'s contact book (default: the admin token's user). ``fields`` sets
         name, company, job_title, ... Returns ``{"contact"}``."""
         return self.store.create_contact(email, owner_uri, **fields)
 
+    @_changes_records
     def update_contact(self, contact_uri: str, **changes: Any) -> dict[str, Any]:
         """Change a contact's fields; its ``updated_at`` moves to now. Returns ``{"contact"}``."""
         return self.store.update_contact(contact_uri, **changes)
 
+    @_changes_records
     def revoke_invitation(self, invitation_uri: str) -> dict[str, Any]:
         """An admin revokes an organization invitation: it is listed no more (something a full-refresh stream
         must let go of). Returns ``{"invitation"}``, as it was."""
         return self.store.revoke_invitation(invitation_uri)
 
+    @_changes_records
     def add_outgoing_communication(self, event_uri: str | None = None, type: str = "email") -> dict[str, Any]:
         """An email or SMS sent now about an event (default: Acme's last-starting active event).
         Returns ``{"communication"}``."""
@@ -248,6 +306,36 @@ class Sandbox:
     def advance_clock(self, days: float = 0.0, seconds: float = 0.0) -> dict[str, Any]:
         """Move the store's clock (what the activity log's 90-day retention counts from) forward."""
         return {"clock": self.store.advance_clock(days, seconds)}
+
+    # -- the clock of the latest change --------------------------------------------------------------------------
+    @property
+    def last_change(self) -> datetime | None:
+        """When a record last changed through a mutation (None: never since the data was built)."""
+        with self._change_lock:
+            last = self._last_change
+        return None if last is None else datetime.fromtimestamp(last, UTC)
+
+    def _note_change(self) -> None:
+        stamped = self.store.last_stamp_us / 1_000_000  # a timestamp a mutation wrote may be a little ahead
+        with self._change_lock:
+            self._last_change = max(self._last_change or 0.0, time.time(), stamped)
+
+    def wait_past_last_change(self) -> float:
+        """Wait until the sandbox's clock (its ``Date`` header, whole seconds) has left the second of the latest
+        change; return the seconds waited (at most one, and none when nothing changed in the current second).
+
+        A connector takes its sync's start from the ``Date`` header and never moves its cursor past it, so a
+        record changed in the second a sync starts comes back, harmlessly, in the next sync too. Tests that
+        expect "the changes and nothing else" start each sync after this."""
+        with self._change_lock:
+            last = self._last_change
+        if last is None:
+            return 0.0
+        waited = 0.0
+        while (delay := seconds_until_past(last, time.time())) > 0:
+            _NEVER.wait(delay)
+            waited += delay
+        return waited
 
     # -- knobs on a running sandbox ---------------------------------------------------------------------------
     @property
@@ -303,6 +391,14 @@ class Sandbox:
     def request_log(self) -> list[RequestLogEntry]:
         """Snapshot of the API requests served so far (``/_sandbox/*`` excluded)."""
         return self.request_log_sink.entries()
+
+    def wait_idle(self, timeout: float = 10.0) -> None:
+        """Wait until the server has answered every request it was sent: none waiting to be accepted, none in
+        a socket, none being handled. Count requests after this when a client may have left requests behind
+        (a killed connector's are answered, and logged, after it died). TimeoutError after ``timeout`` s."""
+        server = self._server
+        if server is not None:
+            server.wait_idle(timeout)
 
     def clear_request_log(self) -> None:
         self.request_log_sink.clear()

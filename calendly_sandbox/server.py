@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import email.utils
+import io
 import logging
+import select
 import socket
 import struct
 import threading
@@ -60,8 +62,45 @@ class _Outcome:
     write: Callable[[], None]
 
 
+def _readable(sock: socket.socket) -> bool:
+    """Whether bytes (or the peer's close) wait in the socket, without taking them; False once it is closed."""
+    fd = sock.fileno()
+    if fd < 0:
+        return False
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    return bool(poller.poll(0))
+
+
+class _RequestReader(io.RawIOBase):
+    """A connection's raw reader: before it takes the bytes of a request off the socket, it tells the server
+    the connection is busy. So a request is always visible to ``SandboxServer.idle``: still in the socket, or
+    in hand, until the handler has answered it."""
+
+    def __init__(self, raw: io.RawIOBase, sock: socket.socket, arrived: Callable[[], None]) -> None:
+        super().__init__()
+        self._raw, self._sock, self._arrived = raw, sock, arrived
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int | None:
+        timeout = self._sock.gettimeout()
+        poller = select.poll()
+        poller.register(self._sock, select.POLLIN)
+        if not poller.poll(-1 if timeout is None else int(timeout * 1000)):
+            raise TimeoutError("timed out")  # what the socket's own timeout raises: the handler drops the connection
+        self._arrived()
+        return self._raw.readinto(buffer)
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
+
+
 class SandboxServer(ThreadingHTTPServer):
-    """Threading server that tracks its connections so ``close_all`` can end idle keep-alive ones."""
+    """Threading server that tracks its connections so ``close_all`` can end idle keep-alive ones, and the
+    requests in flight so ``wait_idle`` can tell when every request it was sent has been answered."""
 
     daemon_threads = True
     allow_reuse_address = True
@@ -74,15 +113,39 @@ class SandboxServer(ThreadingHTTPServer):
         # Injected latency waits on this event instead of time.sleep: stop() cuts waits short, and tests that
         # patch time.sleep (to skip client backoff) do not silently remove the server's latency.
         self.stopping = threading.Event()
+        # A request passes through these stages in order: a connection waiting in the listen queue, one being
+        # accepted (`_accepting`), bytes waiting in a connection's socket, a connection in `_busy` (from just
+        # before its request is read until it is answered). `idle` checks them in the same order, so a request
+        # moving on while it looks is still seen at a later stage.
+        self._activity = threading.Condition()
+        self._accepting = 0
+        self._busy: set[socket.socket] = set()
         super().__init__(address, Handler)
 
+    def get_request(self) -> tuple[socket.socket, Any]:
+        with self._activity:
+            self._accepting += 1
+        try:
+            return super().get_request()
+        except BaseException:
+            self._end_accept()
+            raise
+
     def process_request(self, request: Any, client_address: Any) -> None:
-        thread = threading.Thread(
-            target=self._serve_connection, args=(request, client_address), daemon=True, name="sandbox-conn"
-        )
-        with self._conn_lock:
-            self._connections[request] = thread
-        thread.start()
+        try:
+            thread = threading.Thread(
+                target=self._serve_connection, args=(request, client_address), daemon=True, name="sandbox-conn"
+            )
+            with self._conn_lock:
+                self._connections[request] = thread
+            thread.start()
+        finally:
+            self._end_accept()
+
+    def _end_accept(self) -> None:
+        with self._activity:
+            self._accepting -= 1
+            self._activity.notify_all()
 
     def _serve_connection(self, request: Any, client_address: Any) -> None:
         try:
@@ -92,7 +155,50 @@ class SandboxServer(ThreadingHTTPServer):
         finally:
             with self._conn_lock:
                 self._connections.pop(request, None)
+            self.request_done(request)
             self.shutdown_request(request)
+
+    # -- requests in flight -----------------------------------------------------------------------------------
+    def request_arrived(self, connection: socket.socket) -> None:
+        with self._activity:
+            self._busy.add(connection)
+
+    def request_done(self, connection: socket.socket) -> None:
+        with self._activity:
+            self._busy.discard(connection)
+            self._activity.notify_all()
+
+    def in_flight(self) -> int:
+        """Requests being read, handled or answered right now."""
+        with self._activity:
+            return len(self._busy)
+
+    def idle(self) -> bool:
+        """No request anywhere between a client's socket and its answer (the stages in ``__init__``, in order)."""
+        if _readable(self.socket):
+            return False
+        with self._activity:
+            if self._accepting:
+                return False
+        with self._conn_lock:
+            connections = list(self._connections)
+        if any(_readable(sock) for sock in connections):
+            return False
+        with self._activity:
+            return not self._busy
+
+    def wait_idle(self, timeout: float) -> None:
+        """Return once ``idle``; TimeoutError if it is not within ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        while not self.idle():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(
+                    f"the sandbox still had {self.in_flight()} request(s) in flight {timeout:g} s after wait_idle"
+                )
+            with self._activity:
+                # An answer wakes this at once; bytes still in a socket (not yet a request in hand) are polled.
+                self._activity.wait(min(remaining, 0.01))
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         log.debug("connection error from %s", client_address, exc_info=True)  # quiet: clients drop sockets
@@ -120,6 +226,18 @@ class Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         pass  # quiet: the request log records what matters
+
+    def setup(self) -> None:
+        super().setup()
+        arrived = partial(self.server.request_arrived, self.connection)
+        raw = _RequestReader(self.rfile.detach(), self.connection, arrived)
+        self.rfile = io.BufferedReader(raw)
+
+    def handle_one_request(self) -> None:
+        try:
+            super().handle_one_request()
+        finally:
+            self.server.request_done(self.connection)
 
     def do_GET(self) -> None:
         self._dispatch("GET")

@@ -283,6 +283,11 @@ class Store:
             return fmt(self.clock_us())
 
     # -- mutations ----------------------------------------------------------------------------------------
+    @property
+    def last_stamp_us(self) -> int:
+        """The latest "now" a mutation wrote (0 before any): what ``Sandbox.last_change`` may not precede."""
+        return self._last_now
+
     def _now(self) -> int:
         """Strictly increasing "now": mutations always move updated_at forward, even within one microsecond."""
         now = max(now_us(), self._last_now + 1, self.anchor_us + 1)

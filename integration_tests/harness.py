@@ -8,12 +8,14 @@ import subprocess
 import sys
 import tempfile
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from calendly_sandbox import Sandbox
 from source_calendly.bounds import MARGIN
 
 REPO = Path(__file__).resolve().parents[1]
@@ -137,28 +139,86 @@ def run_connector(
     argv: Sequence[str] | None = None,
     extra_args: Sequence[str] = (),
 ) -> Run:
-    """`python main.py <command> --config … [--catalog …] [--state …]` in a fresh process."""
-    with tempfile.TemporaryDirectory() as tmp:
-        args = list(argv) if argv is not None else [sys.executable, str(REPO / "main.py")]
-        args.append(command)
-        if command != "spec":
-            (Path(tmp) / "config.json").write_text(json.dumps(config))
-            args += ["--config", str(Path(tmp) / "config.json")]
-        if catalog is not None:
-            (Path(tmp) / "catalog.json").write_text(json.dumps(catalog))
-            args += ["--catalog", str(Path(tmp) / "catalog.json")]
-        if state is not None:
-            (Path(tmp) / "state.json").write_text(json.dumps(list(state)))
-            args += ["--state", str(Path(tmp) / "state.json")]
-        args += list(extra_args)
-        env = {**os.environ, "PYTHONPATH": str(REPO)}
-        done = subprocess.run(args, capture_output=True, text=True, timeout=timeout, cwd=REPO, env=env, check=False)
+    """`python main.py <command> --config … [--catalog …] [--state …]` in a fresh process, run to its end."""
+    with tempfile.TemporaryDirectory() as tmp, _against_sandbox(config):
+        args = _connector_args(Path(tmp), command, config, catalog, state, argv, extra_args)
+        done = subprocess.run(args, capture_output=True, text=True, timeout=timeout, cwd=REPO, env=_env(), check=False)
     messages = []
     for line in done.stdout.splitlines():
         line = line.strip()
         if line:
             messages.append(json.loads(line))  # every stdout line must be an Airbyte message
     return Run(done.returncode, messages, done.stderr, done.stdout)
+
+
+@contextmanager
+def connector_process(
+    command: str,
+    config: Mapping[str, Any],
+    catalog: Mapping[str, Any] | None = None,
+    state: Sequence[Mapping[str, Any]] | None = None,
+) -> Iterator[subprocess.Popen[str]]:
+    """The connector started as `run_connector` starts it, for a test that reads its stdout as it comes (and
+    may kill it). On leaving, the process is killed if it still runs and waited for, and the sandbox is idle."""
+    with tempfile.TemporaryDirectory() as tmp, _against_sandbox(config):
+        args = _connector_args(Path(tmp), command, config, catalog, state, None, ())
+        process = subprocess.Popen(
+            args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=REPO, env=_env()
+        )
+        try:
+            yield process
+        finally:
+            if process.poll() is None:
+                process.kill()
+            process.wait()
+            assert process.stdout is not None
+            process.stdout.close()
+
+
+@contextmanager
+def _against_sandbox(config: Mapping[str, Any]) -> Iterator[None]:
+    """Every connector process starts and ends here, so no test can meet these two races:
+    - a sync starting in the second of the sandbox's last change: the sync's start is the sandbox's `Date`
+      header (whole seconds) and its cursor never passes it, so a record changed in that second would come
+      back, harmlessly but unexpectedly, in the next sync. The start waits until that second is over (at
+      most a second, and only just after a change).
+    - requests counted too early: a connector killed, or giving up, can leave requests the sandbox is still
+      answering, and logging. After the process ends, this waits until the sandbox has answered them all."""
+    url = config.get("api_url") if isinstance(config, Mapping) else None
+    sandbox = Sandbox.serving(url) if isinstance(url, str) else None
+    if sandbox is not None:
+        sandbox.wait_past_last_change()
+    yield
+    if sandbox is not None:
+        sandbox.wait_idle()
+
+
+def _connector_args(
+    tmp: Path,
+    command: str,
+    config: Mapping[str, Any],
+    catalog: Mapping[str, Any] | None,
+    state: Sequence[Mapping[str, Any]] | None,
+    argv: Sequence[str] | None,
+    extra_args: Sequence[str],
+) -> list[str]:
+    """The command line, with the config, catalog and state written to files in `tmp`."""
+    args = list(argv) if argv is not None else [sys.executable, str(REPO / "main.py")]
+    args.append(command)
+    if command != "spec":
+        (tmp / "config.json").write_text(json.dumps(config))
+        args += ["--config", str(tmp / "config.json")]
+    if catalog is not None:
+        (tmp / "catalog.json").write_text(json.dumps(catalog))
+        args += ["--catalog", str(tmp / "catalog.json")]
+    if state is not None:
+        (tmp / "state.json").write_text(json.dumps(list(state)))
+        args += ["--state", str(tmp / "state.json")]
+    return args + list(extra_args)
+
+
+def _env() -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(REPO)}
 
 
 def without_nulls(record: Mapping[str, Any]) -> dict[str, Any]:

@@ -6,19 +6,15 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
-import tempfile
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from calendly_sandbox import Behaviour, DatasetSpec, Sandbox
 from integration_tests.conftest import sandbox_config
-from integration_tests.harness import REPO, Run, catalog, run_connector, without_nulls
+from integration_tests.harness import Run, catalog, connector_process, run_connector, without_nulls
 from source_calendly.bounds import MARGIN
 from source_calendly.config import format_utc, parse_utc
 
@@ -58,15 +54,7 @@ def test_an_expired_page_token_restarted_at_a_crowded_instant_loses_nothing(make
 
 def read_until(config: dict[str, Any], streams: list[str], stop: Callable[[dict[str, Any]], bool]) -> Run:
     """Run a read and SIGKILL it at the first message `stop` accepts (the messages after it are lost)."""
-    with tempfile.TemporaryDirectory() as tmp:
-        (Path(tmp) / "config.json").write_text(json.dumps(config))
-        (Path(tmp) / "catalog.json").write_text(json.dumps(catalog(streams)))
-        argv = [sys.executable, str(REPO / "main.py"), "read", "--config", str(Path(tmp) / "config.json"),
-                "--catalog", str(Path(tmp) / "catalog.json")]  # fmt: skip
-        env = {**os.environ, "PYTHONPATH": str(REPO)}
-        process = subprocess.Popen(
-            argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=REPO, text=True, env=env
-        )
+    with connector_process("read", config, catalog(streams)) as process:
         messages: list[dict[str, Any]] = []
         assert process.stdout is not None
         for line in process.stdout:
@@ -74,7 +62,6 @@ def read_until(config: dict[str, Any], streams: list[str], stop: Callable[[dict[
             if stop(messages[-1]):
                 os.kill(process.pid, signal.SIGKILL)
                 break
-        process.stdout.close()
         process.wait(timeout=60)
     return Run(process.returncode, messages, "", "")
 

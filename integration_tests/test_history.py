@@ -3,7 +3,6 @@ unconfirmed Calendly behaviours the design depends on, with the sandbox run both
 
 from __future__ import annotations
 
-import time
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,7 +17,6 @@ BUDGET = 30  # small, so that the invitee walk needs several syncs over the smal
 
 
 def sync(sandbox: Sandbox, previous: Run | None, **config: Any) -> Run:
-    time.sleep(1.1)  # the cursor has whole seconds: a change in the second a sync starts is emitted twice
     state = previous.state_messages() if previous else None
     run = run_connector("read", sandbox_config(sandbox, **config), CATALOG, state)
     assert run.returncode == 0, run.stderr[-3000:]

@@ -106,7 +106,9 @@ def sync_and_dump(python: Path, sandbox: Sandbox, tmp: Path) -> dict[str, Any]:
     out.unlink(missing_ok=True)
     env = pyairbyte_env(tmp, AIRBYTE_CACHE_ROOT=str(tmp / "cache"))
     args = [str(python), str(SYNC_AND_DUMP), str(config), str(tmp / "install"), str(out)]
+    sandbox.wait_past_last_change()  # as harness.run_connector does: not in the second of the last change
     done = subprocess.run(args, capture_output=True, text=True, timeout=600, cwd=tmp, env=env, check=False)
+    sandbox.wait_idle()
     assert done.returncode == 0, done.stderr[-5000:]
     assert sandbox.tokens.admin not in done.stdout + done.stderr
     return json.loads(out.read_text())

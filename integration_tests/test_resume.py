@@ -5,33 +5,21 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
-import tempfile
-import time
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from calendly_sandbox import DatasetSpec, Faults, Sandbox
 from integration_tests.conftest import sandbox_config
-from integration_tests.harness import REPO, Run, catalog, run_connector
+from integration_tests.harness import Run, catalog, connector_process, run_connector
 from source_calendly.bounds import MARGIN
 
 
 def read_until_killed(
     config: dict[str, Any], streams: list[str], states_before_kill: int, state: list[dict[str, Any]] | None = None
 ) -> Run:
-    """Run a read, and SIGKILL it once it has emitted this many STATE messages for event_invitees."""
-    with tempfile.TemporaryDirectory() as tmp:
-        (Path(tmp) / "config.json").write_text(json.dumps(config))
-        (Path(tmp) / "catalog.json").write_text(json.dumps(catalog(streams)))
-        argv = [sys.executable, str(REPO / "main.py"), "read", "--config", str(Path(tmp) / "config.json"),
-                "--catalog", str(Path(tmp) / "catalog.json")]  # fmt: skip
-        if state is not None:
-            (Path(tmp) / "state.json").write_text(json.dumps(state))
-            argv += ["--state", str(Path(tmp) / "state.json")]
-        process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=REPO, text=True)
+    """Run a read, and SIGKILL it once it has emitted this many STATE messages for event_invitees. When this
+    returns, the sandbox has answered (and logged) the requests the killed process left in flight."""
+    with connector_process("read", config, catalog(streams), state) as process:
         messages, seen = [], 0
         assert process.stdout is not None
         for line in process.stdout:
@@ -88,7 +76,6 @@ def test_a_sync_killed_in_its_history_walk_resumes_the_walk_where_it_stood(make_
     # A no-show late in history: in a slice of the walk after the one the sync is killed in.
     late = next(i for e in history[-60:] for i in sandbox.truth.invitees(e["uri"]) if i["status"] == "active")
     sandbox.mark_no_show(late["uri"])
-    time.sleep(1.1)  # the cursor has whole seconds
 
     killed = read_until_killed(config, ["event_invitees"], states_before_kill=2, state=first.state_messages())
     assert killed.returncode == -signal.SIGKILL

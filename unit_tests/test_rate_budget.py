@@ -1,4 +1,6 @@
+import itertools
 import threading
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -138,6 +140,50 @@ def test_requests_per_minute_spaces_requests_exactly() -> None:
     assert clock.now == pytest.approx(times[-1] + 10)
     budget.acquire_call(None)
     assert clock.now == pytest.approx(times[-1] + 10.5)
+
+
+def test_requests_per_minute_is_one_spacing_shared_by_every_worker_thread() -> None:
+    # Four workers at 600/min: twelve requests a tenth of a second apart, 1.1 s from first to last. Spaced
+    # per thread instead, they would go four at a time (the twelve in 0.2 s): four times the rate.
+    clock = FakeClock()
+    budget = RateBudget(requests_per_minute=600, clock=clock)
+    sent: list[tuple[float, str]] = []  # when each request was let go, and by which worker
+    decide = budget._wait_needed
+
+    def spy(now: float) -> float:  # called under the budget's lock: what it lets go, it lets go at `now`
+        wait = decide(now)
+        if wait <= 0:
+            sent.append((now, threading.current_thread().name))
+        return wait
+
+    def wait(timeout: float | None = None) -> bool:  # the condition's wait: the clock moves, the others get in
+        clock.now += timeout or 0
+        budget._cond.release()
+        try:
+            time.sleep(0.001)
+        finally:
+            budget._cond.acquire()
+        return True
+
+    budget._wait_needed = spy  # type: ignore[method-assign]
+    budget._cond.wait = wait  # type: ignore[method-assign]
+    start = threading.Barrier(4)
+
+    def worker() -> None:
+        start.wait()
+        for _ in range(3):
+            budget.acquire_call(None)
+
+    threads = [threading.Thread(target=worker, name=f"worker-{i}") for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert {name for _, name in sent} == {thread.name for thread in threads}
+    times = sorted(t for t, _ in sent)
+    assert len(times) == 12
+    assert min(later - earlier for earlier, later in itertools.pairwise(times)) >= 0.1 - 1e-9
+    assert times[-1] - times[0] >= 1.1 - 1e-9
 
 
 def test_without_a_cap_or_an_empty_budget_nothing_waits() -> None:

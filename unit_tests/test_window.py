@@ -242,6 +242,7 @@ def test_a_state_from_the_future_is_reported_with_both_times_and_what_the_sync_d
 @pytest.mark.parametrize(
     "raw",
     [
+        {"last_sync_started_at": "2099-01-01T00:00:00Z"},
         {"pass": {"started_at": "2099-01-01T00:00:00Z"}},
         {"pass": {"started_at": "2024-01-01T00:00:00Z", "max_updated_at": "2099-01-01T00:00:00Z"}},
         {"history": {"since": "2099-01-01T00:00:00Z"}},

@@ -217,6 +217,30 @@ def test_group_invitee_cancel_is_caught_while_the_event_stays_active(api: FakeCa
     assert changed["cancellation"]["reason"] == "can't make it"
 
 
+def test_a_group_booking_and_a_cancellation_between_syncs_are_caught_though_active_is_unchanged(
+    api: FakeCalendly,
+) -> None:
+    # One invitee joins and another cancels: `active` is back where it was, only `total` tells.
+    counter = {"total": 2, "active": 2, "limit": 5}
+    group = api.add_event(event("group", days(3), days(-5), invitees_counter=counter))
+    members = [invitee(group, f"g{i}", days(-5)) for i in range(2)]
+    api.invitees[group["uri"]].extend(members)
+    state = final_states(run_read(EVENTS))
+    assert state["scheduled_events"]["groups"] == {"group": [2, 2]}
+    api.server_date = NOW + timedelta(hours=2)
+    joined = invitee(group, "g2", NOW + timedelta(hours=1))
+    api.invitees[group["uri"]].append(joined)
+    cancel(members[0], NOW + timedelta(hours=1), reason="can't make it")
+    group["invitees_counter"] = {**counter, "total": 3}  # its updated_at stays
+    second = run_read(EVENTS, config(history_requests=0), state=state)
+    assert uris(second, "scheduled_events") == [group["uri"]]
+    assert records(second, "scheduled_events")[0]["invitees_counter"] == {"total": 3, "active": 2, "limit": 5}
+    assert sorted(uris(second, "event_invitees")) == sorted([members[0]["uri"], joined["uri"]])
+    assert final_states(second)["scheduled_events"]["groups"] == {"group": [3, 2]}
+    third = run_read(EVENTS, config(history_requests=0), state=final_states(second))
+    assert uris(third, "scheduled_events") == [] and uris(third, "event_invitees") == []
+
+
 def test_a_killed_sync_resumes_from_its_checkpoint_without_loss(api: FakeCalendly) -> None:
     seed(api)
     # The third page of events fails for good: the sync dies after two pages (and their checkpoints).

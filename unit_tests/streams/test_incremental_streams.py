@@ -181,6 +181,18 @@ def test_a_state_later_than_calendlys_clock_starts_over_with_the_exact_warning(a
     }
 
 
+def test_a_last_sync_start_later_than_calendlys_clock_is_guarded_like_the_cursor(api: FakeCalendly) -> None:
+    # Only the last start is from the future: trusted, the window would start there and hide every booking.
+    booked = api.add_event(event("booked", days(2), NOW - HOUR))
+    future = NOW + timedelta(days=30)
+    saved = {"updated_at": ts(days(-1)), "last_sync_started_at": ts(future), "scope": ORG, "groups": {}}
+    out = run_read(["scheduled_events"], config(start_date="2026-01-01T00:00:00Z"), {"scheduled_events": saved})
+    assert warnings(out) == [state_from_the_future("scheduled_events", future, NOW)]
+    assert uris(out, "scheduled_events") == [booked["uri"]]
+    assert scheduled_event_queries(api)[-1]["min_start_time"] == [asked("2026-01-01T00:00:00.000000Z")]
+    assert final_states(out)["scheduled_events"]["last_sync_started_at"] == ts(NOW)
+
+
 def test_a_state_from_calendlys_present_is_trusted(api: FakeCalendly) -> None:
     api.add_event(event("a", days(-3), days(-4)))
     saved = {"updated_at": ts(days(-1)), "last_sync_started_at": ts(NOW), "scope": ORG, "groups": {}}
