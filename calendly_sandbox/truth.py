@@ -24,8 +24,6 @@ from .tokens import (
 )
 
 Record = dict[str, Any]
-WEBHOOK_PLANS = frozenset({"standard", "professional", "teams", "enterprise"})
-PAID_PLANS = WEBHOOK_PLANS | {"essentials"}
 RETENTION_DAYS = 90
 
 
@@ -237,8 +235,6 @@ class Truth:
         """The token's contacts (per Behaviour.contacts_visibility), in ``sort`` order (uri breaks ties)."""
         _, user, org = self._need(token, SCOPE_CONTACTS)
         s = self._store
-        if s.org_plan(org) not in PAID_PLANS:
-            raise PermissionError("contacts need a paid plan (403)")
         field, _, direction = sort.partition(":")
         with s.lock:
             rows = [
@@ -265,16 +261,25 @@ class Truth:
         return out[::-1] if s.behaviour.outgoing_communications_order == "desc" else out
 
     def webhook_subscriptions(self, token: str) -> list[Record]:
-        """Organization-scope subscriptions (Standard plan or higher, admins and owners), created_at asc."""
+        """Subscriptions of all three scopes (every plan since 2026-11-03; the organization scope is an admin's or
+        owner's), as a reader of each scope in turn lists them: scope=organization, then scope=user per member
+        in membership order, then scope=group per group in groups order (none where groups are refused);
+        created_at asc within each listing."""
         _, user, org = self._need(token, SCOPE_WEBHOOKS)
         s = self._store
-        if s.org_plan(org) not in WEBHOOK_PLANS:
-            raise PermissionError("webhook subscriptions need the Standard plan or higher (403)")
         if not self._admin(user, org):
             raise PermissionError("only admins and owners list organization webhook subscriptions (403)")
+        members = [m["user"]["uri"] for m in self.organization_memberships(token)]
+        try:
+            groups = [g["uri"] for g in self.groups(token)]
+        except PermissionError:
+            groups = []
         with s.lock:
-            rows = [r for r in s.org.webhooks.get(org, []) if r.rec["scope"] == "organization"]
-            return self._loads(rows, lambda r: (r.rec["created_at"], r.rec["uri"]))
+            rows = sorted(s.org.webhooks.get(org, []), key=lambda r: (r.rec["created_at"], r.rec["uri"]))
+            listings = [[r for r in rows if r.rec["scope"] == "organization"]]
+            listings += [[r for r in rows if r.rec["scope"] == "user" and r.rec["user"] == m] for m in members]
+            listings += [[r for r in rows if r.rec["scope"] == "group" and r.rec["group"] == g] for g in groups]
+            return [orjson.loads(r.blob) for listing in listings for r in listing]
 
     def records(self, stream: str, token: str) -> list[Record]:
         """What a complete listing of ``stream`` gives the token, in listing order; PermissionError where the

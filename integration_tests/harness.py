@@ -186,7 +186,7 @@ def minimum_requests(
     return (
         1
         + _core_minimum(sandbox, token, window_start, streams, visits)
-        + sum(_optional_minimum(sandbox.truth, token, name, states.get(name)) for name in optional)
+        + sum(_optional_minimum(sandbox.truth, token, name, states.get(name), streams) for name in optional)
     )
 
 
@@ -222,7 +222,8 @@ def _core_minimum(
         "scheduled_events": {"event_invitees"},
         "routing_forms": {"routing_form_submissions"},
         "event_types": {"event_type_memberships", "event_type_availability_schedules"},
-        "organization_memberships": {"users"} | ({"user_availability_schedules"} if _is_admin(truth, token) else set()),
+        "organization_memberships": {"users"}
+        | ({"user_availability_schedules", "webhook_subscriptions"} if _is_admin(truth, token) else set()),
     }
     total = sum(n for name, n in listed.items() if name in selected and name not in needs)
     for parent, children in needs.items():
@@ -269,6 +270,22 @@ def history_walk_requests(sandbox: Any, token: str, window_start: str, budget: i
     return total
 
 
+def _webhooks_minimum(truth: Any, token: str, rows: list[dict], groups_selected: bool) -> int:
+    """One listing per scope value: the organization, each member (the memberships listing is counted with
+    organization_memberships), each group; and the groups listing itself unless the groups stream reads it
+    (one request when Calendly refuses it)."""
+    try:
+        groups = [g["uri"] for g in truth.groups(token)]
+        groups_listing = pages(len(groups))
+    except PermissionError:
+        groups, groups_listing = [], 1
+    members = [m["user"]["uri"] for m in truth.organization_memberships(token)]
+    total = pages(sum(1 for r in rows if r["scope"] == "organization"))
+    total += sum(pages(sum(1 for r in rows if r["scope"] == "user" and r["user"] == m)) for m in members)
+    total += sum(pages(sum(1 for r in rows if r["scope"] == "group" and r["group"] == g)) for g in groups)
+    return total + (0 if groups_selected else groups_listing)
+
+
 def _utc(value: str) -> datetime:
     return datetime.fromisoformat(value)
 
@@ -280,12 +297,16 @@ def _is_admin(truth: Any, token: str) -> bool:
     )
 
 
-def _optional_minimum(truth: Any, token: str, stream: str, state: Mapping[str, Any] | None) -> int:
+def _optional_minimum(
+    truth: Any, token: str, stream: str, state: Mapping[str, Any] | None, streams: Sequence[str] = ALL_STREAMS
+) -> int:
     """Requests for one optional stream: one if Calendly refuses it (the sandbox's truth says PermissionError)."""
     try:
         rows = truth.records(stream, token)
     except PermissionError:
         return 1
+    if stream == "webhook_subscriptions":
+        return _webhooks_minimum(truth, token, rows, "groups" in streams)
     if stream == "users":
         return 0  # the memberships listing
     if stream == "organization":

@@ -134,6 +134,17 @@ def test_a_cursor_older_than_the_activity_logs_90_days_warns_that_entries_are_go
     assert keyed("activity_log_entries", run.records("activity_log_entries")) == keyed("activity_log_entries", expected)
 
 
+def test_webhook_subscriptions_of_all_three_scopes_arrive(shared_sandbox: Sandbox) -> None:
+    admin = shared_sandbox.tokens.admin
+    run = run_connector("read", sandbox_config(shared_sandbox), catalog(["webhook_subscriptions"]))
+    assert run.returncode == 0 and run.errors() == [] and run.warnings() == []
+    got = run.records("webhook_subscriptions")
+    assert {r["scope"] for r in got} == {"organization", "user", "group"}
+    assert len({r["user"] for r in got if r["scope"] == "user"}) >= 2  # not only the token's own user's
+    expected = shared_sandbox.truth.records("webhook_subscriptions", admin)
+    assert keyed("webhook_subscriptions", got) == keyed("webhook_subscriptions", expected)
+
+
 # -- who may read what ---------------------------------------------------------------------------------------------
 ACCESS_CASES = {
     "admin, Enterprise": ("admin", None),

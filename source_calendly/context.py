@@ -62,6 +62,9 @@ class SyncContext:
         self.authenticator = TokenAuthenticator(token=config.token)
         self.budget = RateBudget(requests_per_minute=config.requests_per_minute)
         self.spool = ListingSpool()  # parent listings read once per sync, replayed for substreams
+        # Optional streams Calendly refused earlier in this sync, with the refusal, so that a stream that needs
+        # the same listing does not ask again.
+        self.refused: dict[str, Exception] = {}
         self._account: Account | None = None
         self._lock = threading.Lock()
         self._warned_scope = False

@@ -37,13 +37,12 @@ OPTIONAL_ACCESS: dict[str, tuple[str, tuple[str, ...] | None, bool]] = {
     "/activity_log_entries": ("activity_log:read", ("enterprise",), True),
     "/contacts": ("contacts:read", None, False),
     "/outgoing_communications": ("outgoing_communications:read", ("enterprise",), False),
-    "/webhook_subscriptions": ("webhooks:read", PAID, True),
+    "/webhook_subscriptions": ("webhooks:read", None, True),  # every plan since 2026-11-03
     "/teams": ("organizations:read", None, False),
 }
 PLAN_MESSAGES = {
     "/activity_log_entries": "Please upgrade your Calendly account to Enterprise.",
     "/outgoing_communications": "Please upgrade your Calendly account to Enterprise.",
-    "/webhook_subscriptions": "Please upgrade your Calendly account to Standard.",
 }
 
 
@@ -277,8 +276,13 @@ class FakeCalendly:
         if path == "/outgoing_communications":
             rows = [c for c in self.outgoing if c["created_at"] >= (one("min_created_at") or "")]
             return 200, self._page(path, q, rows)
-        rows = {"/groups": self.groups, "/group_relationships": self.group_relationships,
-                "/webhook_subscriptions": self.webhooks, "/teams": self.teams}[path]  # fmt: skip
+        if path == "/webhook_subscriptions":
+            scope = one("scope")
+            if scope is None or (scope in ("user", "group") and one(scope) is None):
+                return 400, {"title": "Invalid Argument", "message": "The supplied parameters are invalid."}
+            rows = [w for w in self.webhooks if w["scope"] == scope and (scope == "organization" or w[scope] == one(scope))]
+            return 200, self._page(path, q, rows)
+        rows = {"/groups": self.groups, "/group_relationships": self.group_relationships, "/teams": self.teams}[path]
         if path == "/teams" and one("user"):
             rows = [t for t in rows if one("user") in t.get("members", [])]
         return 200, self._page(path, q, rows)

@@ -281,6 +281,5 @@ def test_check_for_a_member_lists_each_refused_stream_on_its_own_line_in_full(
         f"- organization_invitations: it needs the admin or owner role ({said}). {use}",
         f"- activity_log_entries: it needs the admin or owner role (and an organization on the Enterprise plan) "
         f"({said}). {use}",
-        f"- webhook_subscriptions: it needs the admin or owner role (and an organization on a paid plan (Standard or "
-        f"higher)) ({said}). {use}",
+        f"- webhook_subscriptions: it needs the admin or owner role ({said}). {use}",
     ]

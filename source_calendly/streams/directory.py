@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, MutableMapping
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping
+from itertools import chain
 from typing import Any
 
 from airbyte_cdk.models import SyncMode
 
-from source_calendly.access import Access
+from source_calendly.access import Access, StreamUnavailable
 from source_calendly.streams.base import uuid_of
-from source_calendly.streams.gated import GatedStream
+from source_calendly.streams.gated import GatedStream, PerParentStream
 from source_calendly.streams.organization import OrganizationMemberships
 
 TEAMS_PLAN = "the Teams or Enterprise plan"
@@ -60,6 +61,7 @@ class Groups(GatedStream):
 
     name = "groups"
     endpoint = "groups"
+    shared_with = "webhook_subscriptions"  # its group-scoped subscriptions are listed per group
     access = Access(scope="groups:read", plan=TEAMS_PLAN)
 
     def request_params(self, **kwargs: Any) -> MutableMapping[str, Any]:
@@ -103,15 +105,56 @@ class Teams(GatedStream):
     access = Access(scope="organizations:read")
 
 
-class WebhookSubscriptions(GatedStream):
-    """The organization's webhook subscriptions.
+class WebhookSubscriptions(PerParentStream):
+    """The organization's webhook subscriptions of all three scopes.
+
+    Calendly lists them one scope at a time, and `organization` is always required: `scope=organization` once,
+    `scope=user` with `user=` (required for that scope) once per member, `scope=group` with `group=` (required
+    for that scope) once per group. The members and groups are the organization_memberships and groups
+    listings, replayed when those streams are read in the same sync. Webhooks are on every plan since
+    2026-11-03 (https://developer.calendly.com/release-notes/2026/11/3); the organization and group scopes are
+    an admin's or owner's to list.
 
     https://developer.calendly.com/api-docs/calendly-api/webhooks/list-webhook-subscriptions
     """
 
     name = "webhook_subscriptions"
     endpoint = "webhook_subscriptions"
-    access = Access(scope="webhooks:read", plan="a paid plan (Standard or higher)", admin=True)
+    access = Access(scope="webhooks:read", admin=True)
+    parent_stream = OrganizationMemberships
+    parent_param = "user"
 
     def request_params(self, **kwargs: Any) -> MutableMapping[str, Any]:
         return {"organization": self.context.account.organization_uri, "scope": "organization"}
+
+    def read_allowed(self, sync_mode: SyncMode) -> Iterable[Mapping[str, Any]]:
+        yield from self.list_own(self.request_params())  # a refusal here skips the stream
+        yield from self.children_of_all(chain(self.parent_uris(), self.group_uris()))
+
+    def parent_uris(self) -> Iterator[str]:
+        """Every member's user."""
+        for membership in self.parent_records():
+            user = membership.get("user")
+            if isinstance(user, Mapping) and user.get("uri"):
+                yield str(user["uri"])
+
+    def group_uris(self) -> Iterator[str]:
+        """Every group, from the groups listing; without it (a plan without groups has none to subscribe to; a
+        token without groups:read gets a warning) no group-scoped subscription is read."""
+        groups = Groups(context=self.context)
+        try:
+            earlier = self.context.refused.get(groups.name)  # the groups stream was refused already this sync
+            if isinstance(earlier, StreamUnavailable):
+                raise earlier
+            for group in groups.list(groups.endpoint, groups.request_params(), shared=groups.listing_is_shared()):
+                yield str(group["uri"])
+        except StreamUnavailable as refused:
+            if refused.for_lack_of_scope:
+                self.logger.warning(f"Stream {self.name}: group-scoped subscriptions were not read: {refused.reason}")
+
+    def child_params(self, parent_uri: str) -> dict[str, str]:
+        scope = "group" if "/groups/" in parent_uri else "user"
+        return {"organization": self.context.account.organization_uri, "scope": scope, scope: parent_uri}
+
+    def probe_request(self) -> tuple[str, dict[str, str]] | None:
+        return self.endpoint, {**self.request_params(), "count": "1"}

@@ -30,7 +30,6 @@ def skips(out: object, stream: str) -> list[str]:
         ("group_relationships", "professional", "Teams or Enterprise plan"),
         ("activity_log_entries", "teams", "Enterprise plan"),
         ("outgoing_communications", "teams", "Enterprise plan"),
-        ("webhook_subscriptions", "basic", "a paid plan (Standard or higher)"),
     ],
 )
 def test_a_plan_without_the_feature_skips_only_that_stream_with_one_warning(
