@@ -280,7 +280,8 @@ class FakeCalendly:
             scope = one("scope")
             if scope is None or (scope in ("user", "group") and one(scope) is None):
                 return 400, {"title": "Invalid Argument", "message": "The supplied parameters are invalid."}
-            rows = [w for w in self.webhooks if w["scope"] == scope and (scope == "organization" or w[scope] == one(scope))]
+            of = one(scope) if scope != "organization" else None
+            rows = [w for w in self.webhooks if w["scope"] == scope and (of is None or w[scope] == of)]
             return 200, self._page(path, q, rows)
         rows = {"/groups": self.groups, "/group_relationships": self.group_relationships, "/teams": self.teams}[path]
         if path == "/teams" and one("user"):

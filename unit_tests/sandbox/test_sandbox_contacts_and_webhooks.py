@@ -75,7 +75,8 @@ def test_webhooks_listing(ro: Sandbox, admin: Client, acme: str) -> None:
     )
     # Truth is the three scopes read in turn: per member (membership order), then per group (groups order).
     members = [m["user"]["uri"] for m in ro.truth.organization_memberships("admin")]
-    per_user = [w for m in members for w in admin.all("/webhook_subscriptions", organization=acme, scope="user", user=m)]
+    hooks = "/webhook_subscriptions"
+    per_user = [w for m in members for w in admin.all(hooks, organization=acme, scope="user", user=m)]
     assert len({w["user"] for w in per_user}) >= 2 and all(w["scope"] == "user" for w in per_user)
     groups = [g["uri"] for g in ro.truth.records("groups", "admin")]
     per_group = [
@@ -122,4 +123,5 @@ def test_webhooks_on_every_plan(make_sandbox, client) -> None:
     acme = sb.truth.organization("admin")["uri"]
     assert sb.truth.organization("admin")["stage"] == "free"
     listed = client(sb, "admin").all("/webhook_subscriptions", organization=acme, scope="organization")
-    assert listed and listed == [w for w in sb.truth.records("webhook_subscriptions", "admin") if w["scope"] == "organization"]
+    truth = sb.truth.records("webhook_subscriptions", "admin")
+    assert listed and listed == [w for w in truth if w["scope"] == "organization"]
