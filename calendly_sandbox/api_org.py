@@ -317,10 +317,8 @@ class OrgEndpoints:
             raise errors.denied(errors.NO_ACCESS)
         lo = self.api._time(q, "min_created_at")
         hi = self.api._time(q, "max_created_at")
-        timeline = self.org.communications.get(org, Timeline())
-        start, end = timeline.bounds(lo, hi)  # DECISION: min inclusive, max exclusive
-        desc = self.store.behaviour.outgoing_communications_order == "desc"
-        return Listing(timeline.keys, timeline.rows, start, end, desc)
+        rows = self.org.communications_served(org, lo, hi)  # DECISION: min inclusive, max exclusive
+        return self._listing(rows, self.store.behaviour.outgoing_communications_order == "desc")
 
     # -- webhook subscriptions ----------------------------------------------------------------------------
     def list_webhooks(self, p: Principal, q: Query, ids: Sequence[str]) -> bytes:

@@ -45,6 +45,8 @@ class OrgDataset:
     contacts: list[Record] = field(default_factory=list)
     contact_owner: dict[str, str] = field(default_factory=dict)  # contact URI -> owning user URI
     communications: list[tuple[str, Record]] = field(default_factory=list)  # (organization URI, record)
+    # Messages that share event, type, recipient and created_at with one above (Behaviour.communication_collisions).
+    colliding_communications: list[tuple[str, Record]] = field(default_factory=list)
     webhooks: list[Record] = field(default_factory=list)
 
 
@@ -355,6 +357,7 @@ class _OrgGenerator:
         comms.sort(key=lambda c: c["created_at"])
         self.out.contacts.extend(contacts)
         self.out.communications.extend((org["uri"], c) for c in comms)
+        self.out.colliding_communications.extend((org["uri"], c) for c in _collisions(comms))
 
     def synced_contacts(self, org: Record, owner: str, n: int) -> None:
         """Contacts the owner created through the API (a CRM sync): no meetings yet, so the owner's book holds a
@@ -506,6 +509,21 @@ class _OrgGenerator:
                     "creator": creator,
                 }
             )
+
+
+def _collisions(comms: list[Record]) -> list[Record]:
+    """For every 8th confirmation email, a reminder to the same invitee about the same event created at the same
+    instant (a booking made within a day of the meeting); for every 40th, the same email a second time. Chosen
+    by position, not drawn, so the rest of the dataset stays as it was."""
+    emails = [c for c in comms if c["type"] == "email"]
+    out: list[Record] = []
+    for n, email in enumerate(emails):
+        if n % 8 == 0:
+            name = email["subject"].removeprefix("Confirmed: ").split(" with ", 1)[0]
+            out.append({**email, "subject": f"Reminder: {name} is coming up", "body": f"A reminder: {name} soon."})
+        if n % 40 == 0:
+            out.append(dict(email))
+    return out
 
 
 def build_org_data(ds: Dataset) -> OrgDataset:

@@ -255,8 +255,7 @@ class Truth:
         if s.behaviour.outgoing_communications_readers == "admins" and not self._admin(user, org):
             raise PermissionError("only admins and owners read outgoing communications (403)")
         with s.lock:
-            timeline = s.org.communications.get(org)
-            rows = list(timeline.rows) if timeline else []
+            rows = s.org.communications_served(org, None, None)
             out = self._loads(rows, lambda r: r.key)  # created_at, then the order they were written in
         return out[::-1] if s.behaviour.outgoing_communications_order == "desc" else out
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
+from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -47,7 +50,31 @@ def skips(run: Run, stream: str) -> list[str]:
     return [w for w in run.warnings() if w.startswith(f"Skipping stream {stream}:")]
 
 
+# The fields an outgoing communication's key is derived from (the schema's description of communication_key).
+COMMUNICATION_FIELDS = (
+    "type", "to", "from", "subject", "body", "sender_uri", "sender_email", "event_type_uri", "event_uri",
+    "scheduling_url", "sent_at", "created_at",
+)  # fmt: skip
+
+
+def with_communication_keys(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Calendly's records with the key the schema describes: the SHA-256 of the documented fields as compact
+    JSON with sorted keys, `-n` for the n-th identical copy at one created_at."""
+    copies: Counter[str] = Counter()
+    out = []
+    for record in records:
+        fields = {name: record.get(name) for name in COMMUNICATION_FIELDS}
+        content = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+        digest = hashlib.sha256(content).hexdigest()
+        copies[digest] += 1
+        out.append({**record, "communication_key": digest if copies[digest] == 1 else f"{digest}-{copies[digest]}"})
+    return out
+
+
 def keyed(stream: str, records: list[dict[str, Any]]) -> dict[tuple[Any, ...], dict[str, Any]]:
+    """Records as a destination that deduplicates on the declared primary key keeps them; none may be lost."""
+    if stream == "outgoing_communications" and records and "communication_key" not in records[0]:
+        records = with_communication_keys(records)  # the sandbox's truth: Calendly's records
     key = key_of(stream)
     out = {key(r): without_nulls(r) for r in records}
     assert len(out) == len(records), f"{stream}: duplicate primary keys"
@@ -78,6 +105,23 @@ def test_children_keep_their_parent(full_sync: Run) -> None:
     assert {r["event_type"] for r in full_sync.records("event_type_availability_schedules")} == event_types
     assert {r["user"] for r in full_sync.records("user_availability_schedules")} <= users
     assert users == {m["user"]["uri"] for m in full_sync.records("organization_memberships")}
+
+
+@pytest.mark.parametrize("collisions", [True, False], ids=["with-collisions", "without"])
+def test_messages_that_share_event_type_recipient_and_instant_all_survive_deduplication(
+    make_sandbox: Callable[..., Sandbox], collisions: bool
+) -> None:
+    sandbox = make_sandbox()
+    sandbox.set_behaviour(communication_collisions=collisions)
+    run = run_connector("read", sandbox_config(sandbox), catalog(["outgoing_communications"]))
+    assert run.returncode == 0 and run.errors() == [], run.stderr[-2000:]
+    emitted = run.records("outgoing_communications")
+    expected = sandbox.truth.records("outgoing_communications", sandbox.tokens.admin)
+    # What the old key [event_uri, type, to, created_at] would keep, and what the declared key keeps.
+    old_key = {(r["event_uri"], r["type"], r["to"], r["created_at"]) for r in emitted}
+    assert (len(old_key) < len(expected)) == collisions
+    assert keyed("outgoing_communications", emitted) == keyed("outgoing_communications", expected)
+    assert len(keyed("outgoing_communications", emitted)) == len(expected)
 
 
 # -- two incremental syncs -----------------------------------------------------------------------------------------

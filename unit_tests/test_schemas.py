@@ -66,7 +66,7 @@ OPENAPI_EXAMPLE_MINIMUM = {stream: 2 for stream in COMPONENTS} | {"organization"
 FREE_FORM = {"activity_log_entries.details"}
 
 # The only always-present fields: uri everywhere, plus the cursor of the incremental streams
-# and the event_uri the connector adds to invitees.
+# and the event_uri the connector adds to invitees, the communication_key it adds to outgoing communications.
 REQUIRED = {
     "scheduled_events": ["uri", "updated_at"],
     "event_invitees": ["uri", "updated_at", "event_uri"],
@@ -84,7 +84,7 @@ REQUIRED = {
     "event_type_availability_schedules": ["event_type"],
     "activity_log_entries": ["uri", "occurred_at"],
     "contacts": ["uri", "updated_at"],
-    "outgoing_communications": ["event_uri", "type", "to", "created_at"],
+    "outgoing_communications": ["communication_key", "event_uri", "type", "to", "created_at"],
     "webhook_subscriptions": ["uri"],
     "teams": ["uri"],
 }
@@ -222,6 +222,7 @@ CURRENT_DOC_FIELDS = {
     "outgoing_communications": [
         "type", "to", "from", "body", "subject", "sender_uri", "sender_email", "event_type_uri", "event_uri",
         "scheduling_url", "sent_at", "created_at",
+        "communication_key",
     ],
     "webhook_subscriptions": [
         "uri", "callback_url", "created_at", "updated_at", "retry_started_at", "state", "events", "scope",
@@ -692,6 +693,8 @@ def _as_connector_record(stream: str, record: dict[str, Any]) -> dict[str, Any]:
     record = copy.deepcopy(record)
     if stream == "event_invitees":
         record.setdefault("event_uri", record.get("event"))
+    if stream == "outgoing_communications":
+        record.setdefault("communication_key", "0" * 64)
     return record
 
 

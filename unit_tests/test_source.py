@@ -99,7 +99,7 @@ def test_discover_makes_no_request_and_declares_the_sync_modes(api: FakeCalendly
         "teams": ["full_refresh"],
     }
     keys = {"event_type_availability_schedules": [["event_type"], ["availability_rule", "uri"]],
-            "outgoing_communications": [["event_uri"], ["type"], ["to"], ["created_at"]]}  # fmt: skip
+            "outgoing_communications": [["communication_key"]]}  # fmt: skip
     cursors = {"activity_log_entries": "occurred_at", "outgoing_communications": "created_at"}
     for name, stream in streams.items():
         assert stream.source_defined_primary_key == keys.get(name, [["uri"]])

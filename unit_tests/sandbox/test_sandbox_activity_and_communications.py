@@ -155,3 +155,25 @@ def test_communications_order_and_readers_knobs(make_sandbox, client) -> None:
 def test_communications_gates(ro: Sandbox, client, solo: str) -> None:
     refused = client(ro, "no_teams").get("/outgoing_communications", organization=solo)
     assert refused.status_code == 403 and refused.json() == UPGRADE
+
+
+def _clash(c: dict) -> tuple:
+    return c["event_uri"], c["type"], c["to"], c["created_at"]
+
+
+def test_communications_that_share_event_type_recipient_and_instant_come_and_go_with_the_switch(
+    make_sandbox, client
+) -> None:
+    sb = make_sandbox(rate_limit_per_minute=None)
+    admin, acme = client(sb, "admin"), sb.truth.organization("admin")["uri"]
+    listed = admin.all("/outgoing_communications", organization=acme, count=100)
+    assert listed == sb.truth.records("outgoing_communications", "admin")
+    clashes = [c for c in listed if sum(_clash(o) == _clash(c) for o in listed) > 1]
+    subjects = {c["subject"] for c in clashes}
+    assert any(s.startswith("Confirmed") for s in subjects) and any(s.startswith("Reminder") for s in subjects)
+    assert any(listed.count(c) > 1 for c in clashes)  # and now and then the very same message twice
+    sb.set_behaviour(communication_collisions=False)
+    plain = admin.all("/outgoing_communications", organization=acme, count=100)
+    assert plain == sb.truth.records("outgoing_communications", "admin")
+    assert len({_clash(c) for c in plain}) == len(plain) < len(listed)
+    assert all(c in listed for c in plain)
