@@ -245,7 +245,12 @@ class OrgEndpoints:
     def list_activity_log(self, p: Principal, q: Query, ids: Sequence[str]) -> bytes:
         self.api._need_scope(p, SCOPE_ACTIVITY_LOG)
         return self.api._paginate(
-            p, "/activity_log_entries", q, lambda params: self._activity(p, params), 1000, self._activity_extras
+            p,
+            "/activity_log_entries",
+            q,
+            lambda params: self._activity(p, params),
+            self.store.behaviour.activity_log_max_count,
+            self._activity_extras,
         )
 
     def _activity(self, p: Principal, q: Query) -> Listing:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from . import vocab
 from .records import FastRandom, Record, between, phone, uuid4
 from .timeutil import DAY, HOUR, MINUTE, fmt, fmt_ms, parse_own
-from .tokens import API_BASE
+from .tokens import API_BASE, APP_BASE
 
 if TYPE_CHECKING:
     from .dataset import Dataset
@@ -446,8 +446,10 @@ class _OrgGenerator:
         country = rng.choice((None, "US", "GB", "DE", "BR", "JP"))
         last_email = fmt(created + rng.randrange(HOUR)) if rng.random() < 0.5 else None
         interactions = [t for t in (past[-1] if past else None, last_email) if t is not None]
+        uuid = uuid4(rng)
         return {
-            "uri": f"{API_BASE}/contacts/{uuid4(rng)}",
+            "uri": f"{API_BASE}/contacts/{uuid}",
+            "app_url": f"{APP_BASE}/app/contacts/{uuid}",  # 2026-10-22
             "emails": emails,
             "phone_numbers": [{"phone_number": inv["text_reminder_number"] or phone(rng)}]
             if rng.random() < 0.4

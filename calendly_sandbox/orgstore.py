@@ -14,7 +14,7 @@ import orjson
 from .orgdata import OrgDataset
 from .records import Record, phone, uuid4
 from .timeutil import DAY, fmt, fmt_ms, parse
-from .tokens import API_BASE
+from .tokens import API_BASE, APP_BASE
 
 if TYPE_CHECKING:
     from .store import Store
@@ -210,8 +210,10 @@ class OrgStore:
     def create_contact(self, owner_uri: str, email: str, fields: dict[str, Any], now: int) -> Record:
         s = self._store
         at = fmt(now)
+        uuid = uuid4(s._rng)
         rec: Record = {
-            "uri": f"{API_BASE}/contacts/{uuid4(s._rng)}",
+            "uri": f"{API_BASE}/contacts/{uuid}",
+            "app_url": f"{APP_BASE}/app/contacts/{uuid}",  # 2026-10-22
             "emails": [{"email": email, "is_primary": True}],
             "phone_numbers": [],
             "name": None,

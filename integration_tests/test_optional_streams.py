@@ -165,6 +165,25 @@ def test_a_second_sync_emits_the_new_and_changed_records_and_nothing_else(
     assert third.states() == second.states()
 
 
+@pytest.mark.parametrize("max_count", [1000, 100], ids=["count-1000-accepted", "count-1000-refused"])
+def test_the_activity_log_reads_every_entry_whichever_count_limit_calendly_applies(
+    make_sandbox: Callable[..., Sandbox], max_count: int
+) -> None:
+    sandbox = make_sandbox(dataset=DatasetSpec.small(activity_log_entries=400))
+    sandbox.set_behaviour(activity_log_max_count=max_count)
+    run = run_connector("read", sandbox_config(sandbox), catalog(["activity_log_entries"]))
+    assert run.returncode == 0 and run.errors() == [] and run.warnings() == [], run.stderr[-2000:]
+    expected = sandbox.truth.records("activity_log_entries", sandbox.tokens.admin)
+    assert len(expected) > 100  # more than one page at the fallback's 100
+    assert keyed("activity_log_entries", run.records("activity_log_entries")) == keyed("activity_log_entries", expected)
+    counts = [e.query.get("count") for e in sandbox.request_log if e.path == "/activity_log_entries"]
+    fell_back = [line for line in run.logs() if "refused count=1000" in line]
+    if max_count == 1000:
+        assert counts == ["1000"] and fell_back == []
+    else:  # the refused request, then 100 a page
+        assert counts == ["1000"] + ["100"] * -(-len(expected) // 100) and len(fell_back) == 1
+
+
 def test_a_cursor_older_than_the_activity_logs_90_days_warns_that_entries_are_gone(shared_sandbox: Sandbox) -> None:
     # The state of a sync four months ago: Calendly has dropped what happened in its first month since.
     old = (datetime.now(UTC) - timedelta(days=120)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

@@ -143,6 +143,7 @@ class FakeCalendly:
     outgoing: list[dict[str, Any]] = field(default_factory=list)
     webhooks: list[dict[str, Any]] = field(default_factory=list)
     teams: list[dict[str, Any]] = field(default_factory=list)
+    activity_max_count: int = 1000  # 100: a larger count answers 400 naming count (the shared Pagination schema)
     availability_of_others: bool = False  # whether a member may read other users' availability schedules
     faults: list[Fault] = field(default_factory=list)
     requests: list[tuple[str, dict[str, list[str]]]] = field(default_factory=list)
@@ -267,6 +268,9 @@ class FakeCalendly:
         if path == "/event_type_memberships":
             return 200, self._page(path, q, self.hosts.get(one("event_type") or "", []))
         if path == "/activity_log_entries":
+            if int(one("count") or "20") > self.activity_max_count:
+                return 400, {"title": "Invalid Argument", "message": "The supplied parameters are invalid.",
+                             "details": [{"parameter": "count", "message": "must be between 1 and 100"}]}  # fmt: skip
             rows = [e for e in self.activity if e["occurred_at"] >= (one("min_occurred_at") or "")]
             rows.sort(key=lambda e: e["occurred_at"], reverse=one("sort") != "occurred_at:asc")
             return 200, self._page(path, q, rows)

@@ -214,8 +214,8 @@ CURRENT_DOC_FIELDS = {
         "actor.organization.role", "actor.group.uri", "actor.group.name", "actor.group.role",
     ],
     "contacts": [
-        "uri", "emails[].email", "emails[].is_primary", "phone_numbers[].phone_number", "name", "timezone",
-        "job_title", "company", "country", "state", "city", "linkedin",
+        "uri", "app_url", "emails[].email", "emails[].is_primary", "phone_numbers[].phone_number", "name",
+        "timezone", "job_title", "company", "country", "state", "city", "linkedin",
         "custom_fields[].uri", "custom_fields[].label", "custom_fields[].value", "created_at", "updated_at",
         "first_email_date", "last_email_date", "next_meeting_date", "last_meeting_date", "last_interaction_date",
     ],
@@ -506,6 +506,7 @@ DOC_EXAMPLES |= {
     ],
     "contacts": [
         {"uri": "https://api.calendly.com/contacts/c1", "emails": [{"email": "a@example.com", "is_primary": True}],
+         "app_url": "https://calendly.com/app/contacts/c1",
          "phone_numbers": [{"phone_number": "+1 555 0100"}], "name": "Ann", "timezone": "America/New_York",
          "job_title": None, "company": "Acme", "country": "US", "state": "NY", "city": None,
          "linkedin": "https://www.linkedin.com/in/ann", "created_at": DT_SAMPLE, "updated_at": DT_SAMPLE,

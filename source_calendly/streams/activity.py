@@ -28,7 +28,9 @@ class ActivityLogEntries(CursorStream):
     min_param = "min_occurred_at"
     sort = "occurred_at:asc"
     keyset = Keyset(field="occurred_at", param="min_occurred_at")  # an expired page token restarts from there
-    page_size = 1000  # this list allows 1,000 per page
+    # The endpoint documents count 1-1000, the shared Pagination schema at most 100: a 400 naming count falls
+    # back to 100, once (CalendlyStream._list).
+    page_size = 1000
 
     def request_params(self, **kwargs: Any) -> MutableMapping[str, Any]:
         return {"organization": self.context.account.organization_uri}
@@ -47,14 +49,15 @@ class Contacts(CursorStream):
     """The contacts of the token's user, newest change first, read down to the cursor.
 
     Calendly has no `updated_at` filter, but sorts by it. A deleted contact is not listed any more, so it stays in
-    the destination; a full refresh drops it.
+    the destination; a full refresh drops it. On every plan since 2026-11-19
+    (https://developer.calendly.com/release-notes/2026/11/19).
 
     https://developer.calendly.com/api-docs/calendly-api/contacts/list-contacts
     """
 
     name = "contacts"
     endpoint = "contacts"
-    access = Access(scope="contacts:read", plan="a paid plan")
+    access = Access(scope="contacts:read")
     cursor_field = "updated_at"
     newest_first = True
     sort = "updated_at:desc"

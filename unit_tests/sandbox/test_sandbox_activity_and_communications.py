@@ -33,6 +33,22 @@ def test_activity_log_listing(ro: Sandbox, admin: Client, acme: str) -> None:
     assert {e["actor"]["type"] for e in truth} == {"User", "System"}
 
 
+@pytest.mark.parametrize("max_count", [1000, 100])
+def test_activity_log_count_limit_runs_both_ways(make_sandbox, client, max_count: int) -> None:
+    sb = make_sandbox(rate_limit_per_minute=None)
+    sb.set_behaviour(activity_log_max_count=max_count)
+    admin, acme = client(sb, "admin"), sb.truth.organization("admin")["uri"]
+    truth = sb.truth.records("activity_log_entries", "admin")
+    assert len(admin.ok("/activity_log_entries", organization=acme, count=100)["collection"]) == min(100, len(truth))
+    big = admin.get("/activity_log_entries", organization=acme, count=1000, sort="occurred_at:asc")
+    if max_count == 1000:
+        assert big.status_code == 200 and big.json()["collection"] == truth[:1000]
+    else:
+        assert big.status_code == 400 and big.json()["title"] == "Invalid Argument"
+        assert [d["parameter"] for d in big.json()["details"]] == ["count"]
+        assert "100" in big.json()["details"][0]["message"]
+
+
 def test_activity_log_time_filters_and_retention(ro: Sandbox, admin: Client, acme: str) -> None:
     truth = ro.truth.records("activity_log_entries", "admin")
     cursor = truth[len(truth) // 2]["occurred_at"]

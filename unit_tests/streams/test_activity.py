@@ -177,3 +177,29 @@ def test_the_90_day_warning_in_full_and_not_for_a_cursor_exactly_90_days_old(api
     ]
     edge = run_read(["activity_log_entries"], state={"activity_log_entries": {"occurred_at": ts(days(-90))}})
     assert not [w for w in warnings(edge) if "90 days" in w]
+
+
+def test_the_activity_log_falls_back_to_100_a_page_once_when_calendly_refuses_count_1000(api: FakeCalendly) -> None:
+    api.activity_max_count = 100
+    api.activity = [entry(i, -80 + i * 0.03) for i in range(250)]
+    out = run_read(["activity_log_entries"])
+    assert not out.errors and uris(out, "activity_log_entries") == [e["uri"] for e in api.activity]
+    assert [q["count"] for q in api.paths("/activity_log_entries")] == [["1000"], ["100"], ["100"], ["100"]]
+    [said] = [m.log.message for m in out.logs if "refused count=1000" in m.log.message]
+    assert said.startswith("Stream activity_log_entries:") and "reading 100 a page instead" in said
+    assert "count must be between 1 and 100" in said and not warnings(out)
+
+
+def test_a_second_count_refusal_fails_the_stream_naming_count(api: FakeCalendly) -> None:
+    api.activity_max_count = 50  # refuses 100 too: the fallback happens once, then it is an error
+    api.activity = [entry(1, -1)]
+    out = run_read(["activity_log_entries"], expect_error=True)
+    assert [q["count"] for q in api.paths("/activity_log_entries")] == [["1000"], ["100"]]
+    assert any("count must be between 1 and 100" in e.trace.error.message for e in out.errors)
+
+
+def test_other_streams_do_not_fall_back_on_a_400_naming_count(api: FakeCalendly) -> None:
+    body = {"title": "Invalid Argument", "message": "bad", "details": [{"parameter": "count", "message": "too big"}]}
+    api.faults.append(Fault(r"^/contacts$", 400, body))
+    out = run_read(["contacts"], expect_error=True)
+    assert len(api.paths("/contacts")) == 1 and any("count too big" in e.trace.error.message for e in out.errors)
