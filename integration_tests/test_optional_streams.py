@@ -252,7 +252,7 @@ def test_each_token_syncs_what_it_may_and_warns_once_for_the_rest(
         assert refused_streams, "the case should really refuse something"
     # check says the same before any sync: one report, naming exactly the streams the sync skipped.
     check = run_connector("check", sandbox_config(sandbox, token))
-    [report] = [line for line in check.logs() if "Optional streams this token can read" in line]
+    [report] = [line for line in check.logs() if "Gated streams this token can read" in line]
     cannot = report.split("cannot read", 1)[1] if "cannot read" in report else ""
     assert [s for s in OPTIONAL_STREAMS if f" {s}: " in cannot or f": {s}: " in cannot] == refused_streams
 
