@@ -19,7 +19,11 @@ ACTIVITY_LOG_RETENTION = timedelta(days=90)
 
 
 class ActivityLogEntries(CursorStream):
-    """https://developer.calendly.com/api-docs/calendly-api/activity-log/list-activity-log-entries"""
+    """The organization's audit log: Enterprise only (https://developer.calendly.com/docs/getting-started/
+    frequently-asked-questions names it among the Enterprise-specific endpoints); admins and owners.
+
+    https://developer.calendly.com/api-docs/calendly-api/activity-log/list-activity-log-entries
+    """
 
     name = "activity_log_entries"
     endpoint = "activity_log_entries"
@@ -93,7 +97,7 @@ class OutgoingCommunications(CursorStream):
     endpoint = "outgoing_communications"
     primary_key = "communication_key"  # no uri: see the schema's description
     fields_every_record_has = ()  # the key is the connector's, added after the page is read
-    access = Access(scope="outgoing_communications:read", plan="the Enterprise plan")
+    access = Access(scope="outgoing_communications:read", plan="the Enterprise plan")  # "requires Enterprise"
     cursor_field = "created_at"
     min_param = "min_created_at"
 

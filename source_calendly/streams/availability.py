@@ -11,6 +11,8 @@ from source_calendly.access import Access, StreamUnavailable
 from source_calendly.streams.gated import PerParentStream
 from source_calendly.streams.organization import EventTypes, OrganizationMemberships
 
+# The scope catalog lists both availability listings under availability:read and GET /event_type_memberships under
+# event_types:read; neither page states a plan: https://developer.calendly.com/docs/authentication/scopes
 AVAILABILITY = Access(scope="availability:read")
 
 

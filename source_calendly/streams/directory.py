@@ -13,6 +13,9 @@ from source_calendly.streams.base import uuid_of
 from source_calendly.streams.gated import GatedStream, PerParentStream
 from source_calendly.streams.organization import OrganizationMemberships
 
+# Scopes as the scope catalog lists them: https://developer.calendly.com/docs/authentication/scopes
+# Groups are a Teams and Enterprise feature in Calendly; the groups endpoints state no plan themselves
+# (https://developer.calendly.com/api-docs/calendly-api/groups/list-groups), so this only words a refusal.
 TEAMS_PLAN = "the Teams or Enterprise plan"
 
 
@@ -86,6 +89,7 @@ class OrganizationInvitations(GatedStream):
     """https://developer.calendly.com/api-docs/calendly-api/organizations/list-organization-invitations"""
 
     name = "organization_invitations"
+    # The page states no role; inviting is an admin's or owner's action, and so is listing (sandbox: both ways).
     access = Access(scope="organizations:read", admin=True)
 
     @property
