@@ -57,6 +57,18 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="editing an event's meeting notes leaves its updated_at as it was (Calendly: unconfirmed)",
     )
+    serve.add_argument(
+        "--no-communication-collisions",
+        action="store_true",
+        help="serve no outgoing communications that share event, type, recipient and created_at with another",
+    )
+    serve.add_argument(
+        "--activity-log-max-count",
+        type=int,
+        choices=(1000, 100),
+        default=1000,
+        help="the largest count /activity_log_entries takes (its page says 1000, the Pagination schema 100)",
+    )
     return parser
 
 
@@ -99,6 +111,8 @@ def serve(args: argparse.Namespace) -> int:
         behaviour=Behaviour(
             group_changes_move_updated_at=args.group_changes_move_updated_at,
             notes_move_updated_at=not args.notes_keep_updated_at,
+            communication_collisions=not args.no_communication_collisions,
+            activity_log_max_count=args.activity_log_max_count,
         ),
     )
     # A long-lived process: move the (large, immortal) dataset out of the collector's sight so full

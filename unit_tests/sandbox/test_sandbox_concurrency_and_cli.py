@@ -132,15 +132,34 @@ def test_cli_plan_option() -> None:
 
 
 @pytest.mark.parametrize(
-    "flags, group_moves, notes_move",
-    [((), False, True), (("--group-changes-move-updated-at", "--notes-keep-updated-at"), True, False)],
+    "flags, group_moves, notes_move, collisions, max_count",
+    [
+        ((), False, True, True, 1000),
+        (
+            (
+                "--group-changes-move-updated-at",
+                "--notes-keep-updated-at",
+                "--no-communication-collisions",
+                "--activity-log-max-count",
+                "100",
+            ),
+            True,
+            False,
+            False,
+            100,
+        ),
+    ],
 )
-def test_cli_updated_at_knobs(flags: tuple[str, ...], group_moves: bool, notes_move: bool) -> None:
+def test_cli_updated_at_knobs(
+    flags: tuple[str, ...], group_moves: bool, notes_move: bool, collisions: bool, max_count: int
+) -> None:
     proc, ready = _start_cli("--profile", "small", "--events", "20", *flags)
     try:
         info = requests.get(f"{ready['url']}/_sandbox/info", timeout=10).json()
         assert info["behaviour"]["group_changes_move_updated_at"] is group_moves
         assert info["behaviour"]["notes_move_updated_at"] is notes_move
+        assert info["behaviour"]["communication_collisions"] is collisions
+        assert info["behaviour"]["activity_log_max_count"] == max_count
     finally:
         proc.terminate()
         proc.wait(timeout=15)
