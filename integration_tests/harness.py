@@ -177,7 +177,8 @@ def minimum_requests(
     """The fewest requests any client needs for `streams` (every stream unless told): /users/me for the
     organization, each listing read once at count=100 (the event types and memberships once for every stream
     that needs them), one invitee list per event in the window that `visits` accepts (default: all), per form
-    its submissions in the window (at least one page per form), one list per event type and per member, and
+    its submissions in the window (at least one page per form), one list per event type and per member (and
+    per member and per group for webhook subscriptions), and
     one request for a stream Calendly refuses. Full sync: window_start and states None; `states` gives the
     cursors of the optional incremental streams. The connector's one extra request, its own membership for
     the role, is not counted here."""

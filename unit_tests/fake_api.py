@@ -26,7 +26,6 @@ NOT_FOUND = {"title": "Resource Not Found", "message": "The server could not fin
 NO_PERMISSION = {"title": "Permission Denied", "message": "You do not have permission to access this resource."}
 NOW = datetime(2026, 11, 24, 12, 0, 0, tzinfo=UTC)
 TEAMS_PLUS = ("teams", "enterprise")
-PAID = ("essentials", "standard", "professional", "teams", "enterprise")
 # path -> (scope, plans that have it or None for all, admins and owners only)
 OPTIONAL_ACCESS: dict[str, tuple[str, tuple[str, ...] | None, bool]] = {
     "/groups": ("groups:read", TEAMS_PLUS, False),
