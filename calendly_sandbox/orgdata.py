@@ -485,8 +485,10 @@ class _OrgGenerator:
             ("organization", None, ("invitee.created", "invitee_no_show.created", "contact.created"), "disabled"),
             ("user", creator, ("invitee.created", "invitee.canceled", "meeting_recap.created"), "active"),
         ]  # fmt: skip
-        if len(members) > 2:  # a member's own subscription, listed only with scope=user&user=<that member>
-            specs.append(("user", members[2]["user"]["uri"], ("invitee.created", "invitee_no_show.created"), "active"))
+        # A plain member's own subscription (the member token's user in Acme), listed only with scope=user&user=.
+        plain = next((m["user"]["uri"] for m in members if m["user"]["uri"] == self.ds.token_users.get("member")), None)
+        if plain is not None:
+            specs.append(("user", plain, ("invitee.created", "invitee_no_show.created"), "active"))
         if group_uri is not None:
             specs.append(("group", None, ("invitee.created",), "active"))
         if len(members) == 1:

@@ -260,22 +260,22 @@ class Truth:
         return out[::-1] if s.behaviour.outgoing_communications_order == "desc" else out
 
     def webhook_subscriptions(self, token: str) -> list[Record]:
-        """Subscriptions of all three scopes (every plan since 2026-11-03; the organization scope is an admin's or
-        owner's), as a reader of each scope in turn lists them: scope=organization, then scope=user per member
-        in membership order, then scope=group per group in groups order (none where groups are refused);
-        created_at asc within each listing."""
+        """Subscriptions of all three scopes (every plan since 2026-11-03), as a reader of each scope in turn lists
+        them: scope=organization, then scope=user per member in membership order, then scope=group per group in
+        groups order (none where groups are refused); created_at asc within each listing. The organization and
+        group scopes are an admin's or owner's: any other member gets their own user's subscriptions only."""
         _, user, org = self._need(token, SCOPE_WEBHOOKS)
         s = self._store
-        if not self._admin(user, org):
-            raise PermissionError("only admins and owners list organization webhook subscriptions (403)")
-        members = [m["user"]["uri"] for m in self.organization_memberships(token)]
+        admin = self._admin(user, org)
+        # Any other member lists only their own user's (the organization and group scopes are refused).
+        members = [m["user"]["uri"] for m in self.organization_memberships(token)] if admin else [user]
         try:
-            groups = [g["uri"] for g in self.groups(token)]
+            groups = [g["uri"] for g in self.groups(token)] if admin else []
         except PermissionError:
             groups = []
         with s.lock:
             rows = sorted(s.org.webhooks.get(org, []), key=lambda r: (r.rec["created_at"], r.rec["uri"]))
-            listings = [[r for r in rows if r.rec["scope"] == "organization"]]
+            listings = [[r for r in rows if r.rec["scope"] == "organization"]] if admin else []
             listings += [[r for r in rows if r.rec["scope"] == "user" and r.rec["user"] == m] for m in members]
             listings += [[r for r in rows if r.rec["scope"] == "group" and r.rec["group"] == g] for g in groups]
             return [orjson.loads(r.blob) for listing in listings for r in listing]

@@ -280,6 +280,8 @@ def _webhooks_minimum(truth: Any, token: str, rows: list[dict], groups_selected:
         groups_listing = pages(len(groups))
     except PermissionError:
         groups, groups_listing = [], 1
+    if not _is_admin(truth, token):
+        return pages(len(rows))  # its own user's subscriptions: one listing
     members = [m["user"]["uri"] for m in truth.organization_memberships(token)]
     total = pages(sum(1 for r in rows if r["scope"] == "organization"))
     total += sum(pages(sum(1 for r in rows if r["scope"] == "user" and r["user"] == m)) for m in members)

@@ -36,7 +36,7 @@ OPTIONAL_ACCESS: dict[str, tuple[str, tuple[str, ...] | None, bool]] = {
     "/activity_log_entries": ("activity_log:read", ("enterprise",), True),
     "/contacts": ("contacts:read", None, False),
     "/outgoing_communications": ("outgoing_communications:read", ("enterprise",), False),
-    "/webhook_subscriptions": ("webhooks:read", None, True),  # every plan since 2026-11-03
+    "/webhook_subscriptions": ("webhooks:read", None, False),  # every plan since 2026-11-03; roles: see _route
     "/teams": ("organizations:read", None, False),
 }
 PLAN_MESSAGES = {
@@ -283,6 +283,8 @@ class FakeCalendly:
             scope = one("scope")
             if scope is None or (scope in ("user", "group") and one(scope) is None):
                 return 400, {"title": "Invalid Argument", "message": "The supplied parameters are invalid."}
+            if not is_admin and (scope != "user" or one("user") != user):  # a member: its own user's only
+                return 403, NO_PERMISSION
             of = one(scope) if scope != "organization" else None
             rows = [w for w in self.webhooks if w["scope"] == scope and (of is None or w[scope] == of)]
             return 200, self._page(path, q, rows)

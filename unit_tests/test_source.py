@@ -244,7 +244,7 @@ def test_check_for_a_member_names_the_role_for_admin_streams(api: FakeCalendly, 
     assert status == "SUCCEEDED"
     [report] = [line for line in logs if "Gated streams this token can read" in line]
     refused = dict(line.split(": ", 1) for line in report.split("\n- ")[1:])
-    assert set(refused) == {"organization_invitations", "activity_log_entries", "webhook_subscriptions"}
+    assert set(refused) == {"organization_invitations", "activity_log_entries"}
     assert all("admin or owner role" in reason for reason in refused.values())
 
 
@@ -308,5 +308,4 @@ def test_check_for_a_member_lists_each_refused_stream_on_its_own_line_in_full(
         f"- organization_invitations: it needs the admin or owner role ({said}). {use}",
         f"- activity_log_entries: it needs the admin or owner role (and an organization on the Enterprise plan) "
         f"({said}). {use}",
-        f"- webhook_subscriptions: it needs the admin or owner role ({said}). {use}",
     ]

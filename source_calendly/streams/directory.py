@@ -117,7 +117,7 @@ class WebhookSubscriptions(PerParentStream):
     for that scope) once per group. The members and groups are the organization_memberships and groups
     listings, replayed when those streams are read in the same sync. Webhooks are on every plan since
     2026-11-03 (https://developer.calendly.com/release-notes/2026/11/3); the organization and group scopes are
-    an admin's or owner's to list.
+    an admin's or owner's to list, so any other token reads its own user's subscriptions only (one request).
 
     https://developer.calendly.com/api-docs/calendly-api/webhooks/list-webhook-subscriptions
     """
@@ -132,6 +132,14 @@ class WebhookSubscriptions(PerParentStream):
         return {"organization": self.context.account.organization_uri, "scope": "organization"}
 
     def read_allowed(self, sync_mode: SyncMode) -> Iterable[Mapping[str, Any]]:
+        account = self.context.account
+        if not account.is_admin:
+            self.logger.info(
+                f"Stream {self.name}: {account.name} is not an admin or owner, so only their own user-scoped "
+                "subscriptions are read; the organization's and groups' need a token of an admin or owner."
+            )
+            yield from self._emitted(self.children_of(account.user_uri))  # a refusal here skips the stream
+            return
         yield from self.list_own(self.request_params())  # a refusal here skips the stream
         yield from self.children_of_all(chain(self.parent_uris(), self.group_uris()))
 
@@ -161,4 +169,6 @@ class WebhookSubscriptions(PerParentStream):
         return {"organization": self.context.account.organization_uri, "scope": scope, scope: parent_uri}
 
     def probe_request(self) -> tuple[str, dict[str, str]] | None:
-        return self.endpoint, {**self.request_params(), "count": "1"}
+        account = self.context.account
+        params = self.request_params() if account.is_admin else self.child_params(account.user_uri)
+        return self.endpoint, {**params, "count": "1"}

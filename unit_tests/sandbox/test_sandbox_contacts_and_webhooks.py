@@ -107,7 +107,8 @@ def test_webhooks_gates(ro: Sandbox, client, member: Client, acme: str, solo: st
     refused = member.get("/webhook_subscriptions", organization=acme, scope="organization")
     assert refused.status_code == 403 and refused.json() == NO_ACCESS
     me, admin_uri = ro.truth.user("member")["uri"], ro.truth.user("admin")["uri"]
-    assert member.ok("/webhook_subscriptions", organization=acme, scope="user", user=me)["collection"] == []
+    own = member.ok("/webhook_subscriptions", organization=acme, scope="user", user=me)["collection"]
+    assert own and {w["user"] for w in own} == {me} and own == ro.truth.records("webhook_subscriptions", "member")
     other = member.get("/webhook_subscriptions", organization=acme, scope="user", user=admin_uri)
     assert other.status_code == 403 and other.json() == UNAUTHORIZED
     foreign = client(ro, "admin").get("/webhook_subscriptions", organization=solo, scope="organization")

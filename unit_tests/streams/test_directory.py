@@ -120,3 +120,16 @@ def test_webhook_subscriptions_do_not_ask_again_for_groups_the_groups_stream_was
     out = run_read(["groups", "webhook_subscriptions"])
     assert not out.errors and len(api.paths("/groups")) == 1  # the groups stream's refusal, not asked again
     assert len(api.paths("/webhook_subscriptions")) == 3  # the organization, then each of the two members
+
+
+def test_a_member_token_reads_its_own_user_scoped_subscriptions_in_one_request(api: FakeCalendly) -> None:
+    api.webhooks = [hook("w-org", "organization"), hook("w-max", "user", user=MEMBER_USER),
+                    hook("w-ada", "user", user=ADMIN_USER)]  # fmt: skip
+    out = run_read(["webhook_subscriptions"], config(personal_access_token=MEMBER_TOKEN))
+    assert not out.errors and uris(out, "webhook_subscriptions") == [f"{API}/webhook_subscriptions/w-max"]
+    assert api.paths("/webhook_subscriptions") == [
+        {"organization": [ORG], "scope": ["user"], "user": [MEMBER_USER], "count": ["100"]}
+    ]
+    assert not api.paths("/groups") and not warnings(out)
+    [said] = [m.log.message for m in out.logs if "only their own user-scoped" in m.log.message]
+    assert "Max Member" in said

@@ -71,7 +71,7 @@ def test_a_token_missing_a_scope_skips_the_stream_naming_the_exact_scope(
     assert uris(out, "event_types") == [f"{API}/event_types/et1"]
 
 
-@pytest.mark.parametrize("stream", ["organization_invitations", "activity_log_entries", "webhook_subscriptions"])
+@pytest.mark.parametrize("stream", ["organization_invitations", "activity_log_entries"])
 def test_a_member_token_skips_admin_streams_naming_the_role(api: FakeCalendly, stream: str) -> None:
     out = run_read([stream], config(personal_access_token=MEMBER_TOKEN))
     assert not out.errors and records(out, stream) == []
