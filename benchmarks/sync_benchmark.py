@@ -183,7 +183,11 @@ def minimum_for(sandbox: Sandbox, token: str, previous: dict | None, result: dic
         return datetime.fromisoformat(event["start_time"]) <= began
 
     walk = history_walk_requests(sandbox, token, window_start, DEFAULT_HISTORY_REQUESTS)
-    return minimum_requests(sandbox, token, window_start, started_by, states=previous["states"]) + walk
+    sync_started = result["states"]["event_invitees"]["last_sync_started_at"]
+    return (
+        minimum_requests(sandbox, token, window_start, started_by, states=previous["states"], sync_started=sync_started)
+        + walk
+    )
 
 
 def state_bytes(states: dict) -> int:

@@ -7,6 +7,7 @@ SIGINT/SIGTERM and exits 0.
 from __future__ import annotations
 
 import argparse
+import errno
 import gc
 import signal
 import sys
@@ -69,6 +70,12 @@ def _parser() -> argparse.ArgumentParser:
         default=1000,
         help="the largest count /activity_log_entries takes (its page says 1000, the Pagination schema 100)",
     )
+    serve.add_argument(
+        "--exclusive-min-filters",
+        action="store_true",
+        help="min_start_time, min_occurred_at and min_created_at list only records strictly after the given time "
+        '(Calendly: "after this time", strictness unconfirmed)',
+    )
     return parser
 
 
@@ -113,13 +120,23 @@ def serve(args: argparse.Namespace) -> int:
             notes_move_updated_at=not args.notes_keep_updated_at,
             communication_collisions=not args.no_communication_collisions,
             activity_log_max_count=args.activity_log_max_count,
+            min_filters="exclusive" if args.exclusive_min_filters else "inclusive",
         ),
     )
     # A long-lived process: move the (large, immortal) dataset out of the collector's sight so full
     # collections stay cheap while serving. Not done by Sandbox itself, where it would pin freed sandboxes.
     gc.collect()
     gc.freeze()
-    sandbox.start()
+    try:
+        sandbox.start()
+    except OSError as error:
+        if error.errno != errno.EADDRINUSE:
+            raise
+        sys.stderr.write(
+            f"calendly_sandbox: port {args.port} on {args.host} is already in use (another sandbox still running?); "
+            "choose another with --port N, or --port 0 for any free port.\n"
+        )
+        return 1
     try:
         sys.stdout.write(orjson.dumps({"url": sandbox.url, "tokens": sandbox.tokens.by_label()}).decode() + "\n")
         sys.stdout.flush()

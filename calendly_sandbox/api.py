@@ -155,6 +155,13 @@ class Api:
             raise errors.invalid((name, "must be true or false"))
         return raw == "true"
 
+    def _min_time(self, q: Query, name: str) -> int | None:
+        """A `min_*` filter as the first instant it lists, per ``Behaviour.min_filters`` (microseconds)."""
+        value = self._time(q, name)
+        if value is None or self.store.behaviour.min_filters == "inclusive":
+            return value
+        return value + 1
+
     @staticmethod
     def _time(q: Query, name: str) -> int | None:
         raw = q.get(name)
@@ -392,7 +399,7 @@ class Api:
         user = self._uri(q, "user", "users")
         status = self._enum(q, "status", ("active", "canceled"))
         _, desc = self._sort(q, ("start_time",), "start_time:asc")
-        min_start = self._time(q, "min_start_time")
+        min_start = self._min_time(q, "min_start_time")
         max_start = self._time(q, "max_start_time")
         email = q.get("invitee_email")
         scope = self._event_scope(p, org, user)  # DECISION: `group` is accepted and ignored (no groups modelled)

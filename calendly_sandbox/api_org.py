@@ -260,7 +260,7 @@ class OrgEndpoints:
             raise errors.denied(errors.NO_ACCESS)
         sort_q = {"sort": q.get("sort[]", q.get("sort", "occurred_at:desc"))}
         field, desc = self.api._sort(sort_q, ACTIVITY_SORT_FIELDS, "occurred_at:desc")
-        lo = self.api._time(q, "min_occurred_at")
+        lo = self.api._min_time(q, "min_occurred_at")
         hi = self.api._time(q, "max_occurred_at")
         search = q.get("search_term")
         if search is not None and len(search) > 300:
@@ -269,7 +269,7 @@ class OrgEndpoints:
         retained = self.org.retained_since()
         lo = retained if lo is None else max(lo, retained)  # older entries are gone, not refused
         timeline = self.org.activity_log.get(org, Timeline())
-        # DECISION: min_occurred_at is inclusive, max_occurred_at exclusive (as min/max_start_time).
+        # DECISION: max_occurred_at is exclusive (as max_start_time); min_occurred_at per Behaviour.min_filters.
         start, end = timeline.bounds(lo, hi)
         filtered = search is not None or namespaces or actions or actors
         if field == "occurred_at" and not filtered:
@@ -320,9 +320,9 @@ class OrgEndpoints:
         self._enterprise(p)
         if self.store.behaviour.outgoing_communications_readers == "admins" and not self._admin(p):
             raise errors.denied(errors.NO_ACCESS)
-        lo = self.api._time(q, "min_created_at")
+        lo = self.api._min_time(q, "min_created_at")
         hi = self.api._time(q, "max_created_at")
-        rows = self.org.communications_served(org, lo, hi)  # DECISION: min inclusive, max exclusive
+        rows = self.org.communications_served(org, lo, hi)  # DECISION: max exclusive; min per Behaviour.min_filters
         return self._listing(rows, self.store.behaviour.outgoing_communications_order == "desc")
 
     # -- webhook subscriptions ----------------------------------------------------------------------------

@@ -44,6 +44,14 @@ CHOICES: dict[str, tuple[Any, ...]] = {
     # Whether editing an event's meeting notes moves its updated_at: by default it does; False shows what an
     # incremental reader can (not) see if it does not.
     "notes_move_updated_at": (True, False),
+    # How `min_start_time`, `min_occurred_at` and `min_created_at` compare. The docs word each as "after this
+    # time" (list events, list activity log entries, list outgoing communications on developer.calendly.com),
+    # which may be strict: "inclusive" lists records at the bound, "exclusive" only those strictly after it.
+    "min_filters": ("inclusive", "exclusive"),
+    # Whether a contact's updated_at moves when its next_meeting_date, last_meeting_date or last_interaction_date
+    # change (a meeting booked, canceled or rescheduled with the contact). Undocumented; the 2026-05-27 release
+    # note says contact.updated does not fire for changes to related resources, so by default it stays.
+    "contact_meetings_move_updated_at": (False, True),
 }
 
 
@@ -59,6 +67,8 @@ class Behaviour:
     teams_without_user: str = "organization"
     group_changes_move_updated_at: bool = False
     notes_move_updated_at: bool = True
+    min_filters: str = "inclusive"
+    contact_meetings_move_updated_at: bool = False
 
     def __post_init__(self) -> None:
         for f in fields(self):

@@ -33,6 +33,7 @@ MUTATIONS = (
     "add_outgoing_communication",
     "advance_clock",
     "link_submission",
+    "revoke_invitation",
 )
 
 

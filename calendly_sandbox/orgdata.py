@@ -340,7 +340,8 @@ class _OrgGenerator:
                 seen = met.get(key)
                 if seen is None:
                     met[key] = seen = {"inv": inv, "owner": host["user"], "meetings": []}
-                seen["meetings"].append(start_s)
+                if event["status"] == "active" and inv["status"] == "active":  # a canceled meeting is no meeting
+                    seen["meetings"].append(start_s)
                 if rng.random() < email_share:
                     created = self.ts(inv["created_at"]) + rng.randrange(MINUTE // 6, MINUTE)
                     comms.append(self._email(event, et, inv, host, created))

@@ -239,6 +239,36 @@ class OrgStore:
         self._add_contact(rec, s.user_org[owner_uri])
         return rec
 
+    def revoke_invitation(self, uri: str) -> Record:
+        # DELETE /organizations/{uuid}/invitations/{uuid} answers 204, and an invitation has no "revoked" status
+        # (pending, accepted, declined): a revoked invitation leaves the list.
+        # https://developer.calendly.com/api-docs/calendly-api/organizations/revoke-organization-invitation
+        item = self.invitation_by_uri.pop(uri)
+        rec = orjson.loads(item.blob)
+        self.invitations[rec["organization"]].remove(item)
+        return rec
+
+    def refresh_meeting_dates(self, org: str, email: str, meetings: list[str], now: int) -> None:
+        """Set the meeting dates of `org`'s contacts with this email from the start times of their active meetings
+        (the time of `now` splits next from last); their updated_at moves only with
+        ``Behaviour.contact_meetings_move_updated_at``."""
+        now_s = fmt(now)
+        upcoming = [t for t in meetings if t >= now_s]
+        past = [t for t in meetings if t < now_s]
+        for item in self.contacts.get(org, []):
+            if email not in {e["email"].lower() for e in item.rec["emails"]}:
+                continue
+            rec = dict(item.rec)
+            rec["next_meeting_date"] = min(upcoming) if upcoming else None
+            rec["last_meeting_date"] = max(past) if past else None
+            interactions = [t for t in (rec["last_meeting_date"], rec["last_email_date"]) if t is not None]
+            rec["last_interaction_date"] = max(interactions) if interactions else None
+            if rec == item.rec:
+                continue
+            if self._store.behaviour.contact_meetings_move_updated_at:
+                rec["updated_at"] = now_s
+            item.set(rec)
+
     def update_contact(self, uri: str, changes: dict[str, Any], now: int) -> Record:
         item = self.contact_by_uri[uri]
         rec = orjson.loads(item.blob)

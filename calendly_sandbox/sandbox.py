@@ -211,6 +211,11 @@ class Sandbox:
         """Change a contact's fields; its ``updated_at`` moves to now. Returns ``{"contact"}``."""
         return self.store.update_contact(contact_uri, **changes)
 
+    def revoke_invitation(self, invitation_uri: str) -> dict[str, Any]:
+        """An admin revokes an organization invitation: it is listed no more (something a full-refresh stream
+        must let go of). Returns ``{"invitation"}``, as it was."""
+        return self.store.revoke_invitation(invitation_uri)
+
     def add_outgoing_communication(self, event_uri: str | None = None, type: str = "email") -> dict[str, Any]:
         """An email or SMS sent now about an event (default: Acme's last-starting active event).
         Returns ``{"communication"}``."""

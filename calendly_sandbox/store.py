@@ -214,6 +214,21 @@ class Store:
                     idx = self.index[(scope, status)] = SortedIndex()
                 yield idx
 
+    def _refresh_contacts(self, *events: Record) -> None:
+        """A meeting was booked, canceled or moved: its invitees' contacts get their meeting dates again."""
+        now = self._now()
+        for event in events:
+            row = self.events[uuid_of(event["uri"])]
+            for email in {irow.email for irow in row.invitees}:
+                meetings = [
+                    other.key[: len(event["start_time"])]
+                    for other in self.email_events.get(email, [])
+                    if other.org == row.org
+                    and other.status == "active"
+                    and any(i.email == email and i.status == "active" for i in other.invitees)
+                ]
+                self.org.refresh_meeting_dates(row.org, email.lower(), meetings, now)
+
     def _register_invitee(self, irow: InviteeRow, rec: Record) -> None:
         self.invitees[irow.uuid] = irow
         events = self.email_events.setdefault(irow.email, [])
@@ -335,6 +350,7 @@ class Store:
                 row.invitees.append(irow)
                 self._register_invitee(irow, inv)
             self._insert_event(row)
+            self._refresh_contacts(rec)
             return {"event": rec, "invitees": inv_recs}
 
     def _pick_event_type(self, uri: str | None, invitees: int, host_uri: str | None) -> Row:
@@ -411,6 +427,7 @@ class Store:
             rec["invitees_counter"]["active"] = 0
             row.blob = pack(rec)
             self._move_status(row, "canceled")
+            self._refresh_contacts(rec)
             return {"event": rec, "invitees": changed}
 
     def _is_group(self, row: EventRow) -> bool:
@@ -432,6 +449,7 @@ class Store:
             at = self._now()
             cancellation = self._cancellation(canceled_by or inv["name"], reason, canceler_type, at)
             event = self._cancel_one(irow, inv, cancellation, at)
+            self._refresh_contacts(event)
             return {"invitee": inv, "event": event}
 
     def _cancel_one(self, irow: InviteeRow, inv: Record, cancellation: Record, at: int) -> Record:
@@ -502,6 +520,7 @@ class Store:
             old["new_invitee"] = new_inv["uri"]
             cancellation = self._cancellation(old["name"], reason, "invitee", at)
             old_event = self._cancel_one(irow, old, cancellation, at)
+            self._refresh_contacts(old_event, new_rec)
             return {"old_invitee": old, "old_event": old_event, "new_invitee": new_inv, "new_event": new_rec}
 
     def _joinable_group_event(self, old: EventRow, start_us: int) -> EventRow | None:
@@ -543,6 +562,7 @@ class Store:
             if self.behaviour.group_changes_move_updated_at:
                 rec["updated_at"] = fmt(self._now())
             row.blob = pack(rec)
+            self._refresh_contacts(rec)
             return {"invitee": inv, "event": rec}
 
     def edit_meeting_notes(self, event_uri: str, notes: str | None) -> dict[str, Any]:
@@ -665,6 +685,12 @@ class Store:
             if owner not in self.user_org:
                 raise KeyError(owner)
             return {"contact": self.org.create_contact(owner, email, fields, self._now())}
+
+    def revoke_invitation(self, invitation_uri: str) -> dict[str, Any]:
+        with self.lock:
+            if invitation_uri not in self.org.invitation_by_uri:
+                raise KeyError(invitation_uri)
+            return {"invitation": self.org.revoke_invitation(invitation_uri)}
 
     def update_contact(self, contact_uri: str, **changes: Any) -> dict[str, Any]:
         with self.lock:

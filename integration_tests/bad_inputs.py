@@ -26,6 +26,13 @@ class BadInput:
     files: dict[str, Any] = field(default_factory=dict)  # config/catalog/state: text to write, or None (no file)
     failure_type: str | None = "config_error"  # None: not an error (a warning, or accepted)
     faults: dict[str, Any] = field(default_factory=dict)  # sandbox faults (calendly_sandbox.Faults fields)
+    command: str = "read"  # "check": the answer is a failed CONNECTION_STATUS, within CHECK_ANSWERS_WITHIN
+    network: str | None = None  # a local stand-in for a broken network (see test_bad_input.NETWORKS)
+    took: str = "at once"  # how long the answer takes, for the README (measured where it is not at once)
+
+
+# The issue's bound for a check that cannot reach Calendly (it took 84-102 s before issue 19); asserted.
+CHECK_ANSWERS_WITHIN = 15.0
 
 
 CASES = (
@@ -152,6 +159,47 @@ CASES = (
         files={"state": [42]},
     ),
     BadInput(
+        "`api_url` where nothing listens (`check`)",
+        "The check could not reach Calendly: nothing answers at http://127.0.0.1:",
+        "Fix api_url (normally https://api.calendly.com); for the sandbox, start it first.",
+        command="check",
+        network="closed port",
+        took="~2 s (was 84 to 94 s)",
+    ),
+    BadInput(
+        "`api_url` whose name does not resolve (`check`)",
+        "The check could not reach Calendly: the name calendly-sandbox.invalid does not resolve (DNS)",
+        "Fix api_url, or the machine's DNS.",
+        config={"api_url": "https://calendly-sandbox.invalid"},
+        command="check",
+        took="~2 s",
+    ),
+    BadInput(
+        "a certificate this machine does not trust (a TLS-inspecting proxy; `check`)",
+        "The check could not reach Calendly: the certificate of 127.0.0.1 is not trusted",
+        "Set `REQUESTS_CA_BUNDLE` to a PEM file with the proxy's CA certificate in the connector's environment.",
+        command="check",
+        network="untrusted certificate",
+        took="~2 s",
+    ),
+    BadInput(
+        "a proxy (`HTTPS_PROXY`) that refuses the connection (`check`)",
+        "The check could not reach Calendly: the proxy refused to connect to calendly-sandbox.invalid",
+        "Fix `HTTPS_PROXY`/`NO_PROXY`, or have the proxy allow the host.",
+        config={"api_url": "https://calendly-sandbox.invalid"},
+        command="check",
+        network="refusing proxy",
+        took="~2 s",
+    ),
+    BadInput(
+        "a captive portal or proxy page: HTTP 200 with HTML (`check` or `read`)",
+        "Something other than Calendly answers at http://127.0.0.1:",
+        "Log in to the network, or allow the host in the proxy; check api_url.",
+        command="check",
+        faults={"html_rate": 1.0, "paths": ("/users/me",)},
+        took="~2 s, 3 attempts (was 87 to 102 s)",
+    ),
+    BadInput(
         "a record without `uri` from Calendly",
         "record 1 of the page has no 'uri' (the primary key",
         "Run the sync again; if it persists, report it (Calendly's API changed).",
@@ -166,7 +214,7 @@ def _cell(text: str) -> str:
 
 
 def readme_table() -> str:
-    rows = ["| input | the connector answers | what to do |", "|---|---|---|"]
+    rows = ["| input | the connector answers | answered in | what to do |", "|---|---|---|---|"]
     for case in CASES:
         if case.failure_type is None and not case.message:
             answer = "accepted"
@@ -174,7 +222,7 @@ def readme_table() -> str:
             answer = f'warning: "…{case.message}…"'
         else:
             answer = f'{case.failure_type}: "{case.message}…"'
-        rows.append(f"| {_cell(case.input)} | {_cell(answer)} | {_cell(case.fix)} |")
+        rows.append(f"| {_cell(case.input)} | {_cell(answer)} | {_cell(case.took)} | {_cell(case.fix)} |")
     return "\n".join(rows)
 
 

@@ -14,6 +14,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from source_calendly.bounds import MARGIN
+
 REPO = Path(__file__).resolve().parents[1]
 CORE_STREAMS = (
     "scheduled_events",
@@ -161,6 +163,18 @@ def without_nulls(record: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in record.items() if v is not None}
 
 
+def as_emitted(stream: str, record: Mapping[str, Any]) -> dict[str, Any]:
+    """A record of the sandbox's truth with the top-level fields the connector adds (what it emits, nulls kept):
+    an invitee's event_uri, an event type schedule's availability_rule_uri (half of its flat primary key)."""
+    out = dict(record)
+    if stream == "event_invitees":
+        out.setdefault("event_uri", out.get("event"))
+    if stream == "event_type_availability_schedules":
+        rule = out.get("availability_rule")
+        out.setdefault("availability_rule_uri", rule.get("uri") if isinstance(rule, Mapping) else None)
+    return out
+
+
 def pages(n: int, size: int = 100) -> int:
     """Requests to list n records at count=size (an empty list still takes one)."""
     return max(1, -(-n // size))
@@ -173,6 +187,7 @@ def minimum_requests(
     visits: Callable[[dict], bool] | None = None,
     streams: Sequence[str] = ALL_STREAMS,
     states: Mapping[str, Mapping[str, Any]] | None = None,
+    sync_started: str | None = None,
 ) -> int:
     """The fewest requests any client needs for `streams` (every stream unless told): /users/me for the
     organization, each listing read once at count=100 (the event types and memberships once for every stream
@@ -181,14 +196,40 @@ def minimum_requests(
     per member and per group for webhook subscriptions), and
     one request for a stream Calendly refuses. Full sync: window_start and states None; `states` gives the
     cursors of the optional incremental streams. The connector's one extra request, its own membership for
-    the role, is not counted here."""
+    the role, is not counted here. With `sync_started` (when this sync began: event_invitees' new
+    last_sync_started_at), an incremental sync that reads event_invitees before contacts also looks up, by email,
+    the contacts of the meetings that started since the previous sync (none changed: nothing else is looked up;
+    source_calendly/meetings.py)."""
     optional = [name for name in streams if name in OPTIONAL_STREAMS]
     states = states or {}
     return (
         1
         + _core_minimum(sandbox, token, window_start, streams, visits)
         + sum(_optional_minimum(sandbox.truth, token, name, states.get(name), streams) for name in optional)
+        + _contact_lookups(sandbox.truth, token, streams, states, sync_started)
     )
+
+
+def _contact_lookups(
+    truth: Any, token: str, streams: Sequence[str], states: Mapping[str, Mapping[str, Any]], sync_started: str | None
+) -> int:
+    """Requests of contacts' lookup by email after a sync in which nothing changed: 50 emails a request."""
+    previous = states.get("event_invitees", {}).get("last_sync_started_at")
+    if sync_started is None or previous is None or "contacts" not in streams or "event_invitees" not in streams:
+        return 0
+    if streams.index("event_invitees") > streams.index("contacts") or not states.get("contacts"):
+        return 0
+    try:
+        truth.records("contacts", token)
+    except PermissionError:
+        return 0
+    emails = {
+        i["email"].lower()
+        for e in truth.scheduled_events(token)
+        if _utc(previous) <= _utc(e["start_time"]) <= _utc(sync_started)
+        for i in truth.invitees(e["uri"])
+    }
+    return -(-len(emails) // 50)
 
 
 def _core_minimum(
@@ -200,8 +241,12 @@ def _core_minimum(
 ) -> int:
     truth = sandbox.truth
     selected = set(streams)
-    events = [e for e in truth.scheduled_events(token) if window_start is None or e["start_time"] >= window_start]
-    visited = [e for e in events if visits is None or visits(e)]
+    # The window is listed from a margin before its start (source_calendly.bounds), so whichever way Calendly reads
+    # min_start_time its first instant is included; the events in the margin cost listing space, no invitee request.
+    listed_from = None if window_start is None else _before(window_start)
+    events = [e for e in truth.scheduled_events(token) if listed_from is None or _utc(e["start_time"]) >= listed_from]
+    in_window = [e for e in events if window_start is None or e["start_time"] >= window_start]
+    visited = [e for e in in_window if visits is None or visits(e)]
     forms = truth.routing_forms(token)
     submissions = 0
     for form in forms:
@@ -293,6 +338,11 @@ def _utc(value: str) -> datetime:
     return datetime.fromisoformat(value)
 
 
+def _before(value: str) -> datetime:
+    """Where the connector lists from to include `value`'s instant under either reading of a min_* filter."""
+    return _utc(value) - MARGIN
+
+
 def _is_admin(truth: Any, token: str) -> bool:
     me = truth.user(token)["uri"]
     return any(
@@ -327,10 +377,10 @@ def _optional_minimum(
     if stream in CURSOR_STREAMS:
         field_name = CURSOR_STREAMS[stream]
         cursor = (state or {}).get(field_name)
-        newer = [r for r in rows if cursor is None or _utc(r[field_name]) > _utc(cursor)]
-        if stream == "activity_log_entries":
-            return pages(len(newer), 1000)
-        if stream == "contacts" and len(newer) < len(rows):
-            return pages(len(newer) + 1)  # newest first: the page that holds the first record at the cursor
-        return pages(len(newer))
+        if stream == "contacts":  # newest first, down to the first record before the cursor
+            at_or_after = [r for r in rows if cursor is None or _utc(r[field_name]) >= _utc(cursor)]
+            return pages(len(at_or_after) + (1 if len(at_or_after) < len(rows) else 0))
+        # Listed from a margin before the cursor, so that its instant is included however Calendly reads min_*.
+        listed = [r for r in rows if cursor is None or _utc(r[field_name]) >= _before(cursor)]
+        return pages(len(listed), 1000 if stream == "activity_log_entries" else 100)
     return pages(len(rows))

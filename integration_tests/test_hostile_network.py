@@ -11,6 +11,7 @@ from typing import Any
 from calendly_sandbox import DatasetSpec, Faults, Sandbox
 from integration_tests.conftest import sandbox_config
 from integration_tests.harness import ALL_STREAMS, Run, catalog, run_connector
+from integration_tests.hostile_servers import closed_port
 from integration_tests.test_faults import assert_complete
 
 
@@ -104,3 +105,39 @@ def test_429s_that_never_stop_say_the_rate_limit_is_exhausted_and_shared(make_sa
     assert "500 requests per minute and reported 0 left" in message  # by how much: Calendly's own figures
     assert "shared by every integration of the same Calendly user" in message
     assert sum(1 for e in sandbox.request_log if e.endpoint == "/event_types") == 3
+
+
+def test_a_captive_portal_is_named_after_three_attempts_not_retried_for_minutes(make_sandbox: Any) -> None:
+    # Before issue 19 a read retried an HTML page behind a 200 its whole budget (87-102 s), then advised to run
+    # the sync again. A body that is not JSON at all is not a network hiccup: three in a row name it.
+    sandbox: Sandbox = make_sandbox()
+    sandbox.set_faults(html_rate=1.0, paths=("/event_types",))
+    run = run_connector("read", sandbox_config(sandbox), catalog(["event_types"]), timeout=120)
+    error = stream_error(run)
+    assert error["failure_type"] == "config_error"
+    assert error["message"].startswith(f"Something other than Calendly answers at {sandbox.url}: GET /event_types")
+    assert "HTTP 200 with a page that is not JSON 3 times in a row" in error["message"]
+    assert "run the sync again" not in error["message"]
+    assert sum(1 for e in sandbox.request_log if e.endpoint == "/event_types") == 3
+
+
+def test_json_cut_short_keeps_the_patient_retry_budget(make_sandbox: Any) -> None:
+    sandbox: Sandbox = make_sandbox()
+    sandbox.set_faults(truncated_json_rate=1.0, paths=("/event_types",))
+    run = run_connector("read", sandbox_config(sandbox, max_retries=5), catalog(["event_types"]), timeout=120)
+    error = stream_error(run)
+    assert error["failure_type"] == "transient_error" and "6 malformed body" in error["message"]
+    assert sum(1 for e in sandbox.request_log if e.endpoint == "/event_types") == 6
+
+
+def test_a_read_that_cannot_connect_keeps_its_retries_and_then_says_what_the_failure_means() -> None:
+    # A read rides out an outage (the retries), but its message still names the cause, as check does at once.
+    api_url = f"http://127.0.0.1:{closed_port()}"
+    config = {"personal_access_token": "sandbox-admin-token", "api_url": api_url, "max_retries": 2}
+    run = run_connector("read", config, catalog(["event_types"]), timeout=120)
+    error = stream_error(run)
+    assert error["failure_type"] == "transient_error"
+    message = error["message"]
+    assert "it failed 3 times" in message
+    assert f"That is: nothing answers at {api_url} (the connection was refused): check api_url." in message
+    assert "run the sync again" in message

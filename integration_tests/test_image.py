@@ -154,7 +154,7 @@ def test_image_has_exactly_the_locked_versions(podman: str, image: str) -> None:
         name: (version, installed.get(name)) for name, version in wanted.items() if installed.get(name) != version
     }
     assert mismatched == {}, "package: (locked, installed)"
-    assert installed["source-calendly"] == "0.1.0"
+    assert installed["airbyte-source-calendly"] == "0.1.0"
 
 
 def test_console_script_runs_the_same_connector(podman: str, image: str) -> None:

@@ -19,6 +19,7 @@ from integration_tests.harness import (
     CURSOR_STREAMS,
     OPTIONAL_STREAMS,
     Run,
+    as_emitted,
     catalog,
     discover_catalog,
     run_connector,
@@ -76,7 +77,8 @@ def keyed(stream: str, records: list[dict[str, Any]]) -> dict[tuple[Any, ...], d
     if stream == "outgoing_communications" and records and "communication_key" not in records[0]:
         records = with_communication_keys(records)  # the sandbox's truth: Calendly's records
     key = key_of(stream)
-    out = {key(r): without_nulls(r) for r in records}
+    emitted = [as_emitted(stream, r) for r in records]
+    out = {key(r): without_nulls(r) for r in emitted}
     assert len(out) == len(records), f"{stream}: duplicate primary keys"
     return out
 
@@ -136,11 +138,13 @@ def test_a_second_sync_emits_the_new_and_changed_records_and_nothing_else(
     sandbox = make_sandbox()
     sandbox.set_behaviour(**behaviour)
     admin = sandbox.tokens.admin
-    streams = list(CURSOR_STREAMS)
+    # event_invitees before contacts tells them whose meetings changed (none here); without it, every contact
+    # would be read again (source_calendly/meetings.py).
+    streams = ["event_invitees", *CURSOR_STREAMS]
     config = sandbox_config(sandbox, num_workers=4)
     first = run_connector("read", config, catalog(streams))
     assert first.returncode == 0 and first.errors() == [], first.stderr[-2000:]
-    for stream in streams:
+    for stream in CURSOR_STREAMS:
         assert keyed(stream, first.records(stream)) == keyed(stream, sandbox.truth.records(stream, admin)), stream
         assert first.states()[stream][CURSOR_STREAMS[stream]]
     settle()
@@ -162,7 +166,10 @@ def test_a_second_sync_emits_the_new_and_changed_records_and_nothing_else(
 
     third = run_connector("read", config, catalog(streams), second.state_messages())
     assert third.returncode == 0 and third.counts() == {}
-    assert third.states() == second.states()
+    for stream in CURSOR_STREAMS:  # their cursors stay (contacts' time of the last sync moves on)
+        assert {k: v for k, v in third.states()[stream].items() if k != "last_sync_started_at"} == {
+            k: v for k, v in second.states()[stream].items() if k != "last_sync_started_at"
+        }
 
 
 @pytest.mark.parametrize("max_count", [1000, 100], ids=["count-1000-accepted", "count-1000-refused"])

@@ -5,7 +5,8 @@ Starts the sandbox (reference organization, Calendly's 500 requests/min limit li
 changes the organization as its users would (a late booking for tomorrow, a cancellation of an upcoming event
 already synced, a no-show on yesterday's meeting, a new routing form submission) and runs an incremental read
 from the first read's final state: what came through, and the requests it took. Every Airbyte message goes to
-demo-output/first-read.jsonl and demo-output/incremental-read.jsonl; config, catalog and state beside them.
+demo-output/first-read.jsonl and demo-output/incremental-read.jsonl; config, catalog and the state after each
+read (state-after-first-read.json, state-after-incremental-read.json) beside them.
 """
 
 from __future__ import annotations
@@ -150,7 +151,9 @@ def main() -> int:
         first = read(sandbox, out, "first-read")
         if not report("First read", first, streams, incremental, out, "first-read"):
             return first.returncode or 1
-        (out / "state.json").write_text(json.dumps(first.state_file(), indent=2))
+        first_state = out / "state-after-first-read.json"
+        first_state.write_text(json.dumps(first.state_file(), indent=2))
+        print(f"State after the first read: {first_state}")
 
         if args.token != "admin":
             return 0  # the changes below are made as the admin's organization
@@ -159,8 +162,8 @@ def main() -> int:
         for line in change_the_organization(sandbox):
             print(f"  - {line}")
         time.sleep(1.1)
-        print(f"\nIncremental read from the first read's final state ({out / 'state.json'})...", flush=True)
-        second = read(sandbox, out, "incremental-read", out / "state.json")
+        print(f"\nIncremental read from the first read's final state ({first_state})...", flush=True)
+        second = read(sandbox, out, "incremental-read", first_state)
         if not report("Incremental read", second, streams, incremental, out, "incremental-read"):
             return second.returncode or 1
         counts = Counter({stream: len(rows) for stream, rows in second.records().items()})
@@ -172,7 +175,9 @@ def main() -> int:
             if len(rows) > SHOWN:
                 print(f"  {stream:<26} ... and {len(rows) - SHOWN} more ({out / 'incremental-read.jsonl'})")
         print(f"({sum(counts[s] for s in incremental)} incremental records; full-refresh streams are read whole)")
-        (out / "state.json").write_text(json.dumps(second.state_file(), indent=2))
+        second_state = out / "state-after-incremental-read.json"
+        second_state.write_text(json.dumps(second.state_file(), indent=2))
+        print(f"State after the incremental read (the next read's --state): {second_state}")
     return 0
 
 

@@ -24,6 +24,7 @@ START_DATE_FORMAT = "YYYY-MM-DDTHH:MM:SSZ"
 # Per attempt, from sending to the body's last byte. A page of 100 records is a few hundred KB: generous.
 DEFAULT_REQUEST_TIMEOUT_SECONDS = 300.0
 DEFAULT_MAX_RETRIES = 10
+DEFAULT_PROGRESS_INTERVAL_SECONDS = 15  # a log line per stream while it is read (source_calendly.progress)
 
 
 def config_error(message: str) -> AirbyteTracedException:
@@ -82,6 +83,7 @@ class CalendlyConfig:
     request_timeout_seconds: float = DEFAULT_REQUEST_TIMEOUT_SECONDS
     max_retries: int = DEFAULT_MAX_RETRIES
     history_requests: int = DEFAULT_HISTORY_REQUESTS
+    progress_interval_seconds: int = DEFAULT_PROGRESS_INTERVAL_SECONDS
 
     @classmethod
     def from_mapping(cls, config: Mapping[str, Any]) -> CalendlyConfig:
@@ -109,6 +111,9 @@ class CalendlyConfig:
             request_timeout_seconds=_request_timeout(config.get("request_timeout_seconds")),
             max_retries=_int_option(config, "max_retries", DEFAULT_MAX_RETRIES, 0, 100),
             history_requests=_int_option(config, "history_requests", DEFAULT_HISTORY_REQUESTS, 0, 100_000),
+            progress_interval_seconds=_int_option(
+                config, "progress_interval_seconds", DEFAULT_PROGRESS_INTERVAL_SECONDS, 1, 3600
+            ),
         )
 
 

@@ -14,6 +14,8 @@ import requests
 from airbyte_cdk.sources.streams.http.requests_native_auth import TokenAuthenticator
 
 from source_calendly.config import CalendlyConfig
+from source_calendly.meetings import MeetingEmails
+from source_calendly.progress import SyncProgress
 from source_calendly.rate_budget import RateBudget
 from source_calendly.spool import ListingSpool
 
@@ -55,13 +57,25 @@ def server_time(response: requests.Response) -> datetime:
 class SyncContext:
     """Built once per process; streams read the account lazily so that `discover` makes no request."""
 
-    def __init__(self, config: CalendlyConfig, logger: logging.Logger, selected: frozenset[str] | None = None) -> None:
+    def __init__(
+        self,
+        config: CalendlyConfig,
+        logger: logging.Logger,
+        selected: frozenset[str] | None = None,
+        checking: bool = False,
+        progress: SyncProgress | None = None,
+    ) -> None:
         self.config = config
         self.selected = selected  # streams in the catalog; None when unknown (then every listing is shared)
+        self.checking = checking  # answering `check`: fail fast on what retrying will not cure
         self.logger = logger
         self.authenticator = TokenAuthenticator(token=config.token)
         self.budget = RateBudget(requests_per_minute=config.requests_per_minute)
+        # Counts per stream; its lines only while a stream is read.
+        self.progress = progress or SyncProgress(logger, interval=config.progress_interval_seconds)
+        self.budget.observer = self.progress
         self.spool = ListingSpool()  # parent listings read once per sync, replayed for substreams
+        self.meeting_emails = MeetingEmails()  # whose meetings changed: event_invitees fills it for contacts
         # Optional streams Calendly refused earlier in this sync, with the refusal, so that a stream that needs
         # the same listing does not ask again.
         self.refused: dict[str, Exception] = {}

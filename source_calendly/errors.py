@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import orjson
 import requests
+import urllib3.exceptions
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.streams.http.error_handlers import HttpStatusErrorHandler
 from airbyte_cdk.sources.streams.http.error_handlers.default_error_mapping import DEFAULT_ERROR_MAPPING
@@ -195,11 +196,27 @@ class CalendlyErrorHandler(HttpStatusErrorHandler):
         return ErrorResolution(ResponseAction.RETRY, FailureType.transient_error, describe_failure(exc))
 
 
+# Kinds of a success status whose body is not Calendly's JSON. A body cut short is a network fault and retried
+# patiently; an empty body or a page that is not JSON at all comes from something between us and Calendly
+# (a captive portal, a proxy's block page) and is named after NOT_CALENDLY_AFTER of them on one request.
+EMPTY_BODY = "empty body"
+NOT_JSON_PAGE = "not JSON"
+CUT_SHORT = "malformed body"
+NOT_CALENDLY_AFTER = 3
+
+
+def body_kind(response: requests.Response) -> str:
+    text = response.content.strip()
+    if not text:
+        return EMPTY_BODY
+    return CUT_SHORT if text[:1] in (b"{", b"[") else NOT_JSON_PAGE
+
+
 def describe_failure(outcome: requests.Response | requests.RequestException) -> str:
     """`kind: detail` for one failed attempt; the kind groups failures in the message when retries run out."""
     if isinstance(outcome, requests.Response):
         if 200 <= outcome.status_code < 300:  # a success status: only the body can have been wrong
-            return f"malformed body: {error_detail(outcome)}"
+            return f"{body_kind(outcome)}: {error_detail(outcome)}"
         return f"HTTP {outcome.status_code}: {error_detail(outcome)}"
     text = " ".join(str(outcome).split())[:300]
     if isinstance(outcome, RequestDeadlineExceeded):
@@ -224,18 +241,119 @@ def _elapsed(attempts: Attempts) -> str:
     return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
 
 
-def retries_exhausted(attempts: Attempts, host: str) -> AirbyteTracedException:
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """The exception, what urllib3 wrapped in it (MaxRetryError.reason) and its chained causes."""
+    seen: set[int] = set()
+    todo: list[BaseException] = [exc]
+    while todo:
+        current = todo.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        linked = [current.__cause__, current.__context__, getattr(current, "reason", None), *current.args]
+        todo += [link for link in linked if isinstance(link, BaseException)]
+
+
+def connection_problem(exc: requests.RequestException, api_url: str, deadline: float) -> str | None:
+    """What is wrong with the way to `api_url`, for a failure that retrying within a check will not cure."""
+    host = requests.utils.urlparse(api_url).hostname or api_url
+    causes = list(_causes(exc))
+    text = " ".join(" ".join(str(c) for c in causes).split())
+    if isinstance(exc, requests.exceptions.ProxyError):
+        refused = "Tunnel connection failed" in text  # the proxy answered CONNECT with an error status
+        what = f"the proxy refused to connect to {host}" if refused else "the proxy does not answer"
+        return (
+            f"{what} ({_excerpt(exc)}): check HTTPS_PROXY, HTTP_PROXY and NO_PROXY in this connector's "
+            "environment, and that the proxy allows this host"
+        )
+    if isinstance(exc, requests.exceptions.SSLError):
+        if "CERTIFICATE_VERIFY_FAILED" in text or "certificate verify failed" in text:
+            return (
+                f"the certificate of {host} is not trusted ({_excerpt(exc)}): set REQUESTS_CA_BUNDLE to a PEM file "
+                "holding the certificate of the authority that signed it (a TLS-inspecting proxy's or firewall's CA) "
+                "in this connector's environment, or check api_url (normally https://api.calendly.com)"
+            )
+        return f"the TLS handshake with {host} failed ({_excerpt(exc)}): check api_url and any proxy in between"
+    if any(isinstance(c, urllib3.exceptions.NameResolutionError) for c in causes):
+        return f"the name {host} does not resolve (DNS): check api_url (normally https://api.calendly.com) and DNS"
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return f"nothing answers at {api_url}: connecting timed out; check api_url and that a firewall lets it through"
+    if isinstance(exc, requests.exceptions.Timeout):
+        return f"{api_url} accepted the connection but sent no complete answer within {deadline:g} s"
+    if isinstance(exc, requests.exceptions.ConnectionError) and (
+        "refused" in text.lower() or any(isinstance(c, urllib3.exceptions.NewConnectionError) for c in causes)
+    ):
+        return f"nothing answers at {api_url} (the connection was refused): check api_url"
+    return None
+
+
+def _excerpt(exc: BaseException) -> str:
+    deepest = list(_causes(exc))[-1]
+    return " ".join(str(deepest).split())[:160]
+
+
+def check_failed(problem: str) -> AirbyteTracedException:
+    message = f"The check could not reach Calendly: {problem}."
+    return AirbyteTracedException(message=message, internal_message=message, failure_type=FailureType.config_error)
+
+
+def not_calendly(attempts: Attempts, api_url: str) -> AirbyteTracedException:
+    """A success status with an empty body, or a page that is not JSON, on every attempt so far."""
+    kind = attempts.last.split(":")[0]
+    what = "an empty body" if kind == EMPTY_BODY else "a page that is not JSON"
+    message = (
+        f"Something other than Calendly answers at {api_url}: {attempts.endpoint} (stream {attempts.stream}) got "
+        f"HTTP 200 with {what} {attempts.streak} times in a row ({attempts.last.split(': ', 1)[-1]}). A "
+        "captive portal (a hotel or guest network's login page), a proxy's block page or a wrong api_url answers "
+        "like this: log in to the network or allow the host in the proxy, and check api_url (normally "
+        "https://api.calendly.com)."
+    )
+    return AirbyteTracedException(message=message, internal_message=message, failure_type=FailureType.config_error)
+
+
+def give_up_early(
+    attempts: Attempts,
+    outcome: requests.Response | requests.RequestException,
+    api_url: str,
+    checking: bool,
+    deadline: float,
+) -> AirbyteTracedException | None:
+    """The error that ends a request's retries now, or None to go on retrying (see `send_with_retries`).
+
+    A read is patient with the network: a sync that waits out an outage finishes. A check is answered while
+    the user waits, so a failure that tells what is wrong (no answer, no name, an untrusted certificate, a
+    refusing proxy) ends it at once. Both stop retrying a body that is persistently not Calendly's.
+    """
+    attempts.diagnosis = None
+    if isinstance(outcome, requests.RequestException):
+        attempts.diagnosis = connection_problem(outcome, api_url, deadline)
+        if checking and attempts.diagnosis is not None:
+            return check_failed(attempts.diagnosis)
+    kind = attempts.last.split(":")[0]
+    if kind in (EMPTY_BODY, NOT_JSON_PAGE) and attempts.streak >= NOT_CALENDLY_AFTER:
+        return not_calendly(attempts, api_url)
+    return None
+
+
+def retries_exhausted(attempts: Attempts, host: str, checking: bool = False) -> AirbyteTracedException:
+    advice = (
+        "run the check again in a few minutes; if it keeps failing, check api_url and Calendly's status."
+        if checking
+        else "run the sync again; it resumes from its last checkpoint."
+    )
     message = (
         f"Calendly did not answer {attempts.endpoint} (stream {attempts.stream}): it failed "
         f"{attempts.transient} times over {_elapsed(attempts)} ({attempts.summary()}); the last failure: "
-        f"{attempts.last}. This is usually temporary, at Calendly or on the network to {host}: run the sync "
-        "again; it resumes from its last checkpoint."
+        f"{attempts.last}."
+        + (f" That is: {attempts.diagnosis}." if attempts.diagnosis else "")
+        + f" This is usually temporary, at Calendly or on the network to {host}: {advice}"
     )
     return AirbyteTracedException(message=message, internal_message=message, failure_type=FailureType.transient_error)
 
 
 def rate_limit_exhausted(
-    attempts: Attempts, response: requests.Response, waited_seconds: float
+    attempts: Attempts, response: requests.Response, waited_seconds: float, checking: bool = False
 ) -> AirbyteTracedException:
     limit = response.headers.get("X-RateLimit-Limit", "unknown")
     remaining = response.headers.get("X-RateLimit-Remaining", "0")
@@ -246,7 +364,8 @@ def rate_limit_exhausted(
         f"requests per minute and reported {remaining} left, resetting in {reset} s; this sync waited "
         f"{waited_seconds:.0f} s in all for the limit. The limit is shared by every integration of the same Calendly "
         "user (other syncs, automations, scripts): pause or slow those down, or run this sync when they are idle "
-        "(set requests_per_minute on this source to leave them room). The sync resumes from its last checkpoint."
+        "(set requests_per_minute on this source to leave them room)."
+        + ("" if checking else " The sync resumes from its last checkpoint.")
     )
     return AirbyteTracedException(message=message, internal_message=message, failure_type=FailureType.transient_error)
 

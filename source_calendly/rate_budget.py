@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 import requests
 from airbyte_cdk.sources.streams.call_rate import AbstractAPIBudget, AbstractCallRatePolicy
@@ -40,6 +40,14 @@ def _header_number(response: requests.Response, name: str) -> float | None:
     return value if value >= 0 else None
 
 
+class WaitObserver(Protocol):
+    """Told when a request starts and stops waiting for the budget (see `source_calendly.progress`)."""
+
+    def wait_began(self, reason: str, until: float | None) -> None: ...
+
+    def wait_ended(self) -> None: ...
+
+
 class RateBudget(AbstractAPIBudget):
     """Thread-safe request budget; plugs into the CDK's HTTP client as its `api_budget`.
 
@@ -61,18 +69,26 @@ class RateBudget(AbstractAPIBudget):
         self._next_slot = 0.0
         self._probe_sent: float | None = None  # when the first request of a new window went out
         self.waited_seconds = 0.0  # total time spent waiting for the budget, for logs and benchmarks
+        self._limit: float | None = None  # X-RateLimit-Limit, for the reason a wait gives
+        self.observer: WaitObserver | None = None
 
     # AbstractAPIBudget -------------------------------------------------------------------------------------
     def acquire_call(self, request: Any, block: bool = True, timeout: float | None = None) -> None:
         with self._cond:
+            observed = False
             while True:
                 now = self._clock()
                 wait = self._wait_needed(now)
                 if wait <= 0:
                     break
+                if self.observer is not None and not observed:
+                    observed = True
+                    self.observer.wait_began(*self._wait_reason(now))
                 started = self._clock()
                 self._cond.wait(timeout=wait)
                 self.waited_seconds += self._clock() - started
+            if observed and self.observer is not None:
+                self.observer.wait_ended()
             if self._remaining is not None:
                 self._remaining -= 1
             if self._interval:
@@ -86,6 +102,7 @@ class RateBudget(AbstractAPIBudget):
             return
         remaining = _header_number(response, "X-RateLimit-Remaining")
         reset = _wait_header(response, "X-RateLimit-Reset")
+        self._limit = _header_number(response, "X-RateLimit-Limit") or self._limit
         if response.status_code == 429:
             remaining = 0.0
             reset = reset if reset is not None else _wait_header(response, "Retry-After") or _DEFAULT_RESET
@@ -109,6 +126,17 @@ class RateBudget(AbstractAPIBudget):
             self._cond.notify_all()
 
     # internals ---------------------------------------------------------------------------------------------
+    def _wait_reason(self, now: float) -> tuple[str, float | None]:
+        """Why a request waits, from what Calendly last reported (no request is made to find out), and until
+        when (on the budget's clock) if that is known: then `{seconds}` in the reason is the time left."""
+        if self._remaining is not None and self._remaining <= 0:
+            of = f" of {self._limit:.0f}" if self._limit else ""
+            if self._window_ends is not None:
+                return f"Calendly reported 0 requests left{of}; its window resets in {{seconds}} s", self._window_ends
+            return f"Calendly's window has reset{of}; the first request of the new one asks for its count", None
+        interval = f"requests_per_minute {60.0 / self._interval:g} spaces requests out"
+        return interval + "; the next one goes in {seconds} s", self._next_slot
+
     def _wait_needed(self, now: float) -> float:
         if self._remaining is not None and self._remaining <= 0:
             if self._window_ends is not None:

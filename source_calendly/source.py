@@ -26,9 +26,12 @@ from source_calendly.streams import (
 
 
 def build_context(
-    config: Mapping[str, Any], logger: logging.Logger, selected: frozenset[str] | None = None
+    config: Mapping[str, Any],
+    logger: logging.Logger,
+    selected: frozenset[str] | None = None,
+    checking: bool = False,
 ) -> SyncContext:
-    context = SyncContext(CalendlyConfig.from_mapping(config), logger, selected)
+    context = SyncContext(CalendlyConfig.from_mapping(config), logger, selected, checking)
     context.set_account_resolver(AccountLookup(context).resolve)
     return context
 
@@ -49,7 +52,7 @@ class SourceCalendly(AbstractSource):
 
     def check_connection(self, logger: logging.Logger, config: Mapping[str, Any]) -> tuple[bool, Any]:
         # Errors raise AirbyteTracedException with a message that says what to do (401, 403, bad config).
-        context = build_context(config, logger)
+        context = build_context(config, logger, checking=True)
         account = context.account
         logger.info(f"The token belongs to {account.describe()}.")
         context.warn_if_not_admin()

@@ -28,7 +28,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from socket import socket
-from typing import Any
+from typing import Any, Protocol
 
 import requests
 from airbyte_cdk.models import FailureType
@@ -58,6 +58,17 @@ class _DeadlineReader(io.RawIOBase):
         super().__init__()
         self._sock = sock
         self._deadline = deadline
+        # As `socket.makefile` does: the connection may close its socket while the answer is still read (an
+        # HTTP/1.0 or `Connection: close` answer); the descriptor then stays open until this reader closes.
+        if hasattr(sock, "_io_refs"):
+            sock._io_refs += 1
+
+    def close(self) -> None:
+        if not self.closed:
+            super().close()
+            release = getattr(self._sock, "_decref_socketios", None)
+            if release is not None:
+                release()
 
     def readable(self) -> bool:
         return True
@@ -174,9 +185,24 @@ class Attempts:
     rate_limited: int = 0
     kinds: Counter[str] = field(default_factory=Counter)  # transient failures by kind
     last: str = ""
+    streak: int = 0  # transient failures in a row of the last one's kind
+    diagnosis: str | None = None  # what the last failure says about the way to Calendly, if anything
 
     def summary(self) -> str:
         return ", ".join(f"{n} {kind}" for kind, n in self.kinds.most_common())
+
+
+class TransportEvents(Protocol):
+    """Told what happens to requests, for progress lines (see `source_calendly.progress`)."""
+
+    def request_sent(self) -> None: ...
+
+    def retried(self) -> None: ...
+
+    def rate_limited(self) -> None: ...
+
+
+GiveUp = Callable[[Attempts, requests.Response | requests.RequestException], AirbyteTracedException | None]
 
 
 def send_with_retries(
@@ -190,13 +216,21 @@ def send_with_retries(
     describe: Callable[[requests.Response | requests.RequestException], str],
     rate_limit_exhausted: Callable[[Attempts, requests.Response], AirbyteTracedException],
     retries_exhausted: Callable[[Attempts], AirbyteTracedException],
+    give_up: GiveUp | None = None,
+    events: TransportEvents | None = None,
 ) -> requests.Response:
-    """Send `request` until the handler accepts the answer (or tolerates it), it fails, or a budget runs out."""
+    """Send `request` until the handler accepts the answer (or tolerates it), it fails, or a budget runs out.
+
+    `give_up` sees every failure that would be retried, and ends the retries early with its error when the
+    failure will not go away by retrying (a certificate `check` does not trust; a proxy page instead of JSON).
+    """
     debug = logger.isEnabledFor(logging.DEBUG)
     while True:
         outcome: requests.Response | requests.RequestException
         if debug:  # as the CDK's client logs them (the CDK masks the token in everything it prints)
             logger.debug("Making outbound API request", extra={"headers": request.headers, "url": request.url})
+        if events is not None:
+            events.request_sent()
         try:
             outcome = session.send(request, timeout=timeout, allow_redirects=False)
         except requests.RequestException as exc:
@@ -210,16 +244,26 @@ def send_with_retries(
             return outcome
         if action == ResponseAction.RATE_LIMITED and isinstance(outcome, requests.Response):
             attempts.rate_limited += 1
+            if events is not None:
+                events.rate_limited()
             if attempts.rate_limited > policy.max_retries:
                 raise rate_limit_exhausted(attempts, outcome)
             logger.info(f"{attempts.endpoint} (stream {attempts.stream}): HTTP 429; retrying when the limit resets.")
             continue  # the shared rate budget holds the retry until Calendly's window resets
         if action == ResponseAction.RETRY:
             attempts.transient += 1
+            previous_kind = attempts.last.split(":")[0]
             attempts.last = describe(outcome)
-            attempts.kinds[attempts.last.split(":")[0]] += 1
+            kind = attempts.last.split(":")[0]
+            attempts.kinds[kind] += 1
+            attempts.streak = attempts.streak + 1 if kind == previous_kind else 1
+            early = give_up(attempts, outcome) if give_up is not None else None
+            if early is not None:
+                raise early
             if attempts.transient > policy.max_retries:
                 raise retries_exhausted(attempts)
+            if events is not None:
+                events.retried()
             wait = policy.backoff(attempts.transient)
             logger.info(
                 f"{attempts.endpoint} (stream {attempts.stream}) failed ({attempts.last}); retry "

@@ -29,7 +29,8 @@ State shape (per stream):
      "last_sync_started_at": "...",   # start of the last completed pass; next window = this - lookback
      "scope": "https://api.calendly.com/organizations/...",
      "groups": {"<id end>": [total, active], ...},   # active group events of the last completed pass
-     "history": {"position": "...", "since": "...", "cycle_began": "..."},
+     "history": {"position": "...", "since": "...", "cycle_began": "...",
+                 "visited": ["<id end>", ...]},   # events at `position` already visited (rare: see History)
      "pass": {"started_at": "...", "window_start": "...", "resume_from": "...", "max_updated_at": "...",
               "groups": {...}}}
 """
@@ -45,7 +46,7 @@ from source_calendly.config import config_error, format_utc, parse_utc
 
 _TOP_KEYS = {"updated_at", "last_sync_started_at", "scope", "groups", "history", "pass"}
 _PASS_KEYS = {"started_at", "window_start", "resume_from", "max_updated_at", "groups"}
-_HISTORY_KEYS = {"position", "since", "cycle_began"}
+_HISTORY_KEYS = {"position", "since", "cycle_began", "visited"}
 
 Fingerprints = Mapping[str, tuple[int, int]]
 
@@ -66,6 +67,9 @@ class History:
     position: datetime | None = None  # the walk goes on from here (None: from the beginning)
     since: datetime | None = None  # emit what changed after this (None: everything, once)
     cycle_began: datetime | None = None  # start of the pass that began the current cycle
+    # Keys (id ends) of the records at `position` the walk already visited: set only when more records share
+    # one instant than a step holds, so that the next step goes on with the rest of them instead of skipping.
+    visited: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -109,10 +113,14 @@ class WindowState:
                 h = raw["history"]
                 if not isinstance(h, Mapping) or set(h) - _HISTORY_KEYS:
                     raise ValueError("'history' is malformed")
+                visited = h.get("visited") or []
+                if not isinstance(visited, list) or not all(isinstance(key, str) for key in visited):
+                    raise ValueError("'history.visited' is not a list of strings")
                 history = History(
                     position=_opt_time(h.get("position")),
                     since=_opt_time(h.get("since")),
                     cycle_began=_opt_time(h.get("cycle_began")),
+                    visited=frozenset(visited),
                 )
             return cls(
                 updated_at=_opt_time(raw.get("updated_at")),
@@ -142,6 +150,8 @@ class WindowState:
         if self.history is not None:
             h = self.history
             out["history"] = _times({"position": h.position, "since": h.since, "cycle_began": h.cycle_began})
+            if h.visited:
+                out["history"]["visited"] = sorted(h.visited)
         if self.current:
             p = self.current
             out["pass"] = {"started_at": format_utc(p.started_at)} | _times(
@@ -219,15 +229,16 @@ class WindowState:
             ),
         )
 
-    def walked(self, position: datetime | None) -> WindowState:
-        """The history walk handled everything before `position`; None: it reached the window, so the next
-        cycle starts from the beginning and emits what changed since this cycle began."""
+    def walked(self, position: datetime | None, visited: frozenset[str] = frozenset()) -> WindowState:
+        """The history walk handled everything before `position`, and the records at it named in `visited`;
+        None: it reached the window, so the next cycle starts from the beginning and emits what changed since
+        this cycle began."""
         assert self.current is not None, "begin() first"
         h = self.history or History()
         cycle_began = h.cycle_began or self.current.started_at
         if position is None:
             return replace(self, history=History(position=None, since=cycle_began, cycle_began=None))
-        return replace(self, history=replace(h, position=position, cycle_began=cycle_began))
+        return replace(self, history=replace(h, position=position, cycle_began=cycle_began, visited=visited))
 
     def finish(self) -> WindowState:
         """Close the pass: advance the cursor and remember when the pass began.

@@ -144,6 +144,7 @@ class FakeCalendly:
     teams: list[dict[str, Any]] = field(default_factory=list)
     activity_max_count: int = 1000  # 100: a larger count answers 400 naming count (the shared Pagination schema)
     availability_of_others: bool = False  # whether a member may read other users' availability schedules
+    exclusive_min_filters: bool = False  # `min_*` filters read as strictly after (see calendly_sandbox.behaviour)
     faults: list[Fault] = field(default_factory=list)
     requests: list[tuple[str, dict[str, list[str]]]] = field(default_factory=list)
     sent: list[Any] = field(default_factory=list)  # requests-mock's request objects: proxies, verify, headers
@@ -209,7 +210,7 @@ class FakeCalendly:
                 return 403, {"title": "Permission Denied", "message": "You do not have permission"}
             rows = [e for e in self.events if one("organization") or e["event_memberships"][0]["user"] == user]
             if one("min_start_time"):
-                rows = [e for e in rows if e["start_time"] >= one("min_start_time")]
+                rows = [e for e in rows if self._from(e["start_time"], one("min_start_time"))]
             if one("max_start_time"):
                 rows = [e for e in rows if e["start_time"] < one("max_start_time")]
             rows.sort(key=lambda e: e["start_time"])
@@ -270,14 +271,17 @@ class FakeCalendly:
             if int(one("count") or "20") > self.activity_max_count:
                 return 400, {"title": "Invalid Argument", "message": "The supplied parameters are invalid.",
                              "details": [{"parameter": "count", "message": "must be between 1 and 100"}]}  # fmt: skip
-            rows = [e for e in self.activity if e["occurred_at"] >= (one("min_occurred_at") or "")]
+            rows = [e for e in self.activity if self._from(e["occurred_at"], one("min_occurred_at"))]
             rows.sort(key=lambda e: e["occurred_at"], reverse=one("sort") != "occurred_at:asc")
             return 200, self._page(path, q, rows)
         if path == "/contacts":
             rows = sorted(self.contacts, key=lambda c: c["updated_at"], reverse=one("sort") == "updated_at:desc")
+            if one("email"):  # exact match, a comma-separated list
+                wanted = {e.lower() for e in (one("email") or "").split(",")}
+                rows = [c for c in rows if {e["email"].lower() for e in c.get("emails", [])} & wanted]
             return 200, self._page(path, q, rows)
         if path == "/outgoing_communications":
-            rows = [c for c in self.outgoing if c["created_at"] >= (one("min_created_at") or "")]
+            rows = [c for c in self.outgoing if self._from(c["created_at"], one("min_created_at"))]
             return 200, self._page(path, q, rows)
         if path == "/webhook_subscriptions":
             scope = one("scope")
@@ -292,6 +296,16 @@ class FakeCalendly:
         if path == "/teams" and one("user"):
             rows = [t for t in rows if one("user") in t.get("members", [])]
         return 200, self._page(path, q, rows)
+
+    def _from(self, value: str, bound: str | None) -> bool:
+        """Whether a record's time passes a `min_*` filter, read inclusively or (`exclusive_min_filters`) not."""
+        if bound is None:
+            return True
+        try:
+            at, since = datetime.fromisoformat(value), datetime.fromisoformat(bound)
+        except ValueError:  # a record with an unreadable time: compared as text, as the fake sorts it
+            return value > bound if self.exclusive_min_filters else value >= bound
+        return at > since if self.exclusive_min_filters else at >= since
 
     def _page(self, path: str, q: dict[str, list[str]], rows: list[dict[str, Any]]) -> dict[str, Any]:
         count = int(q.get("count", ["20"])[0])

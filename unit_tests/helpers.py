@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from airbyte_cdk.models import AirbyteStateMessage, FailureType, SyncMode
@@ -12,6 +13,8 @@ from airbyte_cdk.test.models.outcome import ExpectedOutcome
 from airbyte_cdk.test.state_builder import StateBuilder
 
 from source_calendly import SourceCalendly
+from source_calendly.bounds import MARGIN
+from source_calendly.config import format_utc, parse_utc
 from unit_tests.fake_api import ADMIN_TOKEN
 
 INCREMENTAL = {
@@ -22,6 +25,17 @@ INCREMENTAL = {
     "contacts",
     "outgoing_communications",
 }
+
+
+def asked(at: str | datetime) -> str:
+    """The `min_*` value the connector sends to list from `at`: a margin before it (see source_calendly.bounds)."""
+    return format_utc((parse_utc(at) if isinstance(at, str) else at) - MARGIN)
+
+
+def invitees_synced(at: datetime) -> dict[str, Any]:
+    """An event_invitees state whose last pass began at `at`: read before contacts, it tells them whose meetings
+    changed since (see source_calendly.meetings)."""
+    return {"updated_at": format_utc(at), "last_sync_started_at": format_utc(at)}
 
 
 def config(**overrides: Any) -> dict[str, Any]:

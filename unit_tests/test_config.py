@@ -286,11 +286,18 @@ def test_the_defaults_of_the_request_options() -> None:
     config = CalendlyConfig.from_mapping({"personal_access_token": "t", "api_url": ""})
     assert config.api_url == "https://api.calendly.com"
     assert (config.request_timeout_seconds, config.max_retries, config.history_requests) == (300.0, 10, 200)
+    assert config.progress_interval_seconds == 15
 
 
 @pytest.mark.parametrize(
     "key, low, high",
-    [("max_retries", 0, 100), ("history_requests", 0, 100_000), ("lookback_days", 0, 3650), ("num_workers", 1, 16)],
+    [
+        ("max_retries", 0, 100),
+        ("history_requests", 0, 100_000),
+        ("lookback_days", 0, 3650),
+        ("num_workers", 1, 16),
+        ("progress_interval_seconds", 1, 3600),
+    ],
 )
 def test_whole_number_options_have_their_documented_bounds(key: str, low: int, high: int) -> None:
     for value in (low, high):

@@ -20,9 +20,11 @@ from source_calendly.errors import (
     ORG_ACCESS,
     UNAUTHORIZED,
     CalendlyErrorHandler,
+    connection_problem,
     describe_failure,
     error_detail,
     forbidden_message,
+    give_up_early,
     is_json,
     is_page_token_rejection,
     malformed_response,
@@ -292,8 +294,9 @@ def test_a_failure_description_is_one_line_of_at_most_300_characters() -> None:
     [
         (
             response(200, "<html>Bad Gateway</html>"),
-            "malformed body: HTTP 200, non-JSON body: '<html>Bad Gateway</html>'",
+            "not JSON: HTTP 200, non-JSON body: '<html>Bad Gateway</html>'",
         ),
+        (response(200, b" \n"), "empty body: HTTP 200, non-JSON body: ''"),
         (response(204, b'{"collection": ['), "malformed body: HTTP 204, non-JSON body: " + repr('{"collection": [')),
         (
             response(503, "<html>Service Unavailable</html>"),
@@ -441,3 +444,40 @@ def test_rate_limit_exhausted_says_what_calendly_reported_and_unknown_for_what_i
     assert said in error.message
     assert "was refused with HTTP 429 2 times in 0 s." in error.message
     assert "this sync waited 0 s in all" in error.message
+
+
+# check: what retrying will not cure -------------------------------------------------------------------------------
+
+API = "https://api.calendly.com"
+
+
+@pytest.mark.parametrize(
+    ("exc", "problem"),
+    [
+        (
+            requests.exceptions.ConnectTimeout("timed out"),
+            f"nothing answers at {API}: connecting timed out; check api_url and that a firewall lets it through",
+        ),
+        (
+            requests.exceptions.ReadTimeout("read timed out"),
+            f"{API} accepted the connection but sent no complete answer within 10 s",
+        ),
+        (requests.exceptions.ConnectionError("Connection reset by peer"), None),  # a hiccup: retried
+        (requests.exceptions.ChunkedEncodingError("IncompleteRead"), None),
+    ],
+)
+def test_a_check_names_what_retrying_will_not_cure(exc: requests.RequestException, problem: str | None) -> None:
+    assert connection_problem(exc, API, 10.0) == problem
+
+
+def test_only_a_check_gives_up_on_the_network_at_once_a_read_keeps_retrying() -> None:
+    exc = requests.exceptions.ConnectTimeout("timed out")
+    attempts = Attempts(endpoint="GET /users/me", stream="account", started=0.0, last=describe_failure(exc))
+    attempts.streak = 1
+    assert give_up_early(attempts, exc, API, checking=False, deadline=10.0) is None
+    error = give_up_early(attempts, exc, API, checking=True, deadline=10.0)
+    assert error is not None and error.failure_type == FailureType.config_error
+    assert error.message == (
+        f"The check could not reach Calendly: nothing answers at {API}: connecting timed out; check api_url and "
+        "that a firewall lets it through."
+    )

@@ -230,7 +230,7 @@ def test_requirements_lock_pins_uv_lock_runtime_dependencies() -> None:
     packages: dict[str, list[dict[str, Any]]] = {}
     for package in lock["package"]:
         packages.setdefault(normalize(package["name"]), []).append(package)
-    (project,) = packages["source-calendly"]
+    (project,) = packages["airbyte-source-calendly"]
 
     # The runtime closure of the project in uv.lock (dev dependencies excluded, extras followed, markers ignored).
     # A dependency on a package locked at several versions (one per marker) names the version it means.

@@ -279,3 +279,55 @@ def test_the_time_spent_waiting_adds_up_over_every_wait() -> None:
     budget.update_from_response(None, response(**{"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "5"}))
     budget.acquire_call(None)
     assert budget.waited_seconds == pytest.approx(10.1 + 5.1)
+
+
+# what a wait tells the progress lines (source_calendly.progress) -------------------------------------
+
+
+def limit_response(remaining: int, reset: int, limit: int = 500) -> requests.Response:
+    response = requests.Response()
+    response.status_code = 200
+    response.headers.update(
+        {"X-RateLimit-Limit": str(limit), "X-RateLimit-Remaining": str(remaining), "X-RateLimit-Reset": str(reset)}
+    )
+    return response
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.events: list[str] = []
+
+    def wait_began(self, reason: str, until: float | None) -> None:
+        self.events.append(f"began: {reason}, until {until}")
+
+    def wait_ended(self) -> None:
+        self.events.append("ended")
+
+
+def test_the_budget_tells_why_it_waits_from_calendlys_own_figures() -> None:
+    budget, _ = budget_with_clock()
+    recorder = Recorder()
+    budget.observer = recorder
+    budget.acquire_call(None)
+    assert recorder.events == []  # nothing known, nothing waited
+    budget.update_from_response(None, limit_response(remaining=0, reset=42))
+    budget.acquire_call(None)
+    assert recorder.events == [
+        "began: Calendly reported 0 requests left of 500; its window resets in {seconds} s, until 1042.0",
+        "ended",
+    ]
+    assert budget.waited_seconds == pytest.approx(42.1)
+
+
+def test_the_budget_names_a_requests_per_minute_cap_as_the_reason() -> None:
+    clock = FakeClock()
+    budget = RateBudget(requests_per_minute=30, clock=clock)
+    budget._cond.wait = lambda timeout=None: setattr(clock, "now", clock.now + (timeout or 0)) or True  # type: ignore[method-assign]
+    recorder = Recorder()
+    budget.observer = recorder
+    budget.acquire_call(None)
+    budget.acquire_call(None)
+    assert recorder.events == [
+        "began: requests_per_minute 30 spaces requests out; the next one goes in {seconds} s, until 1002.0",
+        "ended",
+    ]

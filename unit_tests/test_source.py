@@ -98,13 +98,24 @@ def test_discover_makes_no_request_and_declares_the_sync_modes(api: FakeCalendly
         "webhook_subscriptions": ["full_refresh"],
         "teams": ["full_refresh"],
     }
-    keys = {"event_type_availability_schedules": [["event_type"], ["availability_rule", "uri"]],
+    keys = {"event_type_availability_schedules": [["event_type"], ["availability_rule_uri"]],
             "outgoing_communications": [["communication_key"]]}  # fmt: skip
     cursors = {"activity_log_entries": "occurred_at", "outgoing_communications": "created_at"}
     for name, stream in streams.items():
         assert stream.source_defined_primary_key == keys.get(name, [["uri"]])
         if "incremental" in modes[name]:
             assert stream.source_defined_cursor and stream.default_cursor_field == [cursors.get(name, "updated_at")]
+
+
+def test_discover_declares_no_nested_primary_key_and_every_key_field_top_level(api: FakeCalendly) -> None:
+    """PyAirbyte (and typed destinations) refuse a nested key path before writing anything (issue 18)."""
+    streams = discover(SourceCalendly(), config()).catalog.catalog.streams
+    assert len(streams) == 19
+    for stream in streams:
+        key = stream.source_defined_primary_key
+        assert key and all(len(path) == 1 for path in key), f"{stream.name}: {key}"
+        declared = stream.json_schema["properties"]
+        assert all(declared[field]["type"] in ("string", ["null", "string"]) for [field] in key), stream.name
 
 
 def test_check_with_a_token_lacking_users_read_names_the_scope(api: FakeCalendly, tmp_path: Path) -> None:

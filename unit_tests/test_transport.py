@@ -403,6 +403,30 @@ def test_the_adapter_builds_connections_whose_responses_read_under_the_deadline(
     assert proxied.pool_classes_by_scheme == {"http": _HTTPPool, "https": _HTTPSPool}
 
 
+@pytest.mark.parametrize("framing", ["Content-Length: 11\r\n", ""])
+def test_an_answer_that_closes_the_connection_is_read_whole(framing: str) -> None:
+    # HTTP/1.0 and `Connection: close` answers: the connection closes its socket as soon as the headers are
+    # read, so the body's reader must hold the descriptor open (it read "Bad file descriptor" before).
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            conn.recv(4096)
+            conn.sendall(f"HTTP/1.0 200 OK\r\n{framing}Connection: close\r\n\r\n".encode() + b'{"ok": true}'[:11])
+
+    server = threading.Thread(target=serve, daemon=True)
+    server.start()
+    session = requests.Session()
+    session.mount("http://", DeadlineAdapter(total_seconds=5.0))
+    try:
+        response = session.get(f"http://127.0.0.1:{listener.getsockname()[1]}/users/me", timeout=(5, 5))
+    finally:
+        server.join(5)
+        listener.close()
+    assert response.status_code == 200 and response.content == b'{"ok": true'
+
+
 def test_the_adapter_keeps_as_many_connections_as_the_cdk_allows_workers() -> None:
     # One pool per host, each keeping up to MAX_CONNECTION_POOL_SIZE connections: concurrent workers reuse them.
     adapter = DeadlineAdapter(total_seconds=300.0)

@@ -128,6 +128,8 @@ def test_scope_round_trips_through_the_saved_state() -> None:
         ({"pass": {"started_at": "2024-01-01T00:00:00Z", "extra": 1}}, "'pass' is malformed"),
         ({"history": {"since": "2024-01-01T00:00:00Z", "extra": 1}}, "'history' is malformed"),
         ({"history": ["2024-01-01T00:00:00Z"]}, "'history' is malformed"),
+        ({"history": {"visited": "abc"}}, "'history.visited' is not a list of strings"),
+        ({"history": {"visited": [1]}}, "'history.visited' is not a list of strings"),
         ({"scope": 3}, "'scope' is not a string"),
         ({"updated_at": "soon"}, "'soon' is not a UTC timestamp"),
         ({"updated_at": "2024-01-01T00:00:00"}, "'2024-01-01T00:00:00' is not a UTC timestamp"),
@@ -181,6 +183,17 @@ def test_fingerprints_and_the_walk_survive_a_round_trip_midway() -> None:
     assert restored.groups == {"abc": (3, 2)}  # compared against until the pass ends
     assert restored.finish().groups == {"abc": (4, 3)}
     assert restored.history is not None and restored.history.position == T0 - timedelta(days=300)
+
+
+def test_the_events_visited_at_the_walks_position_round_trip_and_are_dropped_when_it_moves_on() -> None:
+    begun = WindowState().begin(T0, None, WEEK).finish().begin(T0 + WEEK, None, WEEK)
+    crowded = begun.walked(T0 - 100 * WEEK, frozenset({"b", "a"}))
+    saved = crowded.to_dict()
+    assert saved["history"]["visited"] == ["a", "b"]
+    assert WindowState.parse("s", saved) == crowded
+    moved = crowded.walked(T0 - 90 * WEEK)
+    assert moved.history is not None and moved.history.visited == frozenset()
+    assert "visited" not in moved.to_dict()["history"]
 
 
 def test_the_walk_emits_since_the_previous_cycle_began() -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping, MutableMapping
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -11,11 +11,12 @@ import orjson
 from airbyte_cdk.models import SyncMode
 
 from source_calendly.access import Access
-from source_calendly.config import format_utc
+from source_calendly.config import format_utc, parse_utc
 from source_calendly.streams.base import Keyset
 from source_calendly.streams.cursor import CursorStream
 
 ACTIVITY_LOG_RETENTION = timedelta(days=90)
+LAST_SYNC_STARTED = "last_sync_started_at"  # contacts: where the next sync's look for changed meetings begins
 
 
 class ActivityLogEntries(CursorStream):
@@ -50,11 +51,17 @@ class ActivityLogEntries(CursorStream):
 
 
 class Contacts(CursorStream):
-    """The contacts of the token's user, newest change first, read down to the cursor.
+    """The contacts of the token's user, newest change first, read down to the cursor; then the contacts whose
+    meetings changed since the last sync.
 
-    Calendly has no `updated_at` filter, but sorts by it. A deleted contact is not listed any more, so it stays in
-    the destination; a full refresh drops it. On every plan since 2026-11-19
-    (https://developer.calendly.com/release-notes/2026/11/19).
+    Calendly has no `updated_at` filter, but sorts by it. A contact's `next_meeting_date`, `last_meeting_date` and
+    `last_interaction_date` follow its meetings, and whether `updated_at` moves with them is undocumented (see
+    `source_calendly.meetings`). So an incremental sync also re-reads, by email (`email=` takes a comma-separated
+    list), the contacts of the invitees event_invitees found booked, canceled, rescheduled or met since the last
+    sync; when this sync cannot say whose meetings changed (event_invitees not in it, read after contacts, or
+    resumed), it re-reads every contact. A deleted contact is not listed any more, so it stays in the
+    destination; a full refresh drops it. On every plan since
+    2026-11-19 (https://developer.calendly.com/release-notes/2026/11/19).
 
     https://developer.calendly.com/api-docs/calendly-api/contacts/list-contacts
     """
@@ -65,6 +72,66 @@ class Contacts(CursorStream):
     cursor_field = "updated_at"
     newest_first = True
     sort = "updated_at:desc"
+    emails_per_request = 50  # an email is rarely longer than 40 characters: a 2,000-character query at most
+
+    def __init__(self, context: Any) -> None:
+        self._last_sync_started: datetime | None = None
+        super().__init__(context)
+
+    @property
+    def state(self) -> MutableMapping[str, Any]:
+        state = super().state
+        if state and self._last_sync_started is not None:
+            state[LAST_SYNC_STARTED] = format_utc(self._last_sync_started)
+        return state
+
+    @state.setter
+    def state(self, value: Mapping[str, Any]) -> None:
+        CursorStream.state.fset(self, value)  # type: ignore[attr-defined]
+        saved = (value or {}).get(LAST_SYNC_STARTED)
+        try:
+            self._last_sync_started = parse_utc(saved) if isinstance(saved, str) else None
+        except ValueError:
+            self._last_sync_started = None  # then every contact is read again once: never less than needed
+
+    def read_allowed(self, sync_mode: SyncMode) -> Iterable[Mapping[str, Any]]:
+        sync_start = self.context.account.server_time
+        cursor, previous = self._cursor, self._last_sync_started
+        incremental = sync_mode == SyncMode.incremental
+        emitted: set[str] = set()
+        emails_emitted: set[str] = set()
+        for record in super().read_allowed(sync_mode):
+            emitted.add(str(record.get("uri")))
+            emails_emitted.update(emails_of(record))
+            yield record
+        if incremental and cursor is not None and cursor <= sync_start:  # the listing stopped at the cursor
+            emails = self.context.meeting_emails.covering(previous) if previous is not None else None
+            if emails is None:
+                self.logger.info(
+                    f"Stream {self.name}: this sync cannot tell whose meetings changed since the last one (the "
+                    "event_invitees stream was not read incrementally before contacts); reading every contact "
+                    "again so that their meeting dates are current."
+                )
+                again = self.list_own(dict(self.request_params()))
+            else:
+                again = self.contacts_by_email(sorted(emails - emails_emitted))
+            for record in again:
+                if str(record.get("uri")) not in emitted:
+                    emitted.add(str(record.get("uri")))
+                    yield record
+        if incremental:
+            self._last_sync_started = sync_start
+
+    def contacts_by_email(self, emails: list[str]) -> Iterator[Mapping[str, Any]]:
+        for i in range(0, len(emails), self.emails_per_request):
+            yield from self.list(self.endpoint, {"email": ",".join(emails[i : i + self.emails_per_request])})
+
+
+def emails_of(contact: Mapping[str, Any]) -> set[str]:
+    found = contact.get("emails")
+    if not isinstance(found, list):
+        return set()
+    return {str(e.get("email", "")).lower() for e in found if isinstance(e, Mapping) and e.get("email")}
 
 
 # Every field Calendly documents for an outgoing communication, email or SMS: what tells two messages apart.

@@ -34,7 +34,9 @@ class EventTypeAvailabilitySchedules(PerParentStream):
 
     name = "event_type_availability_schedules"
     endpoint = "event_type_availability_schedules"
-    primary_key = [["event_type"], ["availability_rule", "uri"]]  # no uri: see the schema's description
+    # No uri, and a key must be top-level fields (PyAirbyte and typed destinations refuse nested key paths):
+    # the schedule's URI is copied up into availability_rule_uri (see the schema's description).
+    primary_key = ["event_type", "availability_rule_uri"]
     fields_every_record_has = ()  # no uri; the key's parts may be absent (see the schema's description)
     parent_stream = EventTypes
     parent_param = "event_type"
@@ -42,8 +44,14 @@ class EventTypeAvailabilitySchedules(PerParentStream):
     access = AVAILABILITY
 
     def decorate(self, record: Mapping[str, Any], parent_uri: str) -> Mapping[str, Any]:
-        # The event type is half of the primary key; the spec does not promise it in the record.
-        return record if record.get("event_type") else {**record, "event_type": parent_uri}
+        # Both halves of the primary key, top-level: the event type (the spec does not promise it in the record;
+        # the request names it) and the schedule's URI from inside availability_rule.
+        rule = record.get("availability_rule")
+        return {
+            **record,
+            "event_type": record.get("event_type") or parent_uri,
+            "availability_rule_uri": rule.get("uri") if isinstance(rule, Mapping) else None,
+        }
 
 
 class UserAvailabilitySchedules(PerParentStream):

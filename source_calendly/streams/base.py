@@ -10,21 +10,26 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, TypeVar
 from urllib.parse import quote
 
 import requests
 from airbyte_cdk.models import FailureType
+from airbyte_cdk.models import Type as MessageType
+from airbyte_cdk.sources.streams.core import StreamData
 from airbyte_cdk.sources.streams.http import HttpStream
 from airbyte_cdk.sources.streams.http.error_handlers import ErrorHandler
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_calendly.config import format_utc, parse_utc
+from source_calendly.bounds import Floor
+from source_calendly.config import parse_utc
 from source_calendly.context import SyncContext
 from source_calendly.errors import (
     CalendlyErrorHandler,
     describe_failure,
     error_detail,
+    give_up_early,
     is_page_token_rejection,
     malformed_response,
     rate_limit_exhausted,
@@ -42,6 +47,9 @@ from source_calendly.transport import (
 )
 
 PAGE_SIZE = 100  # Calendly's maximum: the fewest requests
+# `check` is answered while a person waits: a few quick retries, and no attempt longer than this.
+CHECK_RETRY_POLICY = RetryPolicy(max_retries=2, first_backoff=0.25, max_backoff=1.0)
+CHECK_DEADLINE = 10.0
 MAX_PAGE_TOKEN_RESTARTS = 5
 
 T = TypeVar("T")
@@ -73,6 +81,10 @@ class Keyset:
 
     field: str  # record field the listing is sorted by, e.g. start_time
     param: str  # query parameter that starts the listing at a value, e.g. min_start_time
+
+    def floor(self, at: datetime | None) -> Floor | None:
+        """The listing from `at` (None: from the beginning)."""
+        return None if at is None else Floor(self.field, self.param, at)
 
 
 @dataclass
@@ -114,9 +126,11 @@ class _ListingProgress:
         return earlier or (value == self.boundary and key in self.at_boundary)
 
     def restart_params(self, params: Mapping[str, str]) -> dict[str, str]:
+        """The listing's query from its last value: asked from just before it (see `bounds`), so the records at
+        that value not yielded yet come again whether Calendly reads the bound as inclusive or exclusive."""
         if self.keyset is None or self.boundary is None:
             return dict(params)
-        return {**params, self.keyset.param: format_utc(parse_utc(self.boundary))}
+        return {**params, **Floor(self.keyset.field, self.keyset.param, parse_utc(self.boundary)).query()}
 
 
 class CalendlyStream(HttpStream):
@@ -139,11 +153,15 @@ class CalendlyStream(HttpStream):
         config = context.config
         self._session: requests.Session = self._http_client._session
         settle_environment(self._session, self.url_base)
-        adapter = DeadlineAdapter(config.request_timeout_seconds)
+        deadline = config.request_timeout_seconds
+        if context.checking:
+            deadline = min(deadline, CHECK_DEADLINE)
+        adapter = DeadlineAdapter(deadline)
         self._session.mount("https://", adapter)
         self._session.mount("http://", adapter)
-        self._timeout = (CONNECT_TIMEOUT, min(READ_TIMEOUT, config.request_timeout_seconds))
-        self._retry_policy = RetryPolicy(max_retries=config.max_retries)
+        self._deadline = deadline
+        self._timeout = (CONNECT_TIMEOUT, min(READ_TIMEOUT, deadline))
+        self._retry_policy = CHECK_RETRY_POLICY if context.checking else RetryPolicy(max_retries=config.max_retries)
         self._error_handler = self._new_error_handler()
 
     # HttpStream contract -------------------------------------------------------------------------------------
@@ -197,6 +215,15 @@ class CalendlyStream(HttpStream):
         return {}
 
     # reading -------------------------------------------------------------------------------------------------
+    def read(self, *args: Any, **kwargs: Any) -> Iterable[StreamData]:
+        """The CDK's read of this stream, with its progress counted and told (see `source_calendly.progress`)."""
+        progress = self.context.progress
+        with progress.reading(self.name):
+            for item in super().read(*args, **kwargs):
+                if isinstance(item, Mapping) or getattr(item, "type", None) == MessageType.RECORD:
+                    progress.record()
+                yield item
+
     def read_records(
         self,
         sync_mode: Any,
@@ -208,9 +235,11 @@ class CalendlyStream(HttpStream):
         # cursor, which reads only first pages under concurrency (seen in airbyte-cdk 7's HttpStream).
         yield from self.list_own(self.request_params())
 
-    def list_own(self, params: Mapping[str, str], keyset: Keyset | None = None) -> Iterator[Mapping[str, Any]]:
+    def list_own(
+        self, params: Mapping[str, str], keyset: Keyset | None = None, floor: Floor | None = None
+    ) -> Iterator[Mapping[str, Any]]:
         """This stream's own endpoint, spooled for its substream when both are in the catalog."""
-        return self.list(self.endpoint, params, keyset=keyset, shared=self.listing_is_shared())
+        return self.list(self.endpoint, params, keyset=keyset, shared=self.listing_is_shared(), floor=floor)
 
     def listing_is_shared(self) -> bool:
         """Whether another stream of this sync reads this stream's listing again (then it is spooled)."""
@@ -237,6 +266,7 @@ class CalendlyStream(HttpStream):
         attempts = Attempts(endpoint=f"GET /{path.lstrip('/')}", stream=self.name, started=time.monotonic())
         budget = self.context.budget
         host = requests.utils.urlparse(self.url_base).hostname or self.url_base
+        api_url, checking, deadline = self.context.config.api_url, self.context.checking, self._deadline
         return send_with_retries(
             self._session,
             request,
@@ -246,8 +276,10 @@ class CalendlyStream(HttpStream):
             attempts,
             self.logger,
             describe=describe_failure,
-            rate_limit_exhausted=lambda a, r: rate_limit_exhausted(a, r, budget.waited_seconds),
-            retries_exhausted=lambda a: retries_exhausted(a, host),
+            rate_limit_exhausted=lambda a, r: rate_limit_exhausted(a, r, budget.waited_seconds, checking),
+            retries_exhausted=lambda a: retries_exhausted(a, host, checking),
+            give_up=lambda a, o: give_up_early(a, o, api_url, checking, deadline),
+            events=self.context.progress,
         )
 
     def list(
@@ -257,15 +289,19 @@ class CalendlyStream(HttpStream):
         keyset: Keyset | None = None,
         shared: bool = False,
         record_key: Callable[[Mapping[str, Any]], str] | None = None,
+        floor: Floor | None = None,
     ) -> Iterator[Mapping[str, Any]]:
         """Every record of a collection, page by page with `page_token` and `count=100`.
 
         A page token Calendly no longer accepts restarts the listing (from the keyset value if the listing has
         one) without yielding anything twice; a page token that repeats is an error, never an endless loop.
         A `shared` listing that another stream of this sync already read to the end is replayed, not requested.
-        `record_key` identifies the listed records (default: this stream's primary key).
+        `record_key` identifies the listed records (default: this stream's primary key). With a `floor`, only
+        records at or after its instant, whichever way Calendly reads the filter (see `bounds`).
         """
-        listing = self._list(path, params, keyset, record_key or self.record_key)
+        if floor is not None:
+            params = {**params, **floor.query()}
+        listing = self._list(path, params, keyset, record_key or self.record_key, floor)
         if not shared:
             return listing
         key = (path, tuple(sorted(params.items())))
@@ -281,6 +317,7 @@ class CalendlyStream(HttpStream):
         params: Mapping[str, str],
         keyset: Keyset | None,
         record_key: Callable[[Mapping[str, Any]], str],
+        floor: Floor | None = None,
     ) -> Iterator[Mapping[str, Any]]:
         base = {**params, "count": str(self.page_size)}
         listing = dict(base)  # the query this run of the listing started with; its page tokens belong to it
@@ -326,7 +363,7 @@ class CalendlyStream(HttpStream):
             fresh = [r for r in page if not progress.already_yielded(r)] if restarted else page
             if fresh:
                 restarts = 0
-            yield from fresh
+            yield from (r for r in fresh if not floor.below(r)) if floor is not None else fresh
             progress.note_page(page)
             token = (self.next_page_token(response) or {}).get("page_token")
             if not token:

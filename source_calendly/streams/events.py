@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import requests
@@ -11,7 +11,7 @@ from airbyte_cdk.models import SyncMode
 
 from source_calendly.config import format_utc, parse_utc
 from source_calendly.streams.base import PAGE_SIZE, Keyset, uuid_of
-from source_calendly.streams.incremental import FanOutSubStream, WindowedStream, timestamp
+from source_calendly.streams.incremental import FanOutSubStream, WindowedStream, short_key, timestamp
 
 BY_START_TIME = Keyset(field="start_time", param="min_start_time")
 
@@ -35,9 +35,7 @@ class ScheduledEvents(WindowedStream):
     def events_from(self, start: datetime | None) -> Iterator[Mapping[str, Any]]:
         """Every event in scope starting at or after `start` (None: all history), oldest start first."""
         params = {**self.context.scope_params(), "sort": "start_time:asc"}
-        if start is not None:
-            params["min_start_time"] = format_utc(start)
-        return self.list_own(params, keyset=BY_START_TIME)
+        return self.list_own(params, keyset=BY_START_TIME, floor=BY_START_TIME.floor(start))
 
     def history_events(
         self, start: datetime | None, end: datetime, at_least: int | None = None
@@ -45,12 +43,11 @@ class ScheduledEvents(WindowedStream):
         """Events starting in [start, end), oldest first. When both walks start at the same point (a new
         cycle), the invitee walk replays what the event walk listed: it needs `at_least` events of it."""
         params = {**self.context.scope_params(), "sort": "start_time:asc", "max_start_time": format_utc(end)}
-        if start is not None:
-            params["min_start_time"] = format_utc(start)
-        listing = self.list(self.endpoint, params, keyset=BY_START_TIME)
+        floor = BY_START_TIME.floor(start)
+        listing = self.list(self.endpoint, params, keyset=BY_START_TIME, floor=floor)
         if not self.context.both_selected(self.name, self.shared_with or ""):
             return listing
-        key = ("history", tuple(sorted(params.items())))
+        key = ("history", tuple(sorted({**params, **(floor.query() if floor else {})}.items())))
         replayed = self.context.spool.replay(key, at_least)
         return replayed if replayed is not None else self.context.spool.keep(key, listing)
 
@@ -128,27 +125,72 @@ class EventInvitees(FanOutSubStream):
         if bounds is None or wanted == 0:
             return
         start, end = bounds
+        history = self._window.history
+        # Events at the walk's position that an earlier step visited (more of them than a step holds).
+        already = history.visited if history is not None and history.position is not None else frozenset()
         chosen: list[dict[str, Any]] = []
         next_start: str | None = None  # start time of the first event not visited; None: the window reached
-        for event in self.parent.history_events(start, end, at_least=wanted + 1):
+        for event in self.parent.history_events(start, end, at_least=wanted + 1 + len(already)):
+            if already and timestamp(event, "start_time") == start and short_key(event["uri"]) in already:
+                continue
             if len(chosen) == wanted:
                 next_start = event.get("start_time")
                 break
             chosen.append(self.slim(event))
         if next_start is not None:
-            # End the step between two start times, so that the next one starts exactly where this one ended.
+            # End the step between two start times, so that the next one starts exactly where this one ended;
+            # when every event chosen starts at that one instant, the state names those visited instead.
             trimmed = [e for e in chosen if e["start_time"] != next_start]
-            if trimmed:
-                chosen = trimmed
-            else:  # more events at one instant than a step holds: visit them, and step past that instant
-                next_start = format_utc(parse_utc(next_start) + timedelta(microseconds=1))
+            chosen = trimmed or chosen
+
+        def visited_at(position: str | None, done: list[dict[str, Any]]) -> list[str]:
+            if position is None:
+                return []
+            keys = {short_key(e["uri"]) for e in done if e["start_time"] == position}
+            return sorted(keys | already if parse_utc(position) == start else keys)
+
         for i in range(0, max(len(chosen), 1), PAGE_SIZE):
             batch = chosen[i : i + PAGE_SIZE]
             walked_to = chosen[i + PAGE_SIZE]["start_time"] if i + PAGE_SIZE < len(chosen) else next_start
-            yield {"history": batch, "walked_to": walked_to}
+            yield {"history": batch, "walked_to": walked_to, "visited": visited_at(walked_to, chosen[: i + PAGE_SIZE])}
+
+    def begin_pass(self, sync_mode: SyncMode) -> None:
+        super().begin_pass(sync_mode)
+        previous, current = self._window.last_sync_started_at, self._window.current
+        # An incremental pass from its start sees every meeting change since the previous pass began (a resumed
+        # one does not see what the killed sync read before it stopped).
+        if previous is not None and current is not None and current.resume_from is None:
+            self.context.meeting_emails.begin(previous)
+
+    def note_children(self, parent: Mapping[str, Any], records: list[Mapping[str, Any]], emitted: list[bool]) -> None:
+        """The invitees whose contacts' meeting dates can have changed: those booked, canceled or rescheduled
+        (emitted: their record changed) and those of a meeting that started since the previous pass began."""
+        previous, current = self._window.last_sync_started_at, self._window.current
+        start = timestamp(parent, "start_time")
+        started = False
+        if previous is not None and current is not None and start is not None:
+            started = previous <= start <= current.started_at
+        self.context.meeting_emails.add(
+            str(record.get("email") or "") for record, emit in zip(records, emitted, strict=True) if emit or started
+        )
+
+    def finish_pass(self) -> None:
+        super().finish_pass()
+        self.context.meeting_emails.complete()
 
     def decorate(self, record: Mapping[str, Any], parent: Mapping[str, Any]) -> Mapping[str, Any]:
         return {**record, "event_uri": parent["uri"]}
+
+    def slim(self, parent: Mapping[str, Any]) -> dict[str, Any]:
+        # `invitees_counter.total` counts every invitee the event ever had, canceled ones too, as the invitee
+        # listing does: the row estimate costs no request.
+        counter = parent.get("invitees_counter")
+        total = counter.get("total") if isinstance(counter, Mapping) else None
+        return {**super().slim(parent), "invitees": total if isinstance(total, int) else None}
+
+    def children_expected(self, parent: Mapping[str, Any]) -> int | None:
+        expected = parent.get("invitees")
+        return expected if isinstance(expected, int) else None
 
     def children_of(self, event: Mapping[str, Any]) -> tuple[list[Mapping[str, Any]], str | None]:
         try:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from airbyte_cdk.models import SyncMode
+from airbyte_cdk.models import AirbyteMessage, SyncMode
 from airbyte_cdk.sources.streams import CheckpointMixin
 from airbyte_cdk.sources.streams.http import HttpSubStream
 
@@ -59,8 +59,12 @@ def group_fingerprint(event: Mapping[str, Any]) -> tuple[str, tuple[int, int]] |
     limit, total, active = counter.get("limit"), counter.get("total"), counter.get("active")
     if not (isinstance(limit, int) and limit > 1 and isinstance(total, int) and isinstance(active, int)):
         return None
-    uri = str(event.get("uri", ""))
-    return uri.rstrip("/").rsplit("/", 1)[-1][-GROUP_KEY_LENGTH:], (total, active)
+    return short_key(str(event.get("uri", ""))), (total, active)
+
+
+def short_key(uri: str) -> str:
+    """The end of a record's id, as the state keeps it (48 random bits: enough to tell records apart)."""
+    return uri.rstrip("/").rsplit("/", 1)[-1][-GROUP_KEY_LENGTH:]
 
 
 def timestamp(record: Mapping[str, Any], key: str) -> datetime | None:
@@ -206,10 +210,11 @@ class WindowedStream(CalendlyStream, CheckpointMixin):
     def history_shares(self) -> HistoryShares:
         return HistoryShares.of(self.context.config.history_requests)
 
-    def note_walked(self, position: datetime | None) -> None:
-        """The walk handled everything before `position` (None: it reached the window and starts over)."""
+    def note_walked(self, position: datetime | None, visited: Iterable[str] = ()) -> None:
+        """The walk handled everything before `position` and the records at it named in `visited` (keys, see
+        `short_key`); None: it reached the window and starts over."""
         self._fold()
-        self._window = self._window.walked(position)
+        self._window = self._window.walked(position, frozenset(visited))
         self._state_dict = self._window.to_dict()
 
     def note_progress(self, resume_from: datetime | None, fold: bool = False) -> None:
@@ -244,6 +249,7 @@ class FanOutSubStream(HttpSubStream, WindowedStream):
     """
 
     order_field: str  # the parent field parents are listed by, ascending: the resume point
+    _expected_children = 0  # the row estimate so far (see children_expected)
 
     def parents(self) -> Iterator[Mapping[str, Any]]:
         """The parents this pass visits, oldest first (the pass is open)."""
@@ -257,7 +263,8 @@ class FanOutSubStream(HttpSubStream, WindowedStream):
         return record
 
     def history_slices(self) -> Iterator[Mapping[str, Any]]:
-        """Slices of the history walk, run before the window: `{"history": [parents], "walked_to": str|None}`."""
+        """Slices of the history walk, run before the window: `{"history": [parents], "walked_to": str|None,
+        "visited": [keys of parents at walked_to already visited]}`."""
         return iter(())
 
     def is_emitted(self, record: Mapping[str, Any], parent: Mapping[str, Any]) -> bool:
@@ -266,9 +273,30 @@ class FanOutSubStream(HttpSubStream, WindowedStream):
     def after_slice(self, parents: list[Mapping[str, Any]]) -> None:
         """Called once a slice's records are out, before its checkpoint."""
 
+    def note_children(self, parent: Mapping[str, Any], records: list[Mapping[str, Any]], emitted: list[bool]) -> None:
+        """Called with each parent's records and which of them were emitted."""
+
     def slim(self, parent: Mapping[str, Any]) -> dict[str, Any]:
         """What a slice keeps of a parent (never the whole record)."""
         return {"uri": parent["uri"], self.order_field: parent.get(self.order_field)}
+
+    def children_expected(self, parent: Mapping[str, Any]) -> int | None:
+        """How many children a (slim) parent says it has, if it says; summed into the stream's row estimate."""
+        return None
+
+    def _estimate(self, parents: list[Mapping[str, Any]]) -> Iterator[AirbyteMessage]:
+        """An ESTIMATE message once a slice's parents are known: the children of every parent sliced so far.
+
+        It grows slice by slice (parents are listed as the read goes), and counts children the incremental
+        filter may then leave out, so it is an upper bound of the rows this sync emits.
+        """
+        expected = [self.children_expected(parent) for parent in parents]
+        if not parents or any(n is None for n in expected):
+            return
+        self._expected_children += sum(n or 0 for n in expected)
+        message = self.context.progress.estimate(self._expected_children)
+        if message is not None:
+            yield message
 
     def stream_slices(
         self, sync_mode: SyncMode, cursor_field: list[str] | None = None, stream_state: Mapping[str, Any] | None = None
@@ -286,22 +314,27 @@ class FanOutSubStream(HttpSubStream, WindowedStream):
         **kwargs: Any,
     ) -> Iterable[Mapping[str, Any]]:
         stream_slice = stream_slice or {}
+        yield from self._estimate(stream_slice.get("history") or stream_slice.get("parents") or [])
         if "history" in stream_slice:
             for parent, (records, warning) in self.fan_out(stream_slice["history"], self.children_of):
                 if warning:
                     self.logger.warning(warning)
-                for record in records:
-                    if self.note_walk_emitted(record):
+                emitted = [self.note_walk_emitted(record) for record in records]
+                self.note_children(parent, records, emitted)
+                for record, emit in zip(records, emitted, strict=True):
+                    if emit:
                         yield self.decorate(record, parent)
             walked_to = stream_slice.get("walked_to")
-            self.note_walked(parse_utc(walked_to) if walked_to else None)
+            self.note_walked(parse_utc(walked_to) if walked_to else None, stream_slice.get("visited", ()))
             return
         parents = stream_slice.get("parents", [])
         for parent, (records, warning) in self.fan_out(parents, self.children_of):
             if warning:
                 self.logger.warning(warning)
-            for record in records:
-                if self.is_emitted(record, parent):
+            emitted = [self.is_emitted(record, parent) for record in records]
+            self.note_children(parent, records, emitted)
+            for record, emit in zip(records, emitted, strict=True):
+                if emit:
                     yield self.decorate(record, parent)
         self.after_slice(parents)
         if parents:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -122,6 +123,24 @@ def test_cli_rejects_unknown_profile() -> None:
     assert result.returncode == 2 and "invalid choice" in result.stderr
 
 
+def test_cli_on_a_busy_port_says_so_in_one_line_naming_the_port_and_the_flag() -> None:
+    with socket.create_server(("127.0.0.1", 0)) as busy:
+        port = busy.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "calendly_sandbox", "serve", "--profile", "small", "--port", str(port)],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(REPO)},
+            cwd=REPO,
+            timeout=60,
+        )
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr == (
+        f"calendly_sandbox: port {port} on 127.0.0.1 is already in use (another sandbox still running?); "
+        "choose another with --port N, or --port 0 for any free port.\n"
+    )
+
+
 def test_cli_plan_option() -> None:
     from calendly_sandbox.__main__ import _parser, _spec
 
@@ -132,9 +151,9 @@ def test_cli_plan_option() -> None:
 
 
 @pytest.mark.parametrize(
-    "flags, group_moves, notes_move, collisions, max_count",
+    "flags, group_moves, notes_move, collisions, max_count, min_filters",
     [
-        ((), False, True, True, 1000),
+        ((), False, True, True, 1000, "inclusive"),
         (
             (
                 "--group-changes-move-updated-at",
@@ -142,16 +161,18 @@ def test_cli_plan_option() -> None:
                 "--no-communication-collisions",
                 "--activity-log-max-count",
                 "100",
+                "--exclusive-min-filters",
             ),
             True,
             False,
             False,
             100,
+            "exclusive",
         ),
     ],
 )
 def test_cli_updated_at_knobs(
-    flags: tuple[str, ...], group_moves: bool, notes_move: bool, collisions: bool, max_count: int
+    flags: tuple[str, ...], group_moves: bool, notes_move: bool, collisions: bool, max_count: int, min_filters: str
 ) -> None:
     proc, ready = _start_cli("--profile", "small", "--events", "20", *flags)
     try:
@@ -160,6 +181,7 @@ def test_cli_updated_at_knobs(
         assert info["behaviour"]["notes_move_updated_at"] is notes_move
         assert info["behaviour"]["communication_collisions"] is collisions
         assert info["behaviour"]["activity_log_max_count"] == max_count
+        assert info["behaviour"]["min_filters"] == min_filters
     finally:
         proc.terminate()
         proc.wait(timeout=15)

@@ -4,12 +4,13 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
 from sandbox_helpers import ANCHOR
 
-from calendly_sandbox import DatasetSpec, Sandbox
+from calendly_sandbox import Behaviour, DatasetSpec, Sandbox
 from calendly_sandbox.dataset import build
 
 
@@ -55,6 +56,23 @@ def test_contacts_change_between_syncs(make_sandbox, client) -> None:
         sb.update_contact(old["uri"], uri="x")
     with pytest.raises(KeyError):
         sb.update_contact("https://api.calendly.com/contacts/nope", name="x")
+
+
+def test_a_revoked_invitation_is_listed_no_more(make_sandbox, client) -> None:
+    sb = make_sandbox(rate_limit_per_minute=None)
+    acme = sb.truth.organization("admin")["uri"]
+    path = f"/organizations/{acme.rsplit('/', 1)[1]}/invitations"
+    before = client(sb, "admin").all(path, count=100)
+    revoked = sb.revoke_invitation(before[0]["uri"])["invitation"]
+    assert revoked == before[0]
+    after = client(sb, "admin").all(path, count=100)
+    assert after == before[1:] == sb.truth.records("organization_invitations", "admin")
+    with pytest.raises(KeyError):
+        sb.revoke_invitation(before[0]["uri"])
+    again = requests.post(f"{sb.url}/_sandbox/revoke_invitation", json={"invitation_uri": before[1]["uri"]}, timeout=10)
+    assert again.json()["invitation"] == before[1] and len(sb.truth.records("organization_invitations", "admin")) == (
+        len(before) - 2
+    )
 
 
 def test_new_outgoing_communication(make_sandbox, client) -> None:
@@ -153,3 +171,20 @@ def test_core_data_is_unchanged_by_the_plan(ro: Sandbox) -> None:
     assert teams.truth.scheduled_events("admin") == ro.truth.scheduled_events("admin")
     with pytest.raises(ValueError):
         build(DatasetSpec.small(plan="platinum"))
+
+
+@pytest.mark.parametrize("moves", [False, True])
+def test_a_contacts_meeting_dates_follow_its_meetings(make_sandbox, client, moves: bool) -> None:
+    sb = make_sandbox(rate_limit_per_minute=None, behaviour=Behaviour(contact_meetings_move_updated_at=moves))
+    admin = client(sb, "admin")
+    contact = sb.create_contact("regular@example.com", name="Regular")["contact"]
+    start = datetime.now(UTC).replace(microsecond=0) + timedelta(days=3)
+    booked = sb.book_event(start, invitee_emails=["regular@example.com"])
+    [after] = admin.all("/contacts", email="regular@example.com")
+    assert after["next_meeting_date"] == booked["event"]["start_time"] and after["last_meeting_date"] is None
+    assert (after["updated_at"] > contact["updated_at"]) is moves
+    sb.cancel_event(booked["event"]["uri"])
+    [canceled] = admin.all("/contacts", email="regular@example.com")
+    assert canceled["next_meeting_date"] is None
+    assert (canceled["updated_at"] > after["updated_at"]) is moves
+    assert canceled == next(c for c in sb.truth.records("contacts", "admin") if c["uri"] == contact["uri"])

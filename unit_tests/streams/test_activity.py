@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from unit_tests.fake_api import API, EXPIRED_TOKEN, NOW, ORG, FakeCalendly, Fault, days, ts
-from unit_tests.helpers import config, final_states, records, run_read, uris, warnings
+from unit_tests.helpers import asked, config, final_states, invitees_synced, records, run_read, uris, warnings
 
 
 def entry(i: int, at: float) -> dict:
@@ -33,7 +33,10 @@ def test_activity_log_first_sync_reads_all_ascending_1000_a_page(api: FakeCalend
     queries = api.paths("/activity_log_entries")
     assert len(queries) == 2
     assert queries[0] == {"organization": [ORG], "sort": ["occurred_at:asc"], "count": ["1000"]}
-    assert final_states(out)["activity_log_entries"] == {"occurred_at": api.activity[-1]["occurred_at"]}
+    assert final_states(out)["activity_log_entries"] == {
+        "occurred_at": api.activity[-1]["occurred_at"],
+        "keys_at_cursor": [api.activity[-1]["uri"]],  # emitted at the cursor's instant: not again
+    }
 
 
 def test_activity_log_second_sync_asks_from_the_cursor_and_emits_only_new_entries(api: FakeCalendly) -> None:
@@ -44,8 +47,10 @@ def test_activity_log_second_sync_asks_from_the_cursor_and_emits_only_new_entrie
     api.requests.clear()
     second = run_read(["activity_log_entries"], state=state)
     assert uris(second, "activity_log_entries") == [f"{API}/activity_log_entries/e99"]
-    assert api.paths("/activity_log_entries")[0]["min_occurred_at"] == [state["activity_log_entries"]["occurred_at"]]
-    assert final_states(second)["activity_log_entries"] == {"occurred_at": api.activity[-1]["occurred_at"]}
+    assert api.paths("/activity_log_entries")[0]["min_occurred_at"] == [
+        asked(state["activity_log_entries"]["occurred_at"])
+    ]
+    assert final_states(second)["activity_log_entries"]["occurred_at"] == api.activity[-1]["occurred_at"]
     third = run_read(["activity_log_entries"], state=final_states(second))
     assert records(third, "activity_log_entries") == []
 
@@ -75,23 +80,30 @@ def test_contacts_newest_first_stop_at_the_cursor(api: FakeCalendly) -> None:
     assert len(set(uris(first, "contacts"))) == 250
     assert [q["sort"] for q in api.paths("/contacts")] == [["updated_at:desc"]] * 3
     state = final_states(first)
-    assert state["contacts"] == {"updated_at": api.contacts[-1]["updated_at"]}
+    assert state["contacts"] == {
+        "updated_at": api.contacts[-1]["updated_at"],
+        "keys_at_cursor": [api.contacts[-1]["uri"]],
+        "last_sync_started_at": ts(NOW),
+    }
     changed = api.contacts[3]
     changed["updated_at"] = ts(days(0.5))
     api.contacts.append(contact(999, 0.6))
     api.server_date = NOW + timedelta(days=1)
     api.requests.clear()
-    second = run_read(["contacts"], state=state)
+    # event_invitees, read first, found no meeting changed: no contact is read again by email.
+    second = run_read(["event_invitees", "contacts"], state={**state, "event_invitees": invitees_synced(NOW)})
     assert uris(second, "contacts") == [f"{API}/contacts/c999", changed["uri"]]  # new and changed, newest first
     assert len(api.paths("/contacts")) == 1  # stopped at the cursor within the first page
-    assert records(run_read(["contacts"], state=final_states(second)), "contacts") == []
+    third = run_read(["event_invitees", "contacts"], state=final_states(second))
+    assert records(third, "contacts") == []
 
 
 def test_a_record_changed_after_the_sync_started_is_read_again_next_time(api: FakeCalendly) -> None:
     api.contacts = [contact(1, -1), contact(2, 0.5)]  # changed after Calendly's clock said the sync began
     state = final_states(run_read(["contacts"]))
-    assert state["contacts"] == {"updated_at": ts(NOW)}
-    assert uris(run_read(["contacts"], state=state), "contacts") == [f"{API}/contacts/c2"]
+    assert state["contacts"] == {"updated_at": ts(NOW), "last_sync_started_at": ts(NOW)}  # c2 is not at the cursor
+    again = run_read(["event_invitees", "contacts"], state={**state, "event_invitees": invitees_synced(NOW)})
+    assert uris(again, "contacts") == [f"{API}/contacts/c2"]
 
 
 def test_a_confirmation_and_a_reminder_at_one_instant_to_one_invitee_keep_their_own_keys(api: FakeCalendly) -> None:
@@ -131,14 +143,14 @@ def test_outgoing_communications_from_the_cursor(api: FakeCalendly) -> None:
     api.requests.clear()
     second = run_read(["outgoing_communications"], state=final_states(first))
     assert [r["event_uri"] for r in records(second, "outgoing_communications")] == [f"{API}/scheduled_events/ev7"]
-    assert api.paths("/outgoing_communications")[0]["min_created_at"] == [ts(days(-18))]
+    assert api.paths("/outgoing_communications")[0]["min_created_at"] == [asked(days(-18))]
 
 
 def test_start_date_bounds_the_first_sync(api: FakeCalendly) -> None:
     api.activity = [entry(1, -40), entry(2, -5)]
     out = run_read(["activity_log_entries"], config(start_date="2026-11-01T00:00:00Z"))
     assert uris(out, "activity_log_entries") == [f"{API}/activity_log_entries/e2"]
-    assert api.paths("/activity_log_entries")[0]["min_occurred_at"] == ["2026-11-01T00:00:00.000000Z"]
+    assert api.paths("/activity_log_entries")[0]["min_occurred_at"] == [asked("2026-11-01T00:00:00.000000Z")]
 
 
 def test_a_state_that_is_not_a_timestamp_fails_saying_how_to_reset(api: FakeCalendly) -> None:
@@ -163,8 +175,8 @@ def test_the_activity_log_restarts_an_expired_page_token_at_its_last_occurred_at
     out = run_read(["activity_log_entries"])
     assert uris(out, "activity_log_entries") == [e["uri"] for e in api.activity]  # each once, in order
     queries = api.paths("/activity_log_entries")
-    # The restart asks from the last entry yielded (the 1,000th), not from the beginning again.
-    assert queries[2]["min_occurred_at"] == [api.activity[999]["occurred_at"]] and "page_token" not in queries[2]
+    # The restart asks from just before the last entry yielded (the 1,000th), not from the beginning again.
+    assert queries[2]["min_occurred_at"] == [asked(api.activity[999]["occurred_at"])] and "page_token" not in queries[2]
 
 
 def test_the_90_day_warning_in_full_and_not_for_a_cursor_exactly_90_days_old(api: FakeCalendly) -> None:

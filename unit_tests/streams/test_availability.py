@@ -56,7 +56,7 @@ def test_a_member_token_reads_everyones_schedules_where_calendly_shows_them(api:
     assert sorted(uris(out, "user_availability_schedules")) == [f"{API}/user_availability_schedules/{n}" for n in "am"]
 
 
-def test_event_type_schedules_carry_their_event_type(api: FakeCalendly) -> None:
+def test_event_type_schedules_carry_their_event_type_and_rule_uri_top_level(api: FakeCalendly) -> None:
     api.event_types = [event_type(1), event_type(2)]
     rule = {"uri": f"{API}/user_availability_schedules/a", "user": ADMIN_USER, "timezone": "UTC", "rules": []}
     api.event_type_schedules = {
@@ -64,10 +64,13 @@ def test_event_type_schedules_carry_their_event_type(api: FakeCalendly) -> None:
                                      "availability_rule": rule}],
         api.event_types[1]["uri"]: [{"availability_setting": "host", "availability_rule": rule}],
     }  # fmt: skip
+    api.event_type_schedules[api.event_types[1]["uri"]].append({"availability_setting": "host"})  # no rule
     out = run_read(["event_type_availability_schedules"])
-    assert [r["event_type"] for r in records(out, "event_type_availability_schedules")] == [
-        t["uri"] for t in api.event_types
-    ]
+    emitted = records(out, "event_type_availability_schedules")
+    assert [r["event_type"] for r in emitted] == [t["uri"] for t in api.event_types] + [api.event_types[1]["uri"]]
+    # The flat primary key's second half: the rule's URI, top-level; absent (a null the CDK drops) without a rule.
+    assert [r.get("availability_rule_uri") for r in emitted] == [rule["uri"], rule["uri"], None]
+    assert emitted[0]["availability_rule"] == rule
     assert all(set(q) == {"event_type"} for q in api.paths("/event_type_availability_schedules"))
 
 

@@ -94,13 +94,35 @@ def test_retries_are_bounded(api: FakeCalendly) -> None:
     assert out.errors[0].trace.error.failure_type == FailureType.transient_error
 
 
-def test_malformed_json_is_retried_then_fails_naming_stream_and_endpoint(api: FakeCalendly) -> None:
-    api.faults.append(Fault("/event_types", 200, HTML_PAGE, times=100))
+def test_json_cut_short_is_retried_to_the_budget_then_fails_naming_stream_and_endpoint(api: FakeCalendly) -> None:
+    api.faults.append(Fault("/event_types", 200, '{"collection": [{"uri": "x"', times=100))
+    out = run_read(["event_types"], config(max_retries=4), expect_error=True)
+    message = error_messages(out)[0]
+    assert "5 malformed body" in message and "event_types" in message and "GET /event_types" in message
+    assert len(api.paths("/event_types")) == 5
+    assert failure_types(out)[0] == FailureType.transient_error
+
+
+@pytest.mark.parametrize(("body", "named"), [(HTML_PAGE, "a page that is not JSON"), ("", "an empty body")])
+def test_a_page_that_is_not_calendlys_is_named_after_three_attempts(api: FakeCalendly, body: str, named: str) -> None:
+    # A captive portal or a proxy's block page answers 200 with HTML (or nothing): no retry budget fixes that.
+    api.faults.append(Fault("/event_types", 200, body, times=100))
     out = run_read(["event_types"], expect_error=True)
     message = error_messages(out)[0]
-    assert "malformed body" in message and "event_types" in message and "GET /event_types" in message
-    assert len(api.paths("/event_types")) > 1
-    assert failure_types(out)[0] == FailureType.transient_error
+    assert message.startswith("Something other than Calendly answers at https://api.calendly.com: GET /event_types")
+    assert f"HTTP 200 with {named} 3 times in a row" in message and "captive portal" in message
+    assert "run the sync again" not in message
+    assert len(api.paths("/event_types")) == 3
+    assert failure_types(out)[0] == FailureType.config_error
+
+
+def test_pages_that_are_not_calendlys_must_come_three_in_a_row_to_be_named(api: FakeCalendly) -> None:
+    # A proxy page now and then, between other failures, is a flaky network: retried, and the sync goes on.
+    api.event_types = event_types(2)
+    for fault in [(200, HTML_PAGE), (200, HTML_PAGE), (503, {}), (200, HTML_PAGE), (200, HTML_PAGE)]:
+        api.faults.append(Fault("/event_types", *fault))
+    assert len(uris(run_read(["event_types"]), "event_types")) == 2
+    assert len(api.paths("/event_types")) == 6
 
 
 def test_an_unexpected_shape_fails_clearly(api: FakeCalendly) -> None:
@@ -250,7 +272,7 @@ def test_listing_progress_skips_exactly_what_earlier_pages_yielded_across_ties()
 
     progress.note_page([rec("a", "1"), rec("b", "2"), rec("c", "3"), rec("d", "3")])
     progress.note_page([rec("e", "3"), rec("f", "3")])  # a whole page on the same start time
-    assert progress.restart_params({"count": "100"})["min_start_time"] == "2025-01-01T00:00:03.000000Z"
+    assert progress.restart_params({"count": "100"})["min_start_time"] == "2025-01-01T00:00:02.000000Z"  # 1 s early
     replay = [rec("c", "3"), rec("d", "3"), rec("e", "3"), rec("f", "3"), rec("g", "3"), rec("h", "4")]
     assert [r["uri"] for r in replay if not progress.already_yielded(r)] == ["g", "h"]
     assert progress.already_yielded(rec("b", "2"))

@@ -26,6 +26,7 @@ from unit_tests.fake_api import (
     ts,
 )
 from unit_tests.helpers import (
+    asked,
     config,
     error_messages,
     failure_types,
@@ -162,7 +163,7 @@ def test_lookback_days_sets_how_far_before_the_last_sync_the_next_one_reads(api:
     api.requests.clear()
     second = run_read(EVENTS, thirty_days, state=state)
     assert uris(second, "event_invitees") == [attendee["uri"]]
-    assert [ts(NOW - timedelta(days=30))] in [q.get("min_start_time") for q in api.paths("/scheduled_events")]
+    assert [asked(NOW - timedelta(days=30))] in [q.get("min_start_time") for q in api.paths("/scheduled_events")]
 
 
 def test_late_booking_and_cancellation_are_caught_by_the_next_sync(api: FakeCalendly) -> None:
@@ -187,7 +188,7 @@ def test_late_booking_and_cancellation_are_caught_by_the_next_sync(api: FakeCale
     assert emitted[synced["uri"]]["cancellation"]["reason"] == "conflict"
     assert {r["event_uri"] for r in records(second, "event_invitees")} == {late["uri"], synced["uri"]}
     # The window starts at the previous sync's start minus the lookback, not at the newest start time seen.
-    assert api.paths("/scheduled_events")[-1]["min_start_time"] == [ts(NOW - timedelta(days=7))]
+    assert api.paths("/scheduled_events")[-1]["min_start_time"] == [asked(NOW - timedelta(days=7))]
     # Invitees are only requested for events that can have changed unseen: sync 1 all; sync 2 the events that
     # started since the window start (days -7 to 0), and the two upcoming ones whose record changed.
     invitee_requests = [p for p, _ in api.requests if p.endswith("/invitees")]
@@ -241,7 +242,7 @@ def test_a_killed_sync_resumes_from_its_checkpoint_without_loss(api: FakeCalendl
     api.requests.clear()
     second = run_read(["scheduled_events"], state={"scheduled_events": checkpoint})
     resumed_from = api.paths("/scheduled_events")[0]["min_start_time"][0]
-    assert resumed_from == checkpoint["pass"]["resume_from"]  # not from the beginning
+    assert resumed_from == asked(checkpoint["pass"]["resume_from"])  # not from the beginning
     assert set(emitted_before) | set(uris(second, "scheduled_events")) == {e["uri"] for e in api.events}
     assert len(uris(second, "scheduled_events")) < 60  # only the rest (and the boundary event again)
     assert "pass" not in final_states(second)["scheduled_events"]
@@ -289,7 +290,7 @@ def test_an_expired_page_token_restarts_from_the_last_start_time_without_duplica
     got = uris(out, "scheduled_events")
     assert len(got) == len(set(got)) == 150
     restart = [q for q in api.paths("/scheduled_events") if "min_start_time" in q]
-    assert restart and restart[0]["min_start_time"] == [api.events[99]["start_time"]]
+    assert restart and restart[0]["min_start_time"] == [asked(api.events[99]["start_time"])]
 
 
 def test_a_slow_reader_whose_every_page_token_expires_still_finishes(api: FakeCalendly) -> None:
@@ -439,7 +440,7 @@ def paths_of(*events: dict[str, Any]) -> list[str]:
 
 def history_query(end: str, start: str | None = None) -> dict[str, list[str]]:
     query = {"organization": [ORG], "sort": ["start_time:asc"], "max_start_time": [end], "count": ["100"]}
-    return query | ({"min_start_time": [start]} if start else {})
+    return query | ({"min_start_time": [asked(start)]} if start else {})
 
 
 def next_sync(api: FakeCalendly, at: datetime) -> None:
@@ -502,7 +503,7 @@ def test_an_expired_page_token_in_the_event_walk_restarts_at_its_last_start_time
         ["scheduled_events"], config(history_requests=20), state={"scheduled_events": first_sync_state(days(-60))}
     )
     # The walk's second page: refused, then listed again from the last start time read, then its next page.
-    restart = api.events[99]["start_time"]
+    restart = asked(api.events[99]["start_time"])
     assert [q.get("min_start_time") for q in history_listings(api)] == [None, None, [restart], [restart]]
     assert uris(out, "scheduled_events") == []  # nothing changed, and nothing read twice is emitted twice
     assert final_states(out)["scheduled_events"]["history"]["position"] == api.events[199]["start_time"]
@@ -530,7 +531,7 @@ def test_the_event_walk_does_not_stall_on_a_page_of_events_at_one_instant(api: F
     history = {"position": ts(crowded), "since": ts(days(-1)), "cycle_began": ts(days(-1) + timedelta(hours=1))}
     saved = {"updated_at": ts(days(-30)), "last_sync_started_at": ts(days(-1)), "scope": ORG, "history": history}
     out = run_read(["scheduled_events"], config(history_requests=10), state={"scheduled_events": saved})
-    assert [q.get("min_start_time") for q in history_listings(api)] == [[ts(crowded)], [ts(crowded)]]
+    assert [q.get("min_start_time") for q in history_listings(api)] == [[asked(crowded)], [asked(crowded)]]
     assert uris(out, "scheduled_events") == [later[2]["uri"]]
     assert final_states(out)["scheduled_events"]["history"] == {"since": history["cycle_began"]}
 
@@ -602,7 +603,7 @@ def test_the_invitee_walk_visits_n_events_a_sync_and_goes_on_where_it_stopped(ap
 
 def test_an_invitee_step_ends_between_two_start_times(api: FakeCalendly) -> None:
     # 7 events a step: the 7th shares its start time with the 8th, so the step ends before both, and the next
-    # one starts at that instant (min_start_time is inclusive) without skipping either.
+    # one starts at that instant (asked from just before it: see source_calendly.bounds) without skipping either.
     starts = [days(-100 + i) for i in range(6)] + [days(-90)] * 3 + [days(-80)]
     for i, start in enumerate(starts):
         e = api.add_event(event(f"e{i}", start, days(-120)))
@@ -615,21 +616,35 @@ def test_an_invitee_step_ends_between_two_start_times(api: FakeCalendly) -> None
     assert final_states(second)["event_invitees"]["history"]["position"] == ts(days(-90))
     next_sync(api, LATEST)
     run_read(["event_invitees"], ten, state=final_states(second))
-    assert history_listings(api)[0]["min_start_time"] == [ts(days(-90))]
+    assert history_listings(api)[0]["min_start_time"] == [asked(days(-90))]
     assert invitee_paths(api) == paths_of(*api.events[6:10])
 
 
-def test_more_events_at_one_instant_than_a_step_holds_are_visited_and_stepped_past(api: FakeCalendly) -> None:
-    # The known gap (README): n of them are visited, and the walk goes on just after that instant.
-    for i in range(9):
-        e = api.add_event(event(f"e{i}", days(-100), days(-120)))
+@pytest.mark.parametrize("exclusive", [False, True], ids=["inclusive", "exclusive"])
+def test_more_events_at_one_instant_than_a_step_holds_are_all_visited_over_the_steps(
+    api: FakeCalendly, exclusive: bool
+) -> None:
+    # 7 events a step, 16 at one instant, then one more: the state names the events visited at that instant, so
+    # each step goes on with the rest of them, and the third step moves on past it.
+    api.exclusive_min_filters = exclusive
+    for i in range(16):
+        e = api.add_event(event(f"e{i:02}", days(-100), days(-120)))
         api.invitees[e["uri"]].append(invitee(e, f"i{i}", days(-120)))
+    last = api.add_event(event("later", days(-90), days(-120)))
+    api.invitees[last["uri"]].append(invitee(last, "later", days(-120)))
     state = final_states(run_read(["event_invitees"]))
-    next_sync(api, LATER)
-    second = run_read(["event_invitees"], config(history_requests=10), state=state)
-    assert invitee_paths(api) == paths_of(*api.events[:7])
-    just_after = ts(days(-100) + timedelta(microseconds=1))
-    assert final_states(second)["event_invitees"]["history"]["position"] == just_after
+    ten = config(history_requests=10)
+    visited: list[str] = []
+    for n, at in enumerate((LATER, LATEST, LATEST + timedelta(hours=2))):
+        next_sync(api, at)
+        state = final_states(run_read(["event_invitees"], ten, state=state))
+        visited += invitee_paths(api)
+        history = state["event_invitees"]["history"]
+        if n < 2:
+            assert history["position"] == ts(days(-100))
+            assert history["visited"] == sorted(e["uri"].rsplit("/", 1)[-1] for e in api.events[: 7 * (n + 1)])
+    assert visited == paths_of(*api.events)  # each once, in order
+    assert "position" not in history and "visited" not in history  # the third step reached the window
 
 
 @pytest.mark.parametrize(
@@ -686,3 +701,26 @@ def test_a_full_refresh_reads_all_history_whatever_the_saved_state(api: FakeCale
     assert uris(out, "scheduled_events") == [e["uri"] for e in api.events]
     assert uris(out, "event_invitees") == [i["uri"] for e in api.events for i in api.invitees[e["uri"]]]
     assert all("min_start_time" not in q for q in api.paths("/scheduled_events"))
+
+
+def invitee_estimates(out: Any) -> list[int]:
+    return [
+        m.trace.estimate.row_estimate
+        for m in out.trace_messages
+        if m.trace.estimate is not None and m.trace.estimate.name == "event_invitees"
+    ]
+
+
+def test_the_invitee_row_estimate_grows_page_by_page_from_the_events_counters(api: FakeCalendly) -> None:
+    seed(api, n=250)  # three pages of events, one invitee each
+    out = run_read(EVENTS)
+    assert invitee_estimates(out) == [100, 200, 250]
+    assert len(uris(out, "event_invitees")) == 250
+    assert not [m for m in out.trace_messages if m.trace.estimate and m.trace.estimate.name == "scheduled_events"]
+
+
+def test_no_row_estimate_is_made_up_when_an_event_lacks_its_counter(api: FakeCalendly) -> None:
+    seed(api, n=3)
+    del api.events[1]["invitees_counter"]
+    out = run_read(EVENTS)
+    assert invitee_estimates(out) == [] and len(uris(out, "event_invitees")) == 3
