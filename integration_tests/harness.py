@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
 import sys
 import tempfile
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -172,6 +173,30 @@ def as_emitted(stream: str, record: Mapping[str, Any]) -> dict[str, Any]:
     if stream == "event_type_availability_schedules":
         rule = out.get("availability_rule")
         out.setdefault("availability_rule_uri", rule.get("uri") if isinstance(rule, Mapping) else None)
+    return out
+
+
+# The fields an outgoing communication's key is derived from (the schema's description of communication_key).
+COMMUNICATION_FIELDS = (
+    "type", "to", "from", "subject", "body", "sender_uri", "sender_email", "event_type_uri", "event_uri",
+    "scheduling_url", "sent_at", "created_at",
+)  # fmt: skip
+
+
+def as_emitted_all(stream: str, records: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """`as_emitted` for a whole listing: outgoing communications also get the communication_key the schema
+    describes (the SHA-256 of the documented fields as compact JSON with sorted keys, `-n` for the n-th identical
+    copy), computed here on its own rather than by the connector's code."""
+    out = [as_emitted(stream, r) for r in records]
+    if stream != "outgoing_communications":
+        return out
+    copies: Counter[str] = Counter()
+    for record in out:
+        fields = {name: record.get(name) for name in COMMUNICATION_FIELDS}
+        content = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+        digest = hashlib.sha256(content).hexdigest()
+        copies[digest] += 1
+        record.setdefault("communication_key", digest if copies[digest] == 1 else f"{digest}-{copies[digest]}")
     return out
 
 

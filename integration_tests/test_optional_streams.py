@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import time
-from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,7 +16,7 @@ from integration_tests.harness import (
     CURSOR_STREAMS,
     OPTIONAL_STREAMS,
     Run,
-    as_emitted,
+    as_emitted_all,
     catalog,
     discover_catalog,
     run_connector,
@@ -51,33 +48,10 @@ def skips(run: Run, stream: str) -> list[str]:
     return [w for w in run.warnings() if w.startswith(f"Skipping stream {stream}:")]
 
 
-# The fields an outgoing communication's key is derived from (the schema's description of communication_key).
-COMMUNICATION_FIELDS = (
-    "type", "to", "from", "subject", "body", "sender_uri", "sender_email", "event_type_uri", "event_uri",
-    "scheduling_url", "sent_at", "created_at",
-)  # fmt: skip
-
-
-def with_communication_keys(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Calendly's records with the key the schema describes: the SHA-256 of the documented fields as compact
-    JSON with sorted keys, `-n` for the n-th identical copy at one created_at."""
-    copies: Counter[str] = Counter()
-    out = []
-    for record in records:
-        fields = {name: record.get(name) for name in COMMUNICATION_FIELDS}
-        content = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-        digest = hashlib.sha256(content).hexdigest()
-        copies[digest] += 1
-        out.append({**record, "communication_key": digest if copies[digest] == 1 else f"{digest}-{copies[digest]}"})
-    return out
-
-
 def keyed(stream: str, records: list[dict[str, Any]]) -> dict[tuple[Any, ...], dict[str, Any]]:
     """Records as a destination that deduplicates on the declared primary key keeps them; none may be lost."""
-    if stream == "outgoing_communications" and records and "communication_key" not in records[0]:
-        records = with_communication_keys(records)  # the sandbox's truth: Calendly's records
     key = key_of(stream)
-    emitted = [as_emitted(stream, r) for r in records]
+    emitted = as_emitted_all(stream, records)  # the truth gets the fields the connector adds; its own keep theirs
     out = {key(r): without_nulls(r) for r in emitted}
     assert len(out) == len(records), f"{stream}: duplicate primary keys"
     return out
