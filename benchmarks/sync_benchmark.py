@@ -11,10 +11,12 @@
    process and from the first record to the last; and the same for the CDK alone (`cdk_ceiling.py`: the
    same records, no HTTP, no connector code), the most any airbyte-cdk source can reach here.
 3. Peak memory (RSS) of the connector process for full syncs of 10,000 and 100,000 events.
-4. Incremental cost on a large organization (20,000 events): a sync with nothing changed and one after an
-   hour of changes (requests, records, wall time at 500/min measured with ~100 ms latency, at 500/min and
-   50/min as the rate floor), the state's size, and how many syncs the history walk needs to emit a no-show
-   marked on a 60-day-old meeting with the default budget.
+4. Incremental cost on a large organization (20,000 events, 200 members, 150 event types), all 19 streams: the
+   full sync (requests and their minimum), then a sync with nothing changed and one after an hour of changes
+   (requests, records, wall time at 500/min measured with ~100 ms latency, at 500/min and 50/min as the rate
+   floor), the state's size; for the sync with nothing changed, requests and records per stream, with the six
+   core streams and the 13 optional ones apart, and the six core streams synced alone; and how many syncs the
+   history walk needs to emit a no-show marked on a 60-day-old meeting with the default budget.
 5. The Free plan: the reference organization's full sync at 50 requests per window (a 6 s window: the
    same budget per request as 50/min, ten times faster).
 
@@ -42,7 +44,10 @@ sys.path.insert(0, str(REPO))
 from calendly_sandbox import DatasetSpec, Faults, Sandbox  # noqa: E402
 from integration_tests.harness import (  # noqa: E402
     ALL_STREAMS,
+    CORE_STREAMS,
     INCREMENTAL,
+    OPTIONAL_STREAMS,
+    TRACKED_STREAMS,
     catalog,
     history_walk_requests,
     minimum_requests,
@@ -190,8 +195,46 @@ def minimum_for(sandbox: Sandbox, token: str, previous: dict | None, result: dic
     )
 
 
-def state_bytes(states: dict) -> int:
-    return sum(len(json.dumps(states[name], separators=(",", ":"))) for name in INCREMENTAL if name in states)
+def state_bytes(states: dict, streams: tuple[str, ...] = INCREMENTAL) -> int:
+    return sum(len(json.dumps(states[name], separators=(",", ":"))) for name in streams if name in states)
+
+
+# The stream each endpoint's requests are counted under. A listing read once for several streams counts under its
+# own stream: event_types also feeds the two event type substreams, organization_memberships users and
+# user_availability_schedules, scheduled_events event_invitees, routing_forms routing_form_submissions.
+ENDPOINT_STREAMS = {
+    "/users/me": "(account)",
+    "/scheduled_events/{uuid}/invitees": "event_invitees",
+    "/organizations/{uuid}": "organization",
+    "/organizations/{uuid}/invitations": "organization_invitations",
+}
+
+
+def requests_by_stream(log: list) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for entry in log:
+        stream = ENDPOINT_STREAMS.get(entry.endpoint, entry.endpoint.strip("/"))
+        if stream == "organization_memberships" and "user" in entry.query:
+            stream = "(account)"  # the token's own membership: its role
+        counts[stream] = counts.get(stream, 0) + 1
+    return counts
+
+
+def cost_table(label: str, log: list, counts: dict[str, int], selected: tuple[str, ...]) -> None:
+    """Requests and records per selected stream of one sync: the six core streams, then the 13 optional ones."""
+    by_stream = requests_by_stream(log)
+    print(f"  {label}: requests and records per stream (a shared listing counts under its own stream)")
+    print(f"  {'stream':<36} {'requests':>8} {'records':>8}")
+    groups = (("six core streams", CORE_STREAMS), ("13 optional streams", OPTIONAL_STREAMS))
+    for title, streams in groups:
+        if not set(streams) & set(selected):
+            continue
+        for name in streams:
+            print(f"  {name:<36} {by_stream.get(name, 0):>8} {counts.get(name, 0):>8}")
+        print(f"  {'= ' + title:<36} {sum(by_stream.get(n, 0) for n in streams):>8} "
+              f"{sum(counts.get(n, 0) for n in streams):>8}")  # fmt: skip
+    print(f"  {'(account: /users/me and own role)':<36} {by_stream.get('(account)', 0):>8}")
+    print(f"  {'= the sync':<36} {len(log):>8} {sum(counts.values()):>8}")
 
 
 def an_hour_of_changes(sandbox: Sandbox) -> str:
@@ -223,16 +266,20 @@ def an_hour_of_changes(sandbox: Sandbox) -> str:
 
 def incremental_cost(events: int = 20_000) -> None:
     print(f"\n== Incremental syncs of a large organization ({events:,} events over two years plus three months "
-          "ahead), all six streams, default config")  # fmt: skip
+          "ahead, 200 members, 150 event types), all 19 streams, default config")  # fmt: skip
     with Sandbox(dataset=DatasetSpec.large(events=events), rate_limit_per_minute=None) as sandbox:
         gc.freeze()
         token = sandbox.tokens.admin
         config = {"personal_access_token": token, "api_url": sandbox.url}
         full = run_read(config, ALL_STREAMS)
-        print(f"full sync: {len(sandbox.request_log):,} requests, {full['records']:,} records, "
-              f"state {state_bytes(full['states']):,} bytes (incremental streams){errors_of(full)}")  # fmt: skip
-        print(f"{'incremental sync':<34} {'requests':>8} {'invitee':>7} {'records':>7} {'state B':>7} "
-              f"{'wall s @500/min':>15} {'floor s @500':>12} {'floor s @50':>11}")  # fmt: skip
+        print(f"full sync, all 19 streams: {len(sandbox.request_log):,} requests (minimum "
+              f"{minimum_requests(sandbox, token):,}), {full['records']:,} records, state "
+              f"{state_bytes(full['states']):,} bytes (incremental streams), of which "
+              f"{state_bytes(full['states'], TRACKED_STREAMS):,} for the three per-parent streams"
+              f"{errors_of(full)}")  # fmt: skip
+        print(f"{'incremental sync, all 19 streams':<34} {'requests':>8} {'minimum':>7} {'invitee':>7} "
+              f"{'records':>7} {'state B':>7} {'wall s @500/min':>15} {'floor s @500':>12} "
+              f"{'floor s @50':>11}")  # fmt: skip
         previous = full
         for label in ("nothing changed", "after an hour of changes"):
             if label != "nothing changed":
@@ -246,11 +293,22 @@ def incremental_cost(events: int = 20_000) -> None:
             sandbox.set_rate_limit(None)
             log = sandbox.request_log
             made = len(log)
+            minimum = str(minimum_for(sandbox, token, previous, result)) if label == "nothing changed" else "-"
             invitee = sum(1 for e in log if e.path.endswith("/invitees"))
             incremental_records = sum(result["counts"].get(name, 0) for name in INCREMENTAL)
             size = state_bytes(result["states"])
-            print(f"{label:<34} {made:>8} {invitee:>7} {incremental_records:>7} {size:>7} {result['wall']:>15.1f} "
-                  f"{made / RATE * 60:>12.1f} {made / 50 * 60:>11.1f}{errors_of(result)}")  # fmt: skip
+            print(f"{label:<34} {made:>8} {minimum:>7} {invitee:>7} {incremental_records:>7} {size:>7} "
+                  f"{result['wall']:>15.1f} {made / RATE * 60:>12.1f} {made / 50 * 60:>11.1f}"
+                  f"{errors_of(result)}")  # fmt: skip
+            if label == "nothing changed":
+                cost_table(f"{label}, all 19 streams", log, result["counts"], ALL_STREAMS)
+                # The six core streams alone, from the same state (what the sync costs without the optional ones).
+                time.sleep(1.1)
+                sandbox.clear_request_log()
+                core_state = [m for m in previous["state"]
+                              if m["stream"]["stream_descriptor"]["name"] in CORE_STREAMS]  # fmt: skip
+                core = run_read(config, CORE_STREAMS, core_state)
+                cost_table(f"{label}, the six core streams alone", sandbox.request_log, core["counts"], CORE_STREAMS)
             previous = result
         # A no-show marked on a meeting of 60 days ago: how many syncs until the history walk emits it.
         anchor = sandbox.anchor

@@ -76,6 +76,16 @@ def _parser() -> argparse.ArgumentParser:
         help="min_start_time, min_occurred_at and min_created_at list only records strictly after the given time "
         '(Calendly: "after this time", strictness unconfirmed)',
     )
+    serve.add_argument(
+        "--event-type-changes-move-updated-at",
+        action="store_true",
+        help="a host added or removed, or an availability change, moves the event type's updated_at (unconfirmed)",
+    )
+    serve.add_argument(
+        "--user-availability-moves-updated-at",
+        action="store_true",
+        help="a change to a user's availability schedule moves the user's updated_at (Calendly: unconfirmed)",
+    )
     return parser
 
 
@@ -121,6 +131,8 @@ def serve(args: argparse.Namespace) -> int:
             communication_collisions=not args.no_communication_collisions,
             activity_log_max_count=args.activity_log_max_count,
             min_filters="exclusive" if args.exclusive_min_filters else "inclusive",
+            event_type_changes_move_updated_at=args.event_type_changes_move_updated_at,
+            user_availability_moves_updated_at=args.user_availability_moves_updated_at,
         ),
     )
     # A long-lived process: move the (large, immortal) dataset out of the collector's sight so full

@@ -21,6 +21,7 @@ from . import errors
 from .api_org import OrgEndpoints
 from .errors import ApiError
 from .listing import Handler, Listing, Principal, Query
+from .oauth import OAuthServer
 from .pagination import PageTokens, Params, collection_body, page_url, resource_body, slice_page
 from .store import TEAMS_PLANS, EventRow, Row, Store
 from .timeutil import fmt, parse
@@ -44,9 +45,12 @@ class Api:
         self.store = store
         self.page_tokens = page_tokens
         self.principals: dict[str, Principal] = {}
+        self._by_label: dict[str, Principal] = {}
         for label, token in tokens.by_label().items():
             user = store.token_users[label]
             self.principals[token] = Principal(label, user, store.user_org[user], TOKEN_SCOPES[label])
+            self._by_label[label] = self.principals[token]
+        self.oauth: OAuthServer | None = None  # set by the sandbox: OAuth access tokens act as their grantor
         # (collection names of the path, number of ids) -> (endpoint label, handler)
         self._routes: dict[tuple[tuple[str, ...], int], tuple[str, Handler]] = {
             (("users",), 1): ("/users/{uuid}", self.get_user),
@@ -71,6 +75,9 @@ class Api:
     def authenticate(self, authorization: str | None) -> Principal:
         principal = self._principal_of(authorization)
         if principal is None:
+            token = authorization.partition(" ")[2].strip() if authorization else ""
+            if self.oauth is not None and self.oauth.is_known(token):
+                raise errors.access_token_expired()
             raise errors.unauthenticated()
         return principal
 
@@ -78,7 +85,12 @@ class Api:
         if authorization:
             scheme, _, token = authorization.partition(" ")
             if scheme.lower() == "bearer":
-                return self.principals.get(token.strip())
+                token = token.strip()
+                principal = self.principals.get(token)
+                if principal is None and self.oauth is not None:
+                    label = self.oauth.principal_label(token)
+                    principal = self._by_label.get(label) if label else None
+                return principal
         return None
 
     def label_of(self, authorization: str | None) -> str | None:

@@ -230,7 +230,7 @@ class OrgEndpoints:
             raise errors.invalid(("user", "is required"))
         if user not in self.store.user_org:
             raise errors.not_found()
-        if self.store.user_org[user] != p.org:
+        if self.store.user_org[user] != p.org or user in self.store.removed_users:
             raise errors.denied(errors.NOT_IN_ORG)
         if user != p.user and not self.store.behaviour.availability_of_others and not self._admin(p):
             raise errors.denied(errors.NO_PERMISSION)

@@ -52,6 +52,12 @@ CHOICES: dict[str, tuple[Any, ...]] = {
     # change (a meeting booked, canceled or rescheduled with the contact). Undocumented; the 2026-05-27 release
     # note says contact.updated does not fire for changes to related resources, so by default it stays.
     "contact_meetings_move_updated_at": (False, True),
+    # Whether an event type's updated_at moves when its hosts (/event_type_memberships) or its availability
+    # (/event_type_availability_schedules) change. The reference says neither: by default it stays.
+    "event_type_changes_move_updated_at": (False, True),
+    # Whether a user's updated_at (also embedded in their organization membership) moves when their availability
+    # schedule changes. The reference says nothing: by default it stays.
+    "user_availability_moves_updated_at": (False, True),
 }
 
 
@@ -69,6 +75,8 @@ class Behaviour:
     notes_move_updated_at: bool = True
     min_filters: str = "inclusive"
     contact_meetings_move_updated_at: bool = False
+    event_type_changes_move_updated_at: bool = False
+    user_availability_moves_updated_at: bool = False
 
     def __post_init__(self) -> None:
         for f in fields(self):

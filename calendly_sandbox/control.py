@@ -88,6 +88,10 @@ class Control:
             if name == "rate_limit":
                 sb.set_rate_limit(**body)
                 return {"ok": True}
+            if name == "oauth":
+                return sb.set_oauth(**body)
+            if name == "oauth/grant":
+                return sb.oauth.grant(body.get("label", "admin"))
             if name == "page_token_ttl":
                 sb.set_page_token_ttl(body.get("seconds"))
                 return {"ok": True}

@@ -62,6 +62,12 @@ def unauthenticated() -> ApiError:
     return ApiError(401, {"title": "Unauthenticated", "message": "The access token is invalid"})
 
 
+def access_token_expired() -> ApiError:
+    # An OAuth access token past its two hours. The exact message is UNCONFIRMED; the status and title are
+    # those of every other 401.
+    return ApiError(401, {"title": "Unauthenticated", "message": "The access token expired"})
+
+
 def denied(message: str = NO_ACCESS) -> ApiError:
     return ApiError(403, {"title": "Permission Denied", "message": message})
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from .orgdata import OrgDataset
+from .orgdata import USER_KEYS, OrgDataset
 from .records import Record, phone, uuid4
 from .timeutil import DAY, fmt, fmt_ms, parse
 from .tokens import API_BASE, APP_BASE
@@ -206,6 +206,64 @@ class OrgStore:
             }
         self._add_activity(rec)
         return rec
+
+    def add_event_type_host(self, event_type_uri: str, user_uri: str, now: int) -> Record:
+        """A user becomes a host of an event type: a new /event_type_memberships row, and the event type's
+        availability gains that host's default schedule (one schedule per host)."""
+        s = self._store
+        hosts = self.event_type_memberships.setdefault(event_type_uri, [])
+        if any(item.rec["member"]["uri"] == user_uri for item in hosts):
+            raise ValueError(f"{user_uri} already hosts {event_type_uri}")
+        user = s.user_by_uri[user_uri].rec
+        at = fmt(now)
+        rec: Record = {
+            "uri": f"{API_BASE}/event_type_memberships/{uuid4(s._rng)}",
+            "event_type": s.event_type_by_uri[event_type_uri].rec,
+            "member": {k: user[k] for k in USER_KEYS},
+            "created_at": at,
+            "updated_at": at,
+        }
+        hosts.append(Item(rec, _by_created(rec, _uuid(rec["uri"]))))
+        hosts.sort(key=lambda r: r.key)
+        schedule = self.user_schedules[user_uri][0].rec  # the default is listed first
+        rule = {k: schedule[k] for k in ("timezone", "uri", "name")} | {"user": user_uri, "rules": schedule["rules"]}
+        schedules = self.event_type_schedules.setdefault(event_type_uri, [])
+        entry = {"event_type": event_type_uri, "availability_setting": "host", "availability_rule": rule}
+        schedules.append(Item(entry, f"{len(schedules):08d}"))
+        return rec
+
+    def change_default_availability(self, user_uri: str) -> tuple[Record, list[str]]:
+        """The user's default schedule gets other weekday hours; so does every event type schedule that uses it.
+        Returns the schedule and the event types whose availability changed."""
+        item = self.user_schedules[user_uri][0]
+        rec = orjson.loads(item.blob)
+        for rule in rec["rules"]:
+            if rule["type"] == "wday" and rule["intervals"]:
+                end = rule["intervals"][-1]["to"]
+                rule["intervals"][-1]["to"] = "19:00" if end != "19:00" else "18:30"
+        item.set(rec)
+        changed: list[str] = []
+        for event_type_uri, rows in self.event_type_schedules.items():
+            for row in rows:
+                rule = row.rec["availability_rule"]
+                if isinstance(rule, dict) and rule.get("uri") == rec["uri"]:
+                    row.set({**row.rec, "availability_rule": {**rule, "rules": rec["rules"]}})
+                    changed.append(event_type_uri)
+        return rec, changed
+
+    def remove_member(self, user_uri: str) -> list[str]:
+        """A user leaves the organization: their schedules go, and so do they as a host. Returns the event types
+        that lost the user as a host."""
+        self.user_schedules.pop(user_uri, None)
+        changed: list[str] = []
+        for event_type_uri, rows in self.event_type_memberships.items():
+            kept = [r for r in rows if r.rec["member"]["uri"] != user_uri]
+            if len(kept) != len(rows):
+                rows[:] = kept
+                changed.append(event_type_uri)
+        for rows in self.event_type_schedules.values():
+            rows[:] = [r for r in rows if (r.rec.get("availability_rule") or {}).get("user") != user_uri]
+        return changed
 
     def create_contact(self, owner_uri: str, email: str, fields: dict[str, Any], now: int) -> Record:
         s = self._store

@@ -13,6 +13,7 @@ from .behaviour import Behaviour
 from .control import Control
 from .dataset import DatasetSpec, build
 from .faults import FaultInjector, Faults
+from .oauth import ACCESS_TOKEN_LIFETIME_SECONDS, TOKENS_PER_USER_PER_MINUTE, OAuthServer
 from .pagination import PageTokens
 from .ratelimit import RateLimiter
 from .requestlog import RequestLog, RequestLogEntry
@@ -44,6 +45,8 @@ class Sandbox:
         send_retry_after: bool = False,
         request_log_limit: int = 200_000,
         behaviour: Behaviour | None = None,
+        access_token_lifetime_seconds: float = ACCESS_TOKEN_LIFETIME_SECONDS,
+        oauth_tokens_per_minute: int | None = TOKENS_PER_USER_PER_MINUTE,
     ) -> None:
         self.spec = dataset if dataset is not None else DatasetSpec.small()
         self.host = host
@@ -61,6 +64,9 @@ class Sandbox:
             self.store.behaviour = behaviour
         self.page_tokens = PageTokens(page_token_ttl_seconds)
         self.api = Api(self.store, self.tokens, self.page_tokens)
+        users = {label: (user, self.store.user_org[user]) for label, user in self.store.token_users.items()}
+        self.oauth = OAuthServer(users, access_token_lifetime_seconds, oauth_tokens_per_minute)
+        self.api.oauth = self.oauth
         self.limiter = RateLimiter(rate_limit_per_minute, rate_window_seconds)
         self.injector = FaultInjector(faults)
         self.request_log_sink = RequestLog(request_log_limit)
@@ -221,6 +227,24 @@ class Sandbox:
         Returns ``{"communication"}``."""
         return self.store.add_outgoing_communication(event_uri, type)
 
+    def add_event_type_host(self, event_type_uri: str, user_uri: str) -> dict[str, Any]:
+        """A member of the organization becomes a host of the event type (with their default schedule). The
+        event type's ``updated_at`` moves only with ``Behaviour.event_type_changes_move_updated_at``.
+        Returns ``{"membership"}``."""
+        return self.store.add_event_type_host(event_type_uri, user_uri)
+
+    def change_default_availability(self, user_uri: str) -> dict[str, Any]:
+        """The user's default schedule gets other weekday hours, and so does every event type schedule that
+        uses it. The user's ``updated_at`` moves only with ``Behaviour.user_availability_moves_updated_at``, the
+        event types' only with ``Behaviour.event_type_changes_move_updated_at``.
+        Returns ``{"schedule", "event_types"}``."""
+        return self.store.change_default_availability(user_uri)
+
+    def remove_member(self, user_uri: str) -> dict[str, Any]:
+        """The user leaves the organization: their membership, schedules and event type hostings go (the event
+        types' ``updated_at`` as with ``add_event_type_host``). Returns ``{"membership"}``."""
+        return self.store.remove_member(user_uri)
+
     def advance_clock(self, days: float = 0.0, seconds: float = 0.0) -> dict[str, Any]:
         """Move the store's clock (what the activity log's 90-day retention counts from) forward."""
         return {"clock": self.store.advance_clock(days, seconds)}
@@ -257,6 +281,19 @@ class Sandbox:
         self.limiter.configure(limit, window_seconds)
         if send_retry_after is not None:
             self.send_retry_after = send_retry_after
+
+    def set_oauth(
+        self, access_token_lifetime_seconds: float | None = None, tokens_per_minute: int | str | None = "unchanged"
+    ) -> dict[str, Any]:
+        """Change the OAuth access-token lifetime (for tokens issued from now on) and the per-user token limit."""
+        if access_token_lifetime_seconds is not None:
+            self.oauth.access_token_lifetime_seconds = float(access_token_lifetime_seconds)
+        if tokens_per_minute != "unchanged":
+            self.oauth.tokens_per_minute = None if tokens_per_minute is None else int(tokens_per_minute)
+        return {
+            "access_token_lifetime_seconds": self.oauth.access_token_lifetime_seconds,
+            "tokens_per_minute": self.oauth.tokens_per_minute,
+        }
 
     def set_page_token_ttl(self, seconds: float | None) -> None:
         self.page_tokens.ttl_seconds = seconds

@@ -188,9 +188,12 @@ class Handler(BaseHTTPRequestHandler):
             status, body = sandbox.control.handle(method, path, qs, self._read_body())
             self._send(status, JSON, body, [])
             return
-        self._read_body()  # drain a stray body so the keep-alive stream stays in sync
+        raw = self._read_body()  # read even when unused, so the keep-alive stream stays in sync
         query = dict(parse_qsl(qs, keep_blank_values=True))
-        outcome = self._api(sandbox, method, path, query)
+        if path in ("/oauth/token", "/oauth/authorize"):
+            outcome = self._oauth(sandbox, method, path, query, raw)
+        else:
+            outcome = self._api(sandbox, method, path, query)
         # Log before writing: once a client holds its response, the log and stats already include it.
         entry = RequestLogEntry(
             method,
@@ -199,14 +202,30 @@ class Handler(BaseHTTPRequestHandler):
             outcome.status,
             outcome.label,
             time.monotonic(),
-            sandbox.api.endpoint_label(path),
+            path if path.startswith("/oauth/") else sandbox.api.endpoint_label(path),
             outcome.fault,
         )
         sandbox.request_log_sink.add(entry, outcome.rate_limited)
         outcome.write()
 
+    def _oauth(self, sandbox: Sandbox, method: str, path: str, query: dict[str, str], raw: bytes) -> _Outcome:
+        """Calendly's OAuth server (auth.calendly.com): not charged to the API's rate limit, no faults."""
+        oauth = sandbox.oauth
+        if path == "/oauth/authorize" and method == "GET":
+            status, body, location = oauth.authorize(query)
+            headers = [("Location", location)] if location else []
+            return _Outcome(status, None, None, False, partial(self._send, status, JSON, orjson.dumps(body), headers))
+        if path == "/oauth/token" and method == "POST":
+            status, body, headers = oauth.token(self.headers.get("Authorization"), raw)
+            send = partial(self._send, status, JSON, orjson.dumps(body), [("Cache-Control", "no-store"), *headers])
+            return _Outcome(status, None, None, status == 429, send)
+        return _Outcome(
+            404, None, None, False, partial(self._send, 404, JSON, orjson.dumps(errors.not_found().body), [])
+        )
+
     def _api(self, sandbox: Sandbox, method: str, path: str, query: dict[str, str]) -> _Outcome:
         """Decide the response to one API request (written later by ``_Outcome.write``)."""
+        sandbox.oauth.on_request(path)
         decision = sandbox.injector.decide(path)
         if decision.latency_s:
             self.server.stopping.wait(decision.latency_s)

@@ -143,6 +143,7 @@ class Store:
             self.user_org[row.uri] = rec["current_organization"]
 
         self.roles: dict[str, str] = {}
+        self.removed_users: set[str] = set()  # users removed from their organization by remove_member
         self.memberships: dict[str, list[Row]] = {}
         self.membership_by_uuid: dict[str, Row] = {}
         for rec in sorted(ds.memberships, key=lambda m: (m["created_at"], m["uri"])):
@@ -678,6 +679,53 @@ class Store:
                 raise KeyError(actor_uri)
             at = self._now() if occurred_at is None else _to_us(occurred_at)
             return {"entry": self.org.add_activity_log_entry(namespace, action, actor_uri, details, at)}
+
+    def add_event_type_host(self, event_type_uri: str, user_uri: str) -> dict[str, Any]:
+        with self.lock:
+            if self.user_org.get(user_uri) != self.event_type_org[event_type_uri] or user_uri in self.removed_users:
+                raise ValueError(f"{user_uri} is not in the event type's organization")
+            now = self._now()
+            membership = self.org.add_event_type_host(event_type_uri, user_uri, now)
+            self._event_types_changed([event_type_uri], now)
+            return {"membership": membership}
+
+    def change_default_availability(self, user_uri: str) -> dict[str, Any]:
+        with self.lock:
+            now = self._now()
+            schedule, event_types = self.org.change_default_availability(user_uri)
+            if self.behaviour.user_availability_moves_updated_at:
+                self._user_changed(user_uri, now)
+            self._event_types_changed(event_types, now)
+            return {"schedule": schedule, "event_types": event_types}
+
+    def remove_member(self, user_uri: str) -> dict[str, Any]:
+        with self.lock:
+            org = self.user_org[user_uri]
+            rows = self.memberships.get(org, [])
+            membership = next(r for r in rows if r.rec["user"]["uri"] == user_uri)
+            rows.remove(membership)
+            self.membership_by_uuid.pop(membership.uuid, None)
+            self.roles.pop(user_uri, None)
+            self.removed_users.add(user_uri)
+            now = self._now()
+            self._event_types_changed(self.org.remove_member(user_uri), now)
+            return {"membership": membership.rec}
+
+    def _event_types_changed(self, uris: Iterable[str], now: int) -> None:
+        """Hosts or availability of these event types changed: their updated_at moves if the behaviour says so."""
+        if not self.behaviour.event_type_changes_move_updated_at:
+            return
+        for uri in set(uris):
+            row = self.event_type_by_uri[uri]
+            row.set({**row.rec, "updated_at": fmt(now)})
+
+    def _user_changed(self, user_uri: str, now: int) -> None:
+        at = fmt(now)
+        user = self.user_by_uri[user_uri]
+        user.set({**user.rec, "updated_at": at})
+        for membership in self.memberships.get(self.user_org[user_uri], []):
+            if membership.rec["user"]["uri"] == user_uri:
+                membership.set({**membership.rec, "user": {**membership.rec["user"], "updated_at": at}})
 
     def create_contact(self, email: str, owner_uri: str | None = None, **fields: Any) -> dict[str, Any]:
         with self.lock:

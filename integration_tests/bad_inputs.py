@@ -49,6 +49,35 @@ CASES = (
         config={"personal_access_token": ""},
     ),
     BadInput(
+        "OAuth 2.0 without `credentials.refresh_token`",
+        "credentials.refresh_token is missing or empty.",
+        'Click "Authenticate your account" again (or run the OAuth flow and paste the refresh token).',
+        config={
+            "credentials": {"auth_type": "oauth2.0", "client_id": "client-id-1234", "client_secret": "secret-5678"}
+        },
+    ),
+    BadInput(
+        '`credentials.auth_type: "basic"`',
+        "credentials.auth_type 'basic' is not one of 'personal_access_token' or 'oauth2.0'.",
+        "Choose a personal access token or OAuth 2.0.",
+        config={"credentials": {"auth_type": "basic", "personal_access_token": "token-1234"}},
+    ),
+    BadInput(
+        "`token_url` plain http to another host",
+        "token_url 'http://auth.example.com/oauth/token' is not allowed: use https",
+        "Leave it out (Calendly's is the default), or use https.",
+        config={
+            # Values long enough not to be masked inside every word of the message (secrets are masked everywhere).
+            "credentials": {
+                "auth_type": "oauth2.0",
+                "client_id": "client-id-1234",
+                "client_secret": "client-secret-5678",
+                "refresh_token": "refresh-token-9012",
+            },
+            "token_url": "http://auth.example.com/oauth/token",
+        },
+    ),
+    BadInput(
         "`lookback_days: -1`",
         "lookback_days must be a whole number from 0 to 3650; got -1.",
         "Fix the value, or remove it for the default (7).",

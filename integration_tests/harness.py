@@ -47,7 +47,10 @@ CURSOR_STREAMS = {
     "contacts": "updated_at",
     "outgoing_communications": "created_at",
 }
-INCREMENTAL = ("scheduled_events", "event_invitees", "routing_form_submissions", *CURSOR_STREAMS)
+# Per-parent streams read incrementally (source_calendly/streams/tracked.py): parent stream, parent listing size.
+TRACKED_STREAMS = ("event_type_memberships", "user_availability_schedules", "event_type_availability_schedules")
+INCREMENTAL = ("scheduled_events", "event_invitees", "routing_form_submissions", *CURSOR_STREAMS, *TRACKED_STREAMS)
+CONNECTOR_FIELDS = ("_ab_cdc_updated_at",)  # set by the connector, not served by Calendly
 
 
 @dataclass
@@ -160,8 +163,9 @@ def run_connector(
 
 
 def without_nulls(record: Mapping[str, Any]) -> dict[str, Any]:
-    """The CDK drops top-level keys whose value is null (airbyte-cdk's record transformation)."""
-    return {k: v for k, v in record.items() if v is not None}
+    """The record as Calendly serves it: the CDK drops top-level keys whose value is null (airbyte-cdk's record
+    transformation), and the fields the connector adds itself are left out."""
+    return {k: v for k, v in record.items() if v is not None and k not in CONNECTOR_FIELDS}
 
 
 def as_emitted(stream: str, record: Mapping[str, Any]) -> dict[str, Any]:
@@ -213,6 +217,7 @@ def minimum_requests(
     streams: Sequence[str] = ALL_STREAMS,
     states: Mapping[str, Mapping[str, Any]] | None = None,
     sync_started: str | None = None,
+    history_requests: int = 200,
 ) -> int:
     """The fewest requests any client needs for `streams` (every stream unless told): /users/me for the
     organization, each listing read once at count=100 (the event types and memberships once for every stream
@@ -220,17 +225,21 @@ def minimum_requests(
     its submissions in the window (at least one page per form), one list per event type and per member (and
     per member and per group for webhook subscriptions), and
     one request for a stream Calendly refuses. Full sync: window_start and states None; `states` gives the
-    cursors of the optional incremental streams. The connector's one extra request, its own membership for
-    the role, is not counted here. With `sync_started` (when this sync began: event_invitees' new
-    last_sync_started_at), an incremental sync that reads event_invitees before contacts also looks up, by email,
-    the contacts of the meetings that started since the previous sync (none changed: nothing else is looked up;
-    source_calendly/meetings.py)."""
+    cursors of the optional incremental streams, and for a tracked per-parent stream (one with state) only the
+    parents its rotation re-reads with `history_requests`, nothing having changed. The connector's one extra
+    request, its own membership for the role, is not counted here. With `sync_started` (when this sync began:
+    event_invitees' new last_sync_started_at), an incremental sync that reads event_invitees before contacts also
+    looks up, by email, the contacts of the meetings that started since the previous sync (none changed: nothing
+    else is looked up; source_calendly/meetings.py)."""
     optional = [name for name in streams if name in OPTIONAL_STREAMS]
     states = states or {}
     return (
         1
         + _core_minimum(sandbox, token, window_start, streams, visits)
-        + sum(_optional_minimum(sandbox.truth, token, name, states.get(name), streams) for name in optional)
+        + sum(
+            _optional_minimum(sandbox.truth, token, name, states.get(name), history_requests, streams)
+            for name in optional
+        )
         + _contact_lookups(sandbox.truth, token, streams, states, sync_started)
     )
 
@@ -376,7 +385,12 @@ def _is_admin(truth: Any, token: str) -> bool:
 
 
 def _optional_minimum(
-    truth: Any, token: str, stream: str, state: Mapping[str, Any] | None, streams: Sequence[str] = ALL_STREAMS
+    truth: Any,
+    token: str,
+    stream: str,
+    state: Mapping[str, Any] | None,
+    history_requests: int = 200,
+    streams: Sequence[str] = ALL_STREAMS,
 ) -> int:
     """Requests for one optional stream: one if Calendly refuses it (the sandbox's truth says PermissionError)."""
     try:
@@ -389,6 +403,8 @@ def _optional_minimum(
         return 0  # the memberships listing
     if stream == "organization":
         return 1
+    if stream in TRACKED_STREAMS and state and state.get("parents") is not None:
+        return _tracked_minimum(truth, token, stream, state, history_requests)
     if stream in ("event_type_memberships", "event_type_availability_schedules"):
         types = truth.event_types(token)
         if stream == "event_type_availability_schedules":
@@ -409,3 +425,26 @@ def _optional_minimum(
         listed = [r for r in rows if cursor is None or _utc(r[field_name]) >= _before(cursor)]
         return pages(len(listed), 1000 if stream == "activity_log_entries" else 100)
     return pages(len(rows))
+
+
+def recheck_share(history_requests: int) -> int:
+    """Parents a tracked per-parent stream re-reads per sync by rotation (README, "Per-parent streams")."""
+    return -(-history_requests // 20)
+
+
+def _tracked_minimum(truth: Any, token: str, stream: str, state: Mapping[str, Any], history_requests: int = 200) -> int:
+    """After a sync that left `state`, with nothing changed since: only the rotation's next parents are read."""
+    if stream == "user_availability_schedules":
+        parents = [m["user"]["uri"] for m in truth.organization_memberships(token)]
+    else:
+        parents = [t["uri"] for t in truth.event_types(token)]
+    ids = sorted(p.removeprefix("https://api.calendly.com/") for p in parents)
+    after = state.get("rotation")
+    start = next((i for i, pid in enumerate(ids) if after is None or pid > after), 0)
+    chosen = [ids[(start + i) % len(ids)] for i in range(min(recheck_share(history_requests), len(ids)))]
+    if stream != "event_type_memberships":
+        return len(chosen)
+    hosts: dict[str, int] = defaultdict(int)
+    for row in truth.records(stream, token):
+        hosts[row["event_type"]["uri"].removeprefix("https://api.calendly.com/")] += 1
+    return sum(pages(hosts[pid]) for pid in chosen)

@@ -18,14 +18,18 @@ import sys
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+import requests  # noqa: E402
+
 from calendly_sandbox import DatasetSpec, Sandbox  # noqa: E402
+from calendly_sandbox.oauth import CLIENT_ID, CLIENT_SECRET, REDIRECT_URI  # noqa: E402
 from integration_tests.harness import catalog  # noqa: E402
 
 SHOWN = 6  # records listed per stream after the incremental read
@@ -134,6 +138,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=Path, default=REPO / "demo-output")
     parser.add_argument("--token", choices=["admin", "member", "no_teams"], default="admin")
+    parser.add_argument("--auth", choices=["pat", "oauth"], default="pat", help="personal access token or OAuth 2.0")
+    parser.add_argument(
+        "--token-lifetime",
+        type=float,
+        default=5.0,
+        help="with --auth oauth: seconds an access token lives (Calendly: 7200)",
+    )
     args = parser.parse_args()
     out: Path = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -141,8 +152,14 @@ def main() -> int:
     streams = [s["stream"]["name"] for s in configured["streams"]]
     incremental = {s["stream"]["name"] for s in configured["streams"] if s["sync_mode"] == "incremental"}
 
-    with Sandbox(dataset=DatasetSpec.reference(), rate_limit_per_minute=None) as sandbox:
-        config = {"personal_access_token": getattr(sandbox.tokens, args.token), "api_url": sandbox.url}
+    lifetime = args.token_lifetime if args.auth == "oauth" else 7200
+    with Sandbox(
+        dataset=DatasetSpec.reference(), rate_limit_per_minute=None, access_token_lifetime_seconds=lifetime
+    ) as sandbox:
+        if args.auth == "oauth":
+            config = authenticate_your_account(sandbox, args.token, lifetime)
+        else:
+            config = {"personal_access_token": getattr(sandbox.tokens, args.token), "api_url": sandbox.url}
         (out / "config.json").write_text(json.dumps(config, indent=2))
         (out / "catalog.json").write_text(json.dumps(configured, indent=2))
         print(f"Sandbox at {sandbox.url} (reference organization; token '{args.token}').")
@@ -151,6 +168,7 @@ def main() -> int:
         first = read(sandbox, out, "first-read")
         if not report("First read", first, streams, incremental, out, "first-read"):
             return first.returncode or 1
+        save_rotated_config(first, out)
         first_state = out / "state-after-first-read.json"
         first_state.write_text(json.dumps(first.state_file(), indent=2))
         print(f"State after the first read: {first_state}")
@@ -166,6 +184,7 @@ def main() -> int:
         second = read(sandbox, out, "incremental-read", first_state)
         if not report("Incremental read", second, streams, incremental, out, "incremental-read"):
             return second.returncode or 1
+        save_rotated_config(second, out)
         counts = Counter({stream: len(rows) for stream, rows in second.records().items()})
         print("\nWhat came through:")
         for stream in sorted(incremental):
@@ -179,6 +198,51 @@ def main() -> int:
         second_state.write_text(json.dumps(second.state_file(), indent=2))
         print(f"State after the incremental read (the next read's --state): {second_state}")
     return 0
+
+
+def authenticate_your_account(sandbox: Sandbox, user: str, lifetime: float) -> dict[str, Any]:
+    """What Airbyte's "Authenticate your account" does: consent in Calendly, then the code for tokens."""
+    print("Authenticate your account (OAuth 2.0):")
+    consent = requests.get(
+        f"{sandbox.url}/oauth/authorize",
+        params={"client_id": CLIENT_ID, "response_type": "code", "redirect_uri": REDIRECT_URI, "state": "demo",
+                "sandbox_user": user},
+        allow_redirects=False,
+        timeout=10,
+    )  # fmt: skip
+    location = consent.headers["Location"]
+    code = parse_qs(urlsplit(location).query)["code"][0]
+    print(f"  1. consent at /oauth/authorize as the sandbox's {user}: redirected to {REDIRECT_URI}?code=…&state=demo")
+    tokens = requests.post(
+        f"{sandbox.url}/oauth/token",
+        data={"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT_URI},
+        auth=(CLIENT_ID, CLIENT_SECRET),
+        timeout=10,
+    ).json()
+    print(f"  2. code exchanged at /oauth/token: an access token for {tokens['expires_in']} s and a refresh token")
+    print(f"     (the sandbox's access tokens live {lifetime:g} s here, so the reads below outlive several)")
+    expiry = datetime.now(UTC) + timedelta(seconds=tokens["expires_in"])
+    return {
+        "credentials": {
+            "auth_type": "oauth2.0",
+            "client_id": CLIENT_ID,
+            "client_secret": CLIENT_SECRET,
+            "refresh_token": tokens["refresh_token"],
+            "access_token": tokens["access_token"],
+            "token_expiry_date": expiry.isoformat(),
+        },
+        "api_url": sandbox.url,
+        "token_url": f"{sandbox.url}/oauth/token",
+    }
+
+
+def save_rotated_config(result: Read, out: Path) -> None:
+    """As the platform does: the config of the read's last CONTROL message replaces the saved one."""
+    configs = [m["control"]["connectorConfig"]["config"] for m in result.messages if m["type"] == "CONTROL"]
+    if configs:
+        (out / "config.json").write_text(json.dumps(configs[-1], indent=2))
+        print(f"The connector got {len(configs)} new access token(s), each with a new single-use refresh token; "
+              f"config.json now holds the last CONTROL message's config.")  # fmt: skip
 
 
 def _describe(record: dict[str, Any]) -> str:

@@ -11,9 +11,18 @@ from urllib.parse import urlsplit
 
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.airbyte_secrets_utils import add_to_secrets
+from airbyte_cdk.utils.datetime_helpers import ab_datetime_parse
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 DEFAULT_API_URL = "https://api.calendly.com"
+# Calendly's OAuth token endpoint (developer.calendly.com/api-docs/calendly-o-auth/o-auth/post-oauth-refresh-token).
+DEFAULT_TOKEN_URL = "https://auth.calendly.com/oauth/token"
+AUTH_PAT = "personal_access_token"
+AUTH_OAUTH = "oauth2.0"
+PAT_HELP = (
+    "Generate one in Calendly > Integrations & Apps > API & Webhooks > Personal Access Tokens and paste it as a string."
+)
+OAUTH_HELP = 'Re-authenticate the source ("Authenticate your account" in its settings) to get a new one.'
 DEFAULT_LOOKBACK_DAYS = 7
 # Chosen by measurement (benchmarks/): 4 workers keep a 500/min budget busy at ~100 ms latency; more add nothing.
 DEFAULT_NUM_WORKERS = 4
@@ -53,7 +62,7 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def validate_api_url(raw: str) -> str:
+def validate_api_url(raw: str, key: str = "api_url", default: str = DEFAULT_API_URL) -> str:
     """Accept https to any host, or plain http only to this machine (the local sandbox).
 
     The token is sent to exactly this host, so anything that could leak it in clear text is refused.
@@ -64,17 +73,97 @@ def validate_api_url(raw: str) -> str:
         pass
     else:
         raise config_error(
-            f"api_url {raw!r} is not allowed: use https://… (default {DEFAULT_API_URL}), or http:// only to a "
+            f"{key} {raw!r} is not allowed: use https://… (default {default}), or http:// only to a "
             "loopback host such as http://127.0.0.1:PORT for the local sandbox."
         )
     if parts.query or parts.fragment or parts.username or parts.password:
-        raise config_error(f"api_url {raw!r} must not contain credentials, a query or a fragment.")
+        raise config_error(f"{key} {raw!r} must not contain credentials, a query or a fragment.")
     return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
+
+
+def with_credentials(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The config in the current shape: a top-level `personal_access_token` (the shape before OAuth) moves into
+    `credentials`. Only in memory: nothing is written back (README, "Authentication")."""
+    migrated = dict(config)
+    if "credentials" not in migrated and "personal_access_token" in migrated:
+        token = migrated.pop("personal_access_token")
+        migrated["credentials"] = {"auth_type": AUTH_PAT, "personal_access_token": token}
+    return migrated
+
+
+@dataclass(frozen=True)
+class OAuthClient:
+    """The OAuth app and the grant's current tokens, as the config holds them (the authenticator keeps them)."""
+
+    client_id: str
+    client_secret: str
+    refresh_token: str
+
+
+def _secret_string(credentials: Mapping[str, Any], key: str, help_text: str, required: bool = True) -> str:
+    value = credentials.get(key)
+    if value is not None and not isinstance(value, str):
+        # Never echo the value: it may be a secret after all.
+        raise config_error(f"credentials.{key} must be a string, not a {_json_type(value)}. {help_text}")
+    if required and (not value or not value.strip()):
+        raise config_error(f"credentials.{key} is missing or empty. {help_text}")
+    value = (value or "").strip()
+    if value:
+        add_to_secrets(value)
+    return value
+
+
+def _credentials(config: Mapping[str, Any]) -> tuple[str | None, OAuthClient | None]:
+    """(personal access token, None) or (None, OAuth client): the credentials choice, checked."""
+    credentials = with_credentials(config).get("credentials")
+    if credentials is None:
+        raise config_error(
+            "credentials are missing: choose a personal access token or OAuth 2.0 (Authenticate your account). "
+            + PAT_HELP
+        )
+    if not isinstance(credentials, Mapping):
+        raise config_error(f"credentials must be a JSON object, not a {_json_type(credentials)}.")
+    auth_type = credentials.get("auth_type")
+    if auth_type is None:  # a config written by hand: the fields say which it is
+        auth_type = AUTH_OAUTH if "refresh_token" in credentials else AUTH_PAT
+    if auth_type == AUTH_PAT:
+        token = credentials.get("personal_access_token")
+        if token is not None and not isinstance(token, str):
+            raise config_error(f"personal_access_token must be a string, not a {_json_type(token)}. {PAT_HELP}")
+        if not token or not token.strip():
+            raise config_error(f"personal_access_token is missing or empty. {PAT_HELP}")
+        # The CDK masks the config's own value in everything it prints; the stripped token that is actually
+        # sent (and shows in debug logs of requests) must be masked too.
+        token = token.strip()
+        add_to_secrets(token)
+        return token, None
+    if auth_type == AUTH_OAUTH:
+        app_help = "Copy it from your OAuth app in Calendly's developer portal (developer.calendly.com)."
+        client = OAuthClient(
+            client_id=_secret_string(credentials, "client_id", app_help),
+            client_secret=_secret_string(credentials, "client_secret", app_help),
+            refresh_token=_secret_string(credentials, "refresh_token", OAUTH_HELP),
+        )
+        _secret_string(credentials, "access_token", OAUTH_HELP, required=False)
+        expiry = credentials.get("token_expiry_date")
+        if expiry not in (None, ""):
+            try:
+                ab_datetime_parse(str(expiry))  # as the CDK's authenticator reads it
+            except ValueError:
+                raise config_error(
+                    f"credentials.token_expiry_date {expiry!r} is not a date and time with a time zone "
+                    "(for example 2026-01-01T00:00:00Z). Leave it empty: the connector then gets a new access token."
+                ) from None
+        return None, client
+    raise config_error(
+        f"credentials.auth_type {str(auth_type)[:40]!r} is not one of {AUTH_PAT!r} or {AUTH_OAUTH!r}. Choose a "
+        "personal access token or OAuth 2.0 in the source's settings."
+    )
 
 
 @dataclass(frozen=True)
 class CalendlyConfig:
-    token: str
+    token: str | None  # a personal access token; None with OAuth
     start_date: datetime | None
     lookback: timedelta
     api_url: str
@@ -84,25 +173,18 @@ class CalendlyConfig:
     max_retries: int = DEFAULT_MAX_RETRIES
     history_requests: int = DEFAULT_HISTORY_REQUESTS
     progress_interval_seconds: int = DEFAULT_PROGRESS_INTERVAL_SECONDS
+    oauth: OAuthClient | None = None
+    token_url: str = DEFAULT_TOKEN_URL
 
     @classmethod
     def from_mapping(cls, config: Mapping[str, Any]) -> CalendlyConfig:
-        token = config.get("personal_access_token")
-        where = (
-            "Generate one in Calendly > Integrations & Apps > API & Webhooks > Personal Access Tokens and paste it "
-            "as a string."
-        )
-        if token is not None and not isinstance(token, str):
-            # Never echo the value: it may be a token after all.
-            raise config_error(f"personal_access_token must be a string, not a {_json_type(token)}. {where}")
-        if not token or not token.strip():
-            raise config_error(f"personal_access_token is missing or empty. {where}")
-        # The CDK masks the config's own value in everything it prints; the stripped token that is actually
-        # sent (and shows in debug logs of requests) must be masked too.
-        token = token.strip()
-        add_to_secrets(token)
+        token, oauth = _credentials(config)
         return cls(
             token=token,
+            oauth=oauth,
+            token_url=validate_api_url(
+                str(config.get("token_url") or DEFAULT_TOKEN_URL), "token_url", DEFAULT_TOKEN_URL
+            ),
             start_date=_start_date(config.get("start_date")),
             lookback=timedelta(days=_int_option(config, "lookback_days", DEFAULT_LOOKBACK_DAYS, 0, 3650)),
             api_url=validate_api_url(str(config.get("api_url") or DEFAULT_API_URL)),

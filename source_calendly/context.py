@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from typing import Any
 
 import requests
 from airbyte_cdk.sources.streams.http.requests_native_auth import TokenAuthenticator
 
 from source_calendly.config import CalendlyConfig
 from source_calendly.meetings import MeetingEmails
+from source_calendly.oauth import CalendlyOAuthAuthenticator
 from source_calendly.progress import SyncProgress
 from source_calendly.rate_budget import RateBudget
 from source_calendly.spool import ListingSpool
@@ -64,12 +67,23 @@ class SyncContext:
         selected: frozenset[str] | None = None,
         checking: bool = False,
         progress: SyncProgress | None = None,
+        raw_config: Mapping[str, Any] | None = None,
     ) -> None:
         self.config = config
         self.selected = selected  # streams in the catalog; None when unknown (then every listing is shared)
         self.checking = checking  # answering `check`: fail fast on what retrying will not cure
         self.logger = logger
-        self.authenticator = TokenAuthenticator(token=config.token)
+        # One authenticator for every stream and worker thread: with OAuth, one refresh per expiry.
+        self.oauth: CalendlyOAuthAuthenticator | None = None
+        self.authenticator: TokenAuthenticator | CalendlyOAuthAuthenticator
+        if config.oauth is not None:
+            # Its own copy of the config: the authenticator writes the rotated tokens into it and sends it whole
+            # to the platform in each CONTROL message.
+            self.oauth = CalendlyOAuthAuthenticator(copy.deepcopy(dict(raw_config or {})), config)
+            self.authenticator = self.oauth
+        else:
+            assert config.token is not None
+            self.authenticator = TokenAuthenticator(token=config.token)
         self.budget = RateBudget(requests_per_minute=config.requests_per_minute)
         # Counts per stream; its lines only while a stream is read.
         self.progress = progress or SyncProgress(logger, interval=config.progress_interval_seconds)
@@ -85,6 +99,13 @@ class SyncContext:
         self._resolver: Callable[[], Account] | None = None  # set by the source; it makes the requests
         # Worker threads for the invitee and submission fan-out; None runs everything on the main thread.
         self.executor = ThreadPoolExecutor(config.num_workers, "calendly") if config.num_workers > 1 else None
+
+    def recover_from_unauthorized(self, request: requests.PreparedRequest) -> bool:
+        """After a 401: True if the request may be sent once more, with a new OAuth access token."""
+        if self.oauth is None:
+            return False  # a personal access token does not change: the 401 stands
+        sent = str(request.headers.get("Authorization", "")).removeprefix("Bearer ")
+        return self.oauth.recover_from_unauthorized(sent)
 
     def set_account_resolver(self, resolver: Callable[[], Account]) -> None:
         self._resolver = resolver

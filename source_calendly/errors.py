@@ -23,6 +23,10 @@ TOKEN_HELP = (
     "Personal Access Tokens, and put it in this source's configuration."
 )
 UNAUTHORIZED = "Calendly rejected the personal access token (HTTP 401): it is invalid or expired. " + TOKEN_HELP
+OAUTH_UNAUTHORIZED = (
+    "Calendly rejected the OAuth access token (HTTP 401), also right after a new one was issued: the user's grant "
+    'to the OAuth app was revoked. Re-authenticate the source ("Authenticate your account" in its settings).'
+)
 ORG_ACCESS = (
     "Calendly refused access (HTTP 403: {detail}). The token lacks organization access: the token's user needs "
     "the admin or owner role in the Calendly organization. Ask an owner to grant that role, or use a token of an "
@@ -119,6 +123,7 @@ class CalendlyErrorHandler(HttpStatusErrorHandler):
         logger: logging.Logger,
         stream_name: str,
         tolerated: frozenset[int] = frozenset(),
+        unauthorized: str = UNAUTHORIZED,
         count_fallback: bool = False,
     ) -> None:
         super().__init__(
@@ -127,6 +132,7 @@ class CalendlyErrorHandler(HttpStatusErrorHandler):
         )
         self._stream_name = stream_name
         self._tolerated = tolerated
+        self._unauthorized = unauthorized  # what a 401 means depends on the kind of credentials
         self._count_fallback = count_fallback
 
     def interpret_response(self, response_or_exception: requests.Response | Exception | None = None) -> ErrorResolution:
@@ -142,7 +148,7 @@ class CalendlyErrorHandler(HttpStatusErrorHandler):
         if self._count_fallback and "count" in rejected_parameters(response):
             return ErrorResolution(ResponseAction.IGNORE, None, None)
         if status == 401:
-            return ErrorResolution(ResponseAction.FAIL, FailureType.config_error, UNAUTHORIZED)
+            return ErrorResolution(ResponseAction.FAIL, FailureType.config_error, self._unauthorized)
         if status == 403:
             return ErrorResolution(ResponseAction.FAIL, FailureType.config_error, forbidden_message(response))
         if 200 <= status < 300:

@@ -53,7 +53,10 @@ def read_json_file(path: str, what: str, fix: str) -> Any:
 
 
 def check_config_file(path: str) -> None:
-    fix = 'It must hold a JSON object with this source\'s settings, such as {"personal_access_token": "…"}.'
+    fix = (
+        "It must hold a JSON object with this source's settings, such as "
+        '{"credentials": {"personal_access_token": "…"}}.'
+    )
     config = read_json_file(path, "config", fix)
     if not isinstance(config, dict):
         raise InputFileError(f"The config file {path!r} holds {_json_type(config)}, not a JSON object. {fix}")

@@ -11,7 +11,7 @@ from airbyte_cdk.sources import AbstractSource
 from airbyte_cdk.sources.streams import Stream
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_calendly.config import CalendlyConfig
+from source_calendly.config import CalendlyConfig, with_credentials
 from source_calendly.context import SyncContext
 from source_calendly.streams import (
     OPTIONAL_STREAMS,
@@ -31,13 +31,18 @@ def build_context(
     selected: frozenset[str] | None = None,
     checking: bool = False,
 ) -> SyncContext:
-    context = SyncContext(CalendlyConfig.from_mapping(config), logger, selected, checking)
+    context = SyncContext(CalendlyConfig.from_mapping(config), logger, selected, checking, raw_config=config)
     context.set_account_resolver(AccountLookup(context).resolve)
     return context
 
 
 class SourceCalendly(AbstractSource):
     _selected: frozenset[str] | None = None  # the streams of the catalog being read, if any
+
+    def configure(self, config: Mapping[str, Any], temp_dir: str) -> Mapping[str, Any]:
+        # The entrypoint validates, masks secrets in and runs with what this returns: a config from before
+        # `credentials` existed is read in today's shape, in memory only (see with_credentials).
+        return super().configure(with_credentials(config), temp_dir)
 
     def read(
         self,

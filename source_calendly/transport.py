@@ -218,13 +218,16 @@ def send_with_retries(
     retries_exhausted: Callable[[Attempts], AirbyteTracedException],
     give_up: GiveUp | None = None,
     events: TransportEvents | None = None,
+    reauthorize: Callable[[requests.PreparedRequest], requests.PreparedRequest | None] | None = None,
 ) -> requests.Response:
     """Send `request` until the handler accepts the answer (or tolerates it), it fails, or a budget runs out.
 
     `give_up` sees every failure that would be retried, and ends the retries early with its error when the
     failure will not go away by retrying (a certificate `check` does not trust; a proxy page instead of JSON).
+    `reauthorize` is asked once per request after a 401: a request with a new OAuth access token, or None.
     """
     debug = logger.isEnabledFor(logging.DEBUG)
+    reauthorized = False
     while True:
         outcome: requests.Response | requests.RequestException
         if debug:  # as the CDK's client logs them (the CDK masks the token in everything it prints)
@@ -238,6 +241,17 @@ def send_with_retries(
         if debug and isinstance(outcome, requests.Response):
             extra = {"headers": outcome.headers, "status": outcome.status_code, "body": outcome.text}
             logger.debug("Receiving response", extra=extra)
+        if (
+            reauthorize is not None
+            and not reauthorized
+            and isinstance(outcome, requests.Response)
+            and outcome.status_code == 401
+        ):
+            reauthorized = True
+            renewed = reauthorize(request)
+            if renewed is not None:
+                request = renewed
+                continue
         resolution = handler.interpret_response(outcome)
         action = resolution.response_action
         if action in (ResponseAction.SUCCESS, ResponseAction.IGNORE) and isinstance(outcome, requests.Response):

@@ -29,7 +29,9 @@ from source_calendly.inputs import (
     check_state_file,
 )
 
-CONFIG_FIX = 'It must hold a JSON object with this source\'s settings, such as {"personal_access_token": "…"}.'
+CONFIG_FIX = (
+    'It must hold a JSON object with this source\'s settings, such as {"credentials": {"personal_access_token": "…"}}.'
+)
 CATALOG_FIX = 'Build it from this source\'s discover output (a configured catalog: {"streams": [...]}).'
 STATE_FIX = f"It must hold a list of per-stream state messages, as this source emits them: {STATE_MESSAGE_EXAMPLE}"
 STATE_MESSAGE = {"type": "STREAM", "stream": {"stream_descriptor": {"name": "scheduled_events"}, "stream_state": {}}}

@@ -99,7 +99,8 @@ def test_metadata_values(data: dict[str, Any]) -> None:
     assert data["connectorType"] == "source"
     assert data["connectorSubtype"] == "api"
     assert data["dockerRepository"] == "source-calendly"
-    assert data["allowedHosts"] == {"hosts": ["api.calendly.com"]}
+    # The API, and Calendly's OAuth token endpoint (the refresh token is sent only there).
+    assert data["allowedHosts"] == {"hosts": ["api.calendly.com", "auth.calendly.com"]}
     assert {"language:python", "cdk:python"} <= set(data["tags"])
     assert data["license"] == tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["license"]
 

@@ -21,7 +21,8 @@ def test_the_entry_point_passes_its_arguments_to_the_connector(capsys: pytest.Ca
         run()
     [message] = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.strip()]
     assert message["type"] == "SPEC"
-    assert "personal_access_token" in message["spec"]["connectionSpecification"]["properties"]
+    assert "credentials" in message["spec"]["connectionSpecification"]["properties"]
+    assert message["spec"]["advanced_auth"]["predicate_value"] == "oauth2.0"
 
 
 # --- the files on the command line are checked first (README "Bad input") ---

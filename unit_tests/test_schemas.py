@@ -232,6 +232,7 @@ CURRENT_DOC_FIELDS = {
 }  # fmt: skip
 
 # Every timestamp of each resource; all must be `format: date-time`.
+CDC_FIELDS = ("_ab_cdc_updated_at", "_ab_cdc_deleted_at")  # set by the connector on the tracked per-parent streams
 DATE_TIME_FIELDS = {
     "scheduled_events": {
         "start_time", "end_time", "created_at", "updated_at", "cancellation.created_at",
@@ -256,10 +257,10 @@ DATE_TIME_FIELDS = {
     "organization_invitations": {"created_at", "updated_at", "last_sent_at"},
     "event_type_memberships": {
         "created_at", "updated_at", "event_type.created_at", "event_type.updated_at", "event_type.deleted_at",
-        "member.created_at", "member.updated_at",
+        "member.created_at", "member.updated_at", *CDC_FIELDS,
     },
-    "user_availability_schedules": set(),
-    "event_type_availability_schedules": set(),
+    "user_availability_schedules": set(CDC_FIELDS),
+    "event_type_availability_schedules": set(CDC_FIELDS),
     "activity_log_entries": {"occurred_at"},
     "contacts": {
         "created_at", "updated_at", "first_email_date", "last_email_date", "next_meeting_date", "last_meeting_date",

@@ -36,11 +36,22 @@ def check(cfg: dict, tmp_path: Path) -> tuple[str, str | None, list[str]]:
     return status.connectionStatus.status.value, status.connectionStatus.message, logs
 
 
-def test_spec_token_is_secret_and_only_it_is_required() -> None:
+def test_spec_credentials_are_secret_and_only_they_are_required() -> None:
     props = SPEC["connectionSpecification"]["properties"]
-    assert props["personal_access_token"]["airbyte_secret"] is True
-    assert "Integrations & Apps > API & Webhooks" in props["personal_access_token"]["description"]
-    assert SPEC["connectionSpecification"]["required"] == ["personal_access_token"]
+    pat, oauth = props["credentials"]["oneOf"]
+    assert pat["properties"]["personal_access_token"]["airbyte_secret"] is True
+    assert "Integrations & Apps > API & Webhooks" in pat["properties"]["personal_access_token"]["description"]
+    for key in ("client_id", "client_secret", "refresh_token", "access_token"):
+        assert oauth["properties"][key]["airbyte_secret"] is True, key
+    assert [pat["properties"]["auth_type"]["const"], oauth["properties"]["auth_type"]["const"]] == [
+        "personal_access_token",
+        "oauth2.0",
+    ]
+    assert SPEC["connectionSpecification"]["required"] == ["credentials"]
+    assert (
+        props["token_url"]["default"] == "https://auth.calendly.com/oauth/token"
+        and props["token_url"]["airbyte_hidden"]
+    )
     assert props["lookback_days"]["default"] == 7 and props["lookback_days"]["minimum"] == 0
     assert props["api_url"]["default"] == "https://api.calendly.com" and props["api_url"]["airbyte_hidden"]
 
@@ -89,9 +100,9 @@ def test_discover_makes_no_request_and_declares_the_sync_modes(api: FakeCalendly
         "groups": ["full_refresh"],
         "group_relationships": ["full_refresh"],
         "organization_invitations": ["full_refresh"],
-        "event_type_memberships": ["full_refresh"],
-        "user_availability_schedules": ["full_refresh"],
-        "event_type_availability_schedules": ["full_refresh"],
+        "event_type_memberships": ["full_refresh", "incremental"],
+        "user_availability_schedules": ["full_refresh", "incremental"],
+        "event_type_availability_schedules": ["full_refresh", "incremental"],
         "activity_log_entries": ["full_refresh", "incremental"],
         "contacts": ["full_refresh", "incremental"],
         "outgoing_communications": ["full_refresh", "incremental"],
@@ -101,6 +112,8 @@ def test_discover_makes_no_request_and_declares_the_sync_modes(api: FakeCalendly
     keys = {"event_type_availability_schedules": [["event_type"], ["availability_rule_uri"]],
             "outgoing_communications": [["communication_key"]]}  # fmt: skip
     cursors = {"activity_log_entries": "occurred_at", "outgoing_communications": "created_at"}
+    cursors |= {name: "_ab_cdc_updated_at" for name in ("event_type_memberships", "user_availability_schedules",
+                                                       "event_type_availability_schedules")}  # fmt: skip
     for name, stream in streams.items():
         assert stream.source_defined_primary_key == keys.get(name, [["uri"]])
         if "incremental" in modes[name]:

@@ -134,7 +134,7 @@ def test_the_skip_warning_in_full() -> None:
 def test_the_token_help_names_the_scope_of_every_stream_and_the_sandbox_agrees() -> None:
     # Since 2026-03-03 a new token has only the scopes chosen at creation: the help text must name each one.
     spec = yaml.safe_load((Path(__file__).parents[1] / "source_calendly" / "spec.yaml").read_text())
-    help_text = spec["connectionSpecification"]["properties"]["personal_access_token"]["description"]
+    help_text = spec["connectionSpecification"]["properties"]["credentials"]["description"]
     core = ["users:read", "scheduled_events:read", "event_types:read", "organizations:read", "routing_forms:read"]
     assert "The core streams need " + ", ".join(core[:-1]) + " and " + core[-1] in help_text
     for stream in OPTIONAL_STREAMS:

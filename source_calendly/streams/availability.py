@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
-from airbyte_cdk.models import SyncMode
-
 from source_calendly.access import Access, StreamUnavailable
-from source_calendly.streams.gated import PerParentStream
+from source_calendly.streams.gated import Children
 from source_calendly.streams.organization import EventTypes, OrganizationMemberships
+from source_calendly.streams.tracked import TrackedPerParentStream
 
 # The scope catalog lists both availability listings under availability:read and GET /event_type_memberships under
 # event_types:read; neither page states a plan: https://developer.calendly.com/docs/authentication/scopes
 AVAILABILITY = Access(scope="availability:read")
 
 
-class EventTypeMemberships(PerParentStream):
+class EventTypeMemberships(TrackedPerParentStream):
     """The hosts of every event type the token may list (the organization's, or its own user's).
 
     https://developer.calendly.com/api-docs/calendly-api/event-types/list-event-type-hosts
@@ -29,7 +28,7 @@ class EventTypeMemberships(PerParentStream):
     access = Access(scope="event_types:read")
 
 
-class EventTypeAvailabilitySchedules(PerParentStream):
+class EventTypeAvailabilitySchedules(TrackedPerParentStream):
     """https://developer.calendly.com/api-docs/calendly-api/availability/list-event-type-availability-schedules"""
 
     name = "event_type_availability_schedules"
@@ -54,7 +53,7 @@ class EventTypeAvailabilitySchedules(PerParentStream):
         }
 
 
-class UserAvailabilitySchedules(PerParentStream):
+class UserAvailabilitySchedules(TrackedPerParentStream):
     """Availability schedules of every user of the organization that the token may read.
 
     An admin's token reads every user's. Whether Calendly shows a plain member other users' schedules is not
@@ -72,31 +71,33 @@ class UserAvailabilitySchedules(PerParentStream):
     paginated = False
     access = AVAILABILITY
 
-    def parent_uris(self) -> Iterator[str]:
+    def parents(self) -> Iterator[tuple[str, Any]]:
         for membership in self.parent_records():
             user = membership.get("user")
             if isinstance(user, Mapping) and user.get("uri"):
-                yield str(user["uri"])
+                yield str(user["uri"]), user.get("updated_at")
 
-    def read_allowed(self, sync_mode: SyncMode) -> Iterable[Mapping[str, Any]]:
+    def read_parents(self, parents: Iterator[str]) -> Iterator[Children]:
         account = self.context.account
         if account.is_admin:
-            yield from super().read_allowed(sync_mode)
+            yield from super().read_parents(parents)
             return
-        yield from self._emitted(self.children_of(account.user_uri))  # a refusal here refuses the stream
-        others = (uri for uri in self.parent_uris() if uri != account.user_uri)
+        wanted = list(parents)
+        if account.user_uri in wanted:
+            yield self._logged(self.children_of(account.user_uri))  # a refusal here refuses the stream
+        others = (uri for uri in wanted if uri != account.user_uri)
         first = next(others, None)
         if first is None:
             return
         try:
-            yield from self._emitted(self.children_of(first))
+            yield self._logged(self.children_of(first))
         except StreamUnavailable:
             self.logger.info(
                 f"Stream {self.name}: Calendly shows this token only its own user's schedules "
                 f"({account.name}); other users' need a token of an admin or owner."
             )
             return
-        yield from self.children_of_all(others)
+        yield from super().read_parents(others)
 
     def probe_request(self) -> tuple[str, dict[str, str]] | None:
         return self.endpoint, {"user": self.context.account.user_uri}

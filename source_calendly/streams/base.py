@@ -26,6 +26,8 @@ from source_calendly.bounds import Floor
 from source_calendly.config import parse_utc
 from source_calendly.context import SyncContext
 from source_calendly.errors import (
+    OAUTH_UNAUTHORIZED,
+    UNAUTHORIZED,
     CalendlyErrorHandler,
     describe_failure,
     error_detail,
@@ -184,8 +186,9 @@ class CalendlyStream(HttpStream):
 
     def _new_error_handler(self) -> CalendlyErrorHandler:
         # A stream that asks for more than 100 a page handles a 400 naming `count` itself (see _list).
+        unauthorized = OAUTH_UNAUTHORIZED if self.context.oauth is not None else UNAUTHORIZED
         return CalendlyErrorHandler(
-            self.logger, self.name, self.tolerated_statuses, count_fallback=self.page_size > PAGE_SIZE
+            self.logger, self.name, self.tolerated_statuses, unauthorized, count_fallback=self.page_size > PAGE_SIZE
         )
 
     def next_page_token(self, response: requests.Response) -> Mapping[str, Any] | None:
@@ -262,7 +265,14 @@ class CalendlyStream(HttpStream):
     def get(self, path: str, params: Mapping[str, str] | None = None) -> requests.Response:
         """One GET, retried until answered: error mapping, deadlines, retry budgets and the shared rate budget."""
         url = self.url_base + path.lstrip("/")
-        request = self._session.prepare_request(requests.Request("GET", url, params=dict(params or {})))
+
+        def prepare() -> requests.PreparedRequest:  # the session's authenticator adds the current token
+            return self._session.prepare_request(requests.Request("GET", url, params=dict(params or {})))
+
+        def reauthorize(rejected: requests.PreparedRequest) -> requests.PreparedRequest | None:
+            return prepare() if self.context.recover_from_unauthorized(rejected) else None
+
+        request = prepare()
         attempts = Attempts(endpoint=f"GET /{path.lstrip('/')}", stream=self.name, started=time.monotonic())
         budget = self.context.budget
         host = requests.utils.urlparse(self.url_base).hostname or self.url_base
@@ -280,6 +290,7 @@ class CalendlyStream(HttpStream):
             retries_exhausted=lambda a: retries_exhausted(a, host, checking),
             give_up=lambda a, o: give_up_early(a, o, api_url, checking, deadline),
             events=self.context.progress,
+            reauthorize=reauthorize,
         )
 
     def list(

@@ -138,10 +138,11 @@ class WebhookSubscriptions(PerParentStream):
                 f"Stream {self.name}: {account.name} is not an admin or owner, so only their own user-scoped "
                 "subscriptions are read; the organization's and groups' need a token of an admin or owner."
             )
-            yield from self._emitted(self.children_of(account.user_uri))  # a refusal here skips the stream
+            yield from self._logged(self.children_of(account.user_uri)).records  # a refusal here skips the stream
             return
         yield from self.list_own(self.request_params())  # a refusal here skips the stream
-        yield from self.children_of_all(chain(self.parent_uris(), self.group_uris()))
+        for children in self.read_parents(chain(self.parent_uris(), self.group_uris())):
+            yield from children.records
 
     def parent_uris(self) -> Iterator[str]:
         """Every member's user."""

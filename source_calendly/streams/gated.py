@@ -7,6 +7,7 @@ sync and the exit code stays 0. The same declaration (`access`) words check's ca
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from itertools import islice
 from typing import Any
 
@@ -16,6 +17,17 @@ from airbyte_cdk.models import SyncMode
 from source_calendly.access import Access, StreamUnavailable, refusal_reason, skip_warning
 from source_calendly.errors import required_scopes
 from source_calendly.streams.base import PAGE_SIZE, CalendlyStream
+
+
+@dataclass
+class Children:
+    """One parent's records as this sync read them."""
+
+    parent: str
+    records: list[Mapping[str, Any]]
+    # False: refused (403) or gone (404) after the listing named it; nothing may be concluded about its records.
+    complete: bool = True
+    warning: str | None = None
 
 
 class _ParentGone(Exception):
@@ -103,35 +115,36 @@ class PerParentStream(GatedStream):
             yield str(record["uri"])
 
     def read_allowed(self, sync_mode: SyncMode) -> Iterable[Mapping[str, Any]]:
-        return self.children_of_all(self.parent_uris())
+        for children in self.read_parents(self.parent_uris()):
+            yield from children.records
 
-    def children_of_all(self, parents: Iterator[str]) -> Iterator[Mapping[str, Any]]:
-        """The first parent alone, so that a refusal costs one request rather than one per worker; then a page
-        of parents at a time, so that results wait in memory only for the parents in flight."""
+    def read_parents(self, parents: Iterator[str]) -> Iterator[Children]:
+        """Each parent's children, in parent order. The first parent alone, so that a refusal costs one request
+        rather than one per worker (it refuses the stream: StreamUnavailable); then a page of parents at a time,
+        so that results wait in memory only for the parents in flight."""
         first = next(parents, None)
         if first is None:
             return
-        yield from self._emitted(self.children_of(first))
+        yield self._logged(self.children_of(first))
         while batch := list(islice(parents, PAGE_SIZE)):
             for _, children in self.fan_out(batch, self._children_or_skip):
-                yield from self._emitted(children)
+                yield self._logged(children)
 
-    def _children_or_skip(self, parent_uri: str) -> tuple[list[Mapping[str, Any]], str | None]:
+    def _children_or_skip(self, parent_uri: str) -> Children:
         """After the first parent was answered, a refusal for one more is that parent's, not the stream's."""
         try:
             return self.children_of(parent_uri)
         except StreamUnavailable as refused:
             skipped = f"Stream {self.name}: Calendly refused the records of {parent_uri}; they are skipped"
-            return [], f"{skipped} ({refused.reason})"
+            return Children(parent_uri, [], complete=False, warning=f"{skipped} ({refused.reason})")
 
-    def _emitted(self, children: tuple[list[Mapping[str, Any]], str | None]) -> list[Mapping[str, Any]]:
-        records, warning = children
-        if warning:
-            self.logger.warning(warning)
-        return records
+    def _logged(self, children: Children) -> Children:
+        if children.warning:
+            self.logger.warning(children.warning)
+        return children
 
-    def children_of(self, parent_uri: str) -> tuple[list[Mapping[str, Any]], str | None]:
-        """A parent's records and an optional warning; runs on a worker thread, so it logs nothing itself."""
+    def children_of(self, parent_uri: str) -> Children:
+        """A parent's records; runs on a worker thread, so it logs nothing itself (the warning is returned)."""
         params = self.child_params(parent_uri)
         try:
             if self.paginated:
@@ -139,8 +152,9 @@ class PerParentStream(GatedStream):
             else:
                 records = self.list_unpaged(self.endpoint, params)
         except _ParentGone:
-            return [], f"Stream {self.name}: {parent_uri} no longer exists (HTTP 404); its records are skipped."
-        return [self.decorate(record, parent_uri) for record in records], None
+            gone = f"Stream {self.name}: {parent_uri} no longer exists (HTTP 404); its records are skipped."
+            return Children(parent_uri, [], complete=False, warning=gone)
+        return Children(parent_uri, [self.decorate(record, parent_uri) for record in records])
 
     def child_params(self, parent_uri: str) -> dict[str, str]:
         """The query that lists one parent's records."""

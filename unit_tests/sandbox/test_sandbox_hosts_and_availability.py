@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sandbox_helpers import Client
 
 from calendly_sandbox import API_BASE, Sandbox
@@ -114,3 +115,62 @@ def test_event_type_schedules(ro: Sandbox, admin: Client, client) -> None:
     et = ro.truth.event_types("admin")[0]
     scoped = client(ro, "no_availability_scope").get("/event_type_availability_schedules", event_type=et["uri"])
     assert scoped.status_code == 403 and scoped.json() == NO_AVAILABILITY
+
+
+# -- changes between syncs: hosts added, availability changed, members removed ----------------------------------
+@pytest.mark.parametrize("moves", [False, True])
+def test_a_host_added_is_listed_with_its_schedule_and_moves_the_event_type_per_behaviour(
+    make_sandbox, client, moves: bool
+) -> None:
+    sb = make_sandbox(rate_limit_per_minute=None)
+    sb.set_behaviour(event_type_changes_move_updated_at=moves)
+    admin = client(sb, "admin")
+    et = sb.truth.event_types("admin")[0]
+    hosts = {h["member"]["uri"] for h in admin.all("/event_type_memberships", event_type=et["uri"])}
+    user = next(m["user"]["uri"] for m in sb.truth.organization_memberships("admin") if m["user"]["uri"] not in hosts)
+    added = sb.add_event_type_host(et["uri"], user)["membership"]
+    listed = admin.all("/event_type_memberships", event_type=et["uri"])
+    assert added in listed and {h["member"]["uri"] for h in listed} == hosts | {user}
+    schedules = admin.ok("/event_type_availability_schedules", event_type=et["uri"])["collection"]
+    assert user in {s["availability_rule"]["user"] for s in schedules}
+    after = next(t for t in sb.truth.event_types("admin") if t["uri"] == et["uri"])
+    assert (after["updated_at"] != et["updated_at"]) is moves
+    with pytest.raises(ValueError, match="already hosts"):
+        sb.add_event_type_host(et["uri"], user)
+
+
+@pytest.mark.parametrize("moves", [False, True])
+def test_availability_changed_reaches_the_event_types_and_moves_updated_at_per_behaviour(
+    make_sandbox, client, moves: bool
+) -> None:
+    sb = make_sandbox(rate_limit_per_minute=None)
+    sb.set_behaviour(event_type_changes_move_updated_at=moves, user_availability_moves_updated_at=moves)
+    admin = client(sb, "admin")
+    rows = sb.truth.records("event_type_availability_schedules", "admin")
+    user = rows[0]["availability_rule"]["user"]
+    before_user = next(m["user"] for m in sb.truth.organization_memberships("admin") if m["user"]["uri"] == user)
+    before = admin.ok("/user_availability_schedules", user=user)["collection"][0]
+    changed = sb.change_default_availability(user)
+    after = admin.ok("/user_availability_schedules", user=user)["collection"][0]
+    assert after == changed["schedule"] and after["rules"] != before["rules"]
+    for et in changed["event_types"]:
+        listed = admin.ok("/event_type_availability_schedules", event_type=et)["collection"]
+        assert after["rules"] in [s["availability_rule"]["rules"] for s in listed]
+    after_user = next(m["user"] for m in sb.truth.organization_memberships("admin") if m["user"]["uri"] == user)
+    assert (after_user["updated_at"] != before_user["updated_at"]) is moves
+
+
+def test_a_removed_member_leaves_the_memberships_the_hosts_and_the_schedules(make_sandbox, client) -> None:
+    sb = make_sandbox(rate_limit_per_minute=None)
+    admin = client(sb, "admin")
+    hosts = {h["member"]["uri"] for h in sb.truth.records("event_type_memberships", "admin")}
+    me = sb.truth.user("admin")["uri"]
+    user = next(m["user"]["uri"] for m in sb.truth.organization_memberships("admin")
+                if m["user"]["uri"] in hosts and m["user"]["uri"] != me)  # fmt: skip
+    sb.remove_member(user)
+    assert user not in {m["user"]["uri"] for m in sb.truth.organization_memberships("admin")}
+    assert user not in {h["member"]["uri"] for h in sb.truth.records("event_type_memberships", "admin")}
+    assert user not in {s["availability_rule"]["user"]
+                        for s in sb.truth.records("event_type_availability_schedules", "admin")}  # fmt: skip
+    assert user not in {s["user"] for s in sb.truth.records("user_availability_schedules", "admin")}
+    assert admin.get("/user_availability_schedules", user=user).status_code == 403
