@@ -19,16 +19,20 @@ from typing import Any
 
 import pytest
 
-from calendly_sandbox import DatasetSpec, Sandbox
-from integration_tests.conftest import sandbox_config
+from calendly_sandbox import DatasetSpec, Faults, Sandbox
 from integration_tests.harness import ALL_STREAMS, REPO, as_emitted_all, discover_catalog
+from integration_tests.test_oauth_sync import LIFETIME, oauth_config
 from source_calendly.bounds import MARGIN
+from source_calendly.streams.tracked import UPDATED_AT
+from source_calendly.tombstones import DELETED_AT
 
 PYTHON = REPO / ".venv-pyairbyte" / "bin" / "python"
 EXAMPLE = REPO / "examples" / "pyairbyte_example.py"
 SYNC_AND_DUMP = REPO / "integration_tests" / "pyairbyte" / "sync_and_dump.py"
 # Columns PyAirbyte adds to every table.
 AIRBYTE_COLUMNS = {"_airbyte_raw_id", "_airbyte_extracted_at", "_airbyte_meta"}
+# Columns the connector sets from the sync, not from Calendly (the per-parent streams' change tracking).
+CDC_COLUMNS = {UPDATED_AT, DELETED_AT}
 
 
 @pytest.fixture(scope="module")
@@ -98,14 +102,25 @@ def test_the_readme_example_syncs_every_stream_and_leaves_nothing_in_the_reposit
 
 
 # -- every table equals the truth, after a full and an incremental sync ---------------------------------------------
-def sync_and_dump(python: Path, sandbox: Sandbox, tmp: Path) -> dict[str, Any]:
-    """One sync by PyAirbyte (the README's strategy) into the cache under `tmp`, and what the cache then holds."""
-    config = tmp / "config.json"
-    config.write_text(json.dumps(sandbox_config(sandbox)))
+def pat_config(sandbox: Sandbox) -> dict[str, Any]:
+    """The admin's personal access token in the spec's shape: PyAirbyte validates the config against the spec
+    before the connector (which would also take the legacy top-level personal_access_token) sees it."""
+    credentials = {"auth_type": "personal_access_token", "personal_access_token": sandbox.tokens.admin}
+    return {"credentials": credentials, "api_url": sandbox.url}
+
+
+def sync_and_dump(
+    python: Path, sandbox: Sandbox, tmp: Path, config: dict[str, Any] | None = None, configs_out: Path | None = None
+) -> dict[str, Any]:
+    """One sync by PyAirbyte (the README's strategy) into the cache under `tmp`, and what the cache then holds.
+    With `configs_out`, the configs PyAirbyte's config_change_callback received are written there."""
+    config_file = tmp / "config.json"
+    config_file.write_text(json.dumps(config or pat_config(sandbox)))
     out = tmp / "out.json"
     out.unlink(missing_ok=True)
     env = pyairbyte_env(tmp, AIRBYTE_CACHE_ROOT=str(tmp / "cache"))
-    args = [str(python), str(SYNC_AND_DUMP), str(config), str(tmp / "install"), str(out)]
+    args = [str(python), str(SYNC_AND_DUMP), str(config_file), str(tmp / "install"), str(out)]
+    args += [str(configs_out)] if configs_out else []
     sandbox.wait_past_last_change()  # as harness.run_connector does: not in the second of the last change
     done = subprocess.run(args, capture_output=True, text=True, timeout=600, cwd=tmp, env=env, check=False)
     sandbox.wait_idle()
@@ -159,9 +174,11 @@ def assert_table_equals_truth(stream: str, table: dict[str, Any], truth: list[di
     assert set(rows) == set(want), stream
     for k, record in want.items():
         row = rows[k]
-        got = {f: typed(row[f], columns[f]) for f in declared}
-        expected = {f: expected_value(record.get(f), columns[f]) for f in declared}
+        got = {f: typed(row[f], columns[f]) for f in declared - CDC_COLUMNS}
+        expected = {f: expected_value(record.get(f), columns[f]) for f in declared - CDC_COLUMNS}
         assert got == expected, f"{stream} {k}"
+        if declared >= CDC_COLUMNS:  # the sync's time, and no tombstone among the rows
+            assert row[UPDATED_AT] is not None and row[DELETED_AT] is None, f"{stream} {k}"
 
 
 def assert_cache_equals_truth(dumped: dict[str, Any], sandbox: Sandbox) -> None:
@@ -218,3 +235,36 @@ def test_every_table_equals_the_truth_after_a_full_and_an_incremental_sync(
     # asked for from bounds.MARGIN before it).
     assert [instant(c) for c in activity_log_cursors(sandbox) if c] == [newest_entry - MARGIN]
     assert len(activity_log_cursors(sandbox)) == 1
+
+
+# -- OAuth: the config_change_callback gets every rotated refresh token ---------------------------------------------
+@pytest.mark.pyairbyte
+@pytest.mark.timeout(600)
+def test_config_change_callback_receives_every_rotated_refresh_token_and_the_sync_loses_nothing(
+    pyairbyte: Path, tmp_path: Path
+) -> None:
+    """PyAirbyte hands each CONTROL message's config to `config_change_callback`; the callback (as the README
+    says) saves it and gives it to the source, so the example's second read starts with the live refresh token."""
+    spec = DatasetSpec.small(seed=23)
+    with Sandbox(dataset=spec, rate_limit_per_minute=None, access_token_lifetime_seconds=LIFETIME) as sandbox:
+        # 80 ms per API request: the sync outlives several access tokens whatever the machine's speed.
+        sandbox.set_faults(Faults(latency_ms_median=80, latency_sigma=0.0))
+        first_refresh_token = sandbox.oauth.grant("admin")["refresh_token"]
+        sandbox.clear_request_log()
+        received_file = tmp_path / "received.json"
+
+        dumped = sync_and_dump(pyairbyte, sandbox, tmp_path, oauth_config(sandbox, first_refresh_token), received_file)
+
+        received = json.loads(received_file.read_text())
+        assert len(received) >= 2, "the sync outlived an access token"
+        # Every refresh was answered, each with the refresh token received before it, and the callback got each
+        # rotation in order: the last one received is the only one Calendly still takes.
+        refreshes = [e.status for e in sandbox.request_log if e.path == "/oauth/token"]
+        assert refreshes == [200] * len(received)
+        assert [c["credentials"]["refresh_token"] for c in received] == sandbox.oauth.issued_refresh_tokens[1:]
+        assert sandbox.oauth.live_refresh_tokens() == [received[-1]["credentials"]["refresh_token"]]
+        assert {k: v for k, v in received[-1].items() if k != "credentials"} == {
+            k: v for k, v in oauth_config(sandbox, "").items() if k != "credentials"
+        }
+        # Nothing lost: every table equals the truth.
+        assert_cache_equals_truth(dumped, sandbox)

@@ -6,7 +6,11 @@ INSTALL_ROOT, its dependencies pinned by requirements.lock), syncs every stream 
 PyAirbyte found, and for each stream's table its column types and rows. The test compares them with the
 sandbox's truth. Run it twice with the same cache and the second sync is incremental.
 
-    sync_and_dump.py CONFIG_JSON INSTALL_ROOT OUT_JSON
+    sync_and_dump.py CONFIG_JSON INSTALL_ROOT OUT_JSON [CONFIGS_JSON]
+
+With CONFIGS_JSON (an OAuth config), the source gets a `config_change_callback` that writes every config it
+receives there (a JSON list, in order) and gives it to the source, whose later reads (each starts the connector
+anew) then use the refresh token that still works.
 
 The test sets AIRBYTE_CACHE_ROOT and AIRBYTE_LOGGING_ROOT to a temporary directory (and AIRBYTE_OFFLINE_MODE=1,
 which the example sets too, before importing airbyte).
@@ -52,13 +56,21 @@ def dump(cache: Any, streams: list[str]) -> dict[str, Any]:
     return tables
 
 
-def main(config_path: str, install_root: str, out_path: str) -> None:
+def main(config_path: str, install_root: str, out_path: str, configs_path: str | None = None) -> None:
     config = json.loads(Path(config_path).read_text())
+    received: list[dict[str, Any]] = []
+
+    def config_changed(new_config: dict[str, Any]) -> None:
+        received.append(new_config)
+        Path(str(configs_path)).write_text(json.dumps(received))
+        source.set_config(new_config)  # PyAirbyte keeps the config it was given unless told
+
     source = ab.get_source(
         "source-calendly",
         config=config,
         pip_url=shlex.join([str(REPO), "-c", str(REPO / "requirements.lock")]),
         install_root=Path(install_root),
+        config_change_callback=config_changed if configs_path else None,
     )
     EXAMPLE["sync"](source)
     streams = sorted(source.get_available_streams())
