@@ -159,7 +159,9 @@ class TrackedPerParentStream(PerParentStream, CheckpointMixin):
         state = self._state  # a new one if the sync starts over
         state.scope, state.key = scope, key
         listed = [(uri, None if signal is None else short_hash(signal)) for uri, signal in self.parents()]
-        ids = {uri: state.parent_codec.encode([uri]) for uri, _ in listed}
+        # Encoded with the parents read by rotation first: a new state's codec learns their prefix (the many).
+        ordered = sorted(listed, key=lambda parent: self.always_read(parent[0]))
+        ids = {uri: state.parent_codec.encode([uri]) for uri, _ in ordered}
         signals = {ids[uri]: signal for uri, signal in listed}
         # The listing was read to its end: a parent missing from it is gone, and so are its children.
         unlisted = {pid for pid in state.parents if not self.listed(state.parent_codec.decode(pid)[0])}

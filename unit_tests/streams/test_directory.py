@@ -185,6 +185,8 @@ def test_incremental_webhook_subscriptions_first_read_every_scope_then_only_the_
     assert [r["uri"].rsplit("/", 1)[-1] for r in emitted] == ["w-org", "w-ada", "w-max", "w-g0"]
     assert all(r["_ab_cdc_updated_at"] and "_ab_cdc_deleted_at" not in r for r in emitted)
     assert hook_listings(subscribed) == [ORG, ADMIN_USER, MEMBER_USER, GROUP]
+    assert state["codecs"]["parent"] == [f"{API}/users/"]  # the many parents' prefix, kept once
+    assert {"admin-1", "member-1"} <= set(state["parents"])
     subscribed.requests.clear()
     out, after = hooks_sync(state)
     assert records(out, HOOKS) == []  # nothing changed: nothing emitted
