@@ -37,11 +37,14 @@ def repository_files() -> dict[str, tuple[int, int]]:
     return files
 
 
-def run_demo(out: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def run_demo(out: Path, *args: str, through_demo_sh: bool = False) -> subprocess.CompletedProcess[str]:
+    """demo.py with the venv's python; or the README's `bash scripts/demo.sh` (setup.sh first: on a set-up .venv,
+    `uv sync --frozen` changes nothing), which passes its arguments on."""
     before = repository_files()
     env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}  # the script finds the repo
+    command = ["bash", str(DEMO.with_suffix(".sh"))] if through_demo_sh else [sys.executable, str(DEMO)]
     done = subprocess.run(
-        [sys.executable, str(DEMO), "--out", str(out), *args],
+        [*command, "--out", str(out), *args],
         capture_output=True,
         text=True,
         cwd=REPO,
@@ -133,12 +136,24 @@ def test_the_oauth_demo_rotates_its_refresh_token_and_saves_the_last_config(tmp_
             assert config["credentials"][secret] not in done.stdout + done.stderr
 
 
-@pytest.mark.parametrize("token", ["member", "no_teams"])
-def test_the_demo_as_another_user_runs_the_first_read_only(tmp_path: Path, token: str) -> None:
+@pytest.mark.parametrize(("token", "through_demo_sh"), [("member", True), ("no_teams", False)])
+def test_the_demo_as_another_user_runs_the_first_read_only(tmp_path: Path, token: str, through_demo_sh: bool) -> None:
     out = tmp_path / "demo-output"
-    done = run_demo(out, "--token", token)
+    done = run_demo(out, "--token", token, through_demo_sh=through_demo_sh)
     first = messages(out / "first-read.jsonl")
     assert any(m["type"] == "RECORD" for m in first)
     assert streams_in(json_file(out / "state-after-first-read.json"))
     assert not (out / "incremental-read.jsonl").exists()
     assert f"token '{token}'" in done.stdout
+
+
+def test_the_demos_options_in_the_readme_parse() -> None:
+    """`--token member|no_teams` and `--auth oauth` run above; `--token-lifetime` (README, OAuth) only parses here."""
+    done = subprocess.run(
+        [sys.executable, str(DEMO), "--auth", "oauth", "--token-lifetime", "2", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0 and "--token-lifetime" in done.stdout, done.stderr

@@ -24,6 +24,11 @@ def readme_commands() -> list[tuple[str, ...]]:
     # "`--only rate|throughput|memory`" beside the sync benchmark's command: each of them.
     for choices in re.findall(r"`--only ([\w|]+)`", README):
         commands |= {("benchmarks/sync_benchmark.py", "--only", choice) for choice in choices.split("|")}
+    # The mutation score's options the README names in its prose.
+    if "`--timeout-minutes` (default 60)" in README:
+        commands.add(("benchmarks/mutation_score.py", "--timeout-minutes", "60"))
+    if "`--resume` carries on" in README:
+        commands.add(("benchmarks/mutation_score.py", "--resume"))
     return sorted(commands)
 
 
