@@ -192,3 +192,18 @@ def test_every_serve_command_in_the_readme_parses_and_sets_its_switches() -> Non
         for i, flag in enumerate(flags):
             if flag.startswith("--") and (i + 1 == len(flags) or flags[i + 1].startswith("--")):
                 assert getattr(args, flag[2:].replace("-", "_")) is True, flag  # a switch, switched on
+
+
+def test_serve_help_lists_the_fault_options() -> None:
+    """README: "`--help` lists the fault options"."""
+    done = subprocess.run(
+        [sys.executable, "-m", "calendly_sandbox", "serve", "--help"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    for option in ("--fault-rate", "--reset-rate", "--truncated-rate", "--latency-ms-median", "--fault-seed"):
+        assert option in done.stdout
