@@ -5,7 +5,7 @@ a time — a flipped comparison, a dropped argument, a changed constant — and 
 mutated function. A mutant is killed when a test fails (or hangs past mutmut's timeout); it survives when every
 test still passes. Prints the score and every survivor with its diff, grouped by module, and exits 0.
 
-Not part of CI: it takes tens of minutes (see the README's testing section for the figure). It starts from a
+Not part of CI: it takes tens of minutes (see CONTRIBUTING.md for the figure). It starts from a
 clean `mutants/` directory, runs at lowered priority (the machine is shared), and stops after
 `--timeout-minutes`, reporting what it checked so far; `--resume` then carries on where it stopped (mutmut
 keeps every result in `mutants/`), so long as neither the code nor the tests changed in between.

@@ -2,7 +2,8 @@
 
 1. Rate-limited syncs, every stream selected, of the reference organization (2,000 events over two years plus
    three months ahead, ~1.3 invitees per event, 40 event types, 60 members, 5 routing forms x 200 submissions,
-   and the optional streams' groups, availability, activity log, contacts, ...) at Calendly's
+   and the optional streams' groups, availability, activity log, contacts, webhook subscriptions of all three
+   scopes: one listing per member and per group, counted in `minimum_requests`, ...) at Calendly's
    500 requests/min with ~100 ms latency (lognormal spread): a full sync, then an incremental sync with no
    changes, each with concurrency 1 and with the default. For each: requests made, the minimum, wall time,
    the floor (minimum / rate) and the ratios. `--quick` scales the limit up and the latency down by 10.

@@ -59,6 +59,18 @@ def _parser() -> argparse.ArgumentParser:
         help="editing an event's meeting notes leaves its updated_at as it was (Calendly: unconfirmed)",
     )
     serve.add_argument(
+        "--no-communication-collisions",
+        action="store_true",
+        help="serve no outgoing communications that share event, type, recipient and created_at with another",
+    )
+    serve.add_argument(
+        "--activity-log-max-count",
+        type=int,
+        choices=(1000, 100),
+        default=1000,
+        help="the largest count /activity_log_entries takes (its page says 1000, the Pagination schema 100)",
+    )
+    serve.add_argument(
         "--exclusive-min-filters",
         action="store_true",
         help="min_start_time, min_occurred_at and min_created_at list only records strictly after the given time "
@@ -116,6 +128,8 @@ def serve(args: argparse.Namespace) -> int:
         behaviour=Behaviour(
             group_changes_move_updated_at=args.group_changes_move_updated_at,
             notes_move_updated_at=not args.notes_keep_updated_at,
+            communication_collisions=not args.no_communication_collisions,
+            activity_log_max_count=args.activity_log_max_count,
             min_filters="exclusive" if args.exclusive_min_filters else "inclusive",
             event_type_changes_move_updated_at=args.event_type_changes_move_updated_at,
             user_availability_moves_updated_at=args.user_availability_moves_updated_at,

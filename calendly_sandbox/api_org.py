@@ -5,7 +5,7 @@ role without access is ``403 Permission Denied`` with the endpoint's message. De
 silent are marked DECISION; the ones that matter to a client are knobs in ``behaviour.Behaviour``.
 
 Plans: groups need Teams or Enterprise ([EST], like routing forms); the activity log and outgoing
-communications need Enterprise; webhook subscriptions need Standard or higher; contacts need a paid plan.
+communications need Enterprise; webhook subscriptions (2026-11-03) and contacts (2026-11-19) are on every plan.
 """
 
 from __future__ import annotations
@@ -38,11 +38,7 @@ if TYPE_CHECKING:
     from .api import Api
 
 UPGRADE_ENTERPRISE = "Please upgrade your Calendly account to Enterprise."
-UPGRADE_STANDARD = "Please upgrade your Calendly account to Standard"
-UPGRADE_PAID = "Please upgrade to a paid Calendly account."
 UNAUTHORIZED = "Unauthorized"
-WEBHOOK_PLANS = frozenset({"standard", "professional", "teams", "enterprise"})  # "Standard+"
-PAID_PLANS = frozenset({"essentials", "standard", "professional", "teams", "enterprise"})
 ACTIVITY_SORT_FIELDS = ("occurred_at", "action", "namespace", "actor.display_name", "actor.uri")
 MAX_TOTAL_COUNT = 10_000  # DECISION: where exceeds_max_total_count turns true (Calendly's cap is unpublished)
 CONTACT_EXACT = ("timezone", "country", "state")
@@ -249,7 +245,12 @@ class OrgEndpoints:
     def list_activity_log(self, p: Principal, q: Query, ids: Sequence[str]) -> bytes:
         self.api._need_scope(p, SCOPE_ACTIVITY_LOG)
         return self.api._paginate(
-            p, "/activity_log_entries", q, lambda params: self._activity(p, params), 1000, self._activity_extras
+            p,
+            "/activity_log_entries",
+            q,
+            lambda params: self._activity(p, params),
+            self.store.behaviour.activity_log_max_count,
+            self._activity_extras,
         )
 
     def _activity(self, p: Principal, q: Query) -> Listing:
@@ -321,10 +322,8 @@ class OrgEndpoints:
             raise errors.denied(errors.NO_ACCESS)
         lo = self.api._min_time(q, "min_created_at")
         hi = self.api._time(q, "max_created_at")
-        timeline = self.org.communications.get(org, Timeline())
-        start, end = timeline.bounds(lo, hi)  # DECISION: max exclusive; min per Behaviour.min_filters
-        desc = self.store.behaviour.outgoing_communications_order == "desc"
-        return Listing(timeline.keys, timeline.rows, start, end, desc)
+        rows = self.org.communications_served(org, lo, hi)  # DECISION: max exclusive; min per Behaviour.min_filters
+        return self._listing(rows, self.store.behaviour.outgoing_communications_order == "desc")
 
     # -- webhook subscriptions ----------------------------------------------------------------------------
     def list_webhooks(self, p: Principal, q: Query, ids: Sequence[str]) -> bytes:
@@ -349,9 +348,7 @@ class OrgEndpoints:
         # 403 messages as the 2023 spec's examples word them.
         if org != p.org:
             raise errors.denied(errors.NO_PERMISSION)  # "Caller is not part of organization"
-        # DECISION: listing needs what creating needs (Standard or higher); the GET states no plan.
-        if self._plan(p) not in WEBHOOK_PLANS:
-            raise errors.denied(UPGRADE_STANDARD)
+        # Every plan since 2026-11-03 (https://developer.calendly.com/release-notes/2026/11/3).
         admin = self._admin(p)
         if scope == "user":
             if self.store.user_org.get(user or "") != p.org or (user != p.user and not admin):
@@ -391,8 +388,7 @@ class OrgEndpoints:
         return [r for r in rows if self.org.contact_owner[r.key] == p_user]
 
     def _contacts(self, p: Principal, q: Query) -> Listing:
-        if self._plan(p) not in PAID_PLANS:
-            raise errors.denied(UPGRADE_PAID)
+        # Every plan since 2026-11-19 (https://developer.calendly.com/release-notes/2026/11/19).
         # DECISION: no default sort is stated; created_at:asc. Of a comma list, the first entry orders.
         field, desc = self.api._sort(q, ("created_at", "updated_at"), "created_at:asc")
         exact = {name: _values(q, name) for name in ("email", "phone_number", *CONTACT_EXACT)}

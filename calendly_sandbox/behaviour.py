@@ -17,6 +17,14 @@ CHOICES: dict[str, tuple[Any, ...]] = {
     # Who may list /outgoing_communications in an Enterprise organization. The spec states no role beyond the
     # plan; default any member (the organization's messages), "admins" for admin/owner only.
     "outgoing_communications_readers": ("members", "admins"),
+    # The largest `count` /activity_log_entries takes: its own page documents 1-1000, the shared Pagination schema
+    # at most 100 (developer.calendly.com/api-docs/calendly-api/activity-log/list-activity-log-entries). With 100,
+    # a larger count answers 400 Invalid Argument naming count.
+    "activity_log_max_count": (1000, 100),
+    # Whether /outgoing_communications lists messages that share event, type, recipient and created_at: a
+    # confirmation and a reminder created at one instant, and now and then the same message twice. Nothing in the
+    # docs rules them out (the records have no uri or id), so by default they are there; False serves none.
+    "communication_collisions": (True, False),
     # Order of /outgoing_communications, which takes no sort parameter (unconfirmed): created_at asc or desc.
     "outgoing_communications_order": ("asc", "desc"),
     # Whether a plain member may read another organization user's /user_availability_schedules. The spec names
@@ -58,6 +66,8 @@ class Behaviour:
     invitations_readers: str = "admins"
     outgoing_communications_readers: str = "members"
     outgoing_communications_order: str = "asc"
+    communication_collisions: bool = True
+    activity_log_max_count: int = 1000
     availability_of_others: bool = True
     contacts_visibility: str = "owner"
     teams_without_user: str = "organization"

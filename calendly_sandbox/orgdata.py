@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from . import vocab
 from .records import FastRandom, Record, between, phone, uuid4
 from .timeutil import DAY, HOUR, MINUTE, fmt, fmt_ms, parse_own
-from .tokens import API_BASE
+from .tokens import API_BASE, APP_BASE
 
 if TYPE_CHECKING:
     from .dataset import Dataset
@@ -45,6 +45,8 @@ class OrgDataset:
     contacts: list[Record] = field(default_factory=list)
     contact_owner: dict[str, str] = field(default_factory=dict)  # contact URI -> owning user URI
     communications: list[tuple[str, Record]] = field(default_factory=list)  # (organization URI, record)
+    # Messages that share event, type, recipient and created_at with one above (Behaviour.communication_collisions).
+    colliding_communications: list[tuple[str, Record]] = field(default_factory=list)
     webhooks: list[Record] = field(default_factory=list)
 
 
@@ -356,6 +358,7 @@ class _OrgGenerator:
         comms.sort(key=lambda c: c["created_at"])
         self.out.contacts.extend(contacts)
         self.out.communications.extend((org["uri"], c) for c in comms)
+        self.out.colliding_communications.extend((org["uri"], c) for c in _collisions(comms))
 
     def synced_contacts(self, org: Record, owner: str, n: int) -> None:
         """Contacts the owner created through the API (a CRM sync): no meetings yet, so the owner's book holds a
@@ -444,8 +447,10 @@ class _OrgGenerator:
         country = rng.choice((None, "US", "GB", "DE", "BR", "JP"))
         last_email = fmt(created + rng.randrange(HOUR)) if rng.random() < 0.5 else None
         interactions = [t for t in (past[-1] if past else None, last_email) if t is not None]
+        uuid = uuid4(rng)
         return {
-            "uri": f"{API_BASE}/contacts/{uuid4(rng)}",
+            "uri": f"{API_BASE}/contacts/{uuid}",
+            "app_url": f"{APP_BASE}/app/contacts/{uuid}",  # 2026-10-22
             "emails": emails,
             "phone_numbers": [{"phone_number": inv["text_reminder_number"] or phone(rng)}]
             if rng.random() < 0.4
@@ -481,6 +486,10 @@ class _OrgGenerator:
             ("organization", None, ("invitee.created", "invitee_no_show.created", "contact.created"), "disabled"),
             ("user", creator, ("invitee.created", "invitee.canceled", "meeting_recap.created"), "active"),
         ]  # fmt: skip
+        # A plain member's own subscription (the member token's user in Acme), listed only with scope=user&user=.
+        plain = next((m["user"]["uri"] for m in members if m["user"]["uri"] == self.ds.token_users.get("member")), None)
+        if plain is not None:
+            specs.append(("user", plain, ("invitee.created", "invitee_no_show.created"), "active"))
         if group_uri is not None:
             specs.append(("group", None, ("invitee.created",), "active"))
         if len(members) == 1:
@@ -505,6 +514,21 @@ class _OrgGenerator:
                     "creator": creator,
                 }
             )
+
+
+def _collisions(comms: list[Record]) -> list[Record]:
+    """For every 8th confirmation email, a reminder to the same invitee about the same event created at the same
+    instant (a booking made within a day of the meeting); for every 40th, the same email a second time. Chosen
+    by position, not drawn, so the rest of the dataset stays as it was."""
+    emails = [c for c in comms if c["type"] == "email"]
+    out: list[Record] = []
+    for n, email in enumerate(emails):
+        if n % 8 == 0:
+            name = email["subject"].removeprefix("Confirmed: ").split(" with ", 1)[0]
+            out.append({**email, "subject": f"Reminder: {name} is coming up", "body": f"A reminder: {name} soon."})
+        if n % 40 == 0:
+            out.append(dict(email))
+    return out
 
 
 def build_org_data(ds: Dataset) -> OrgDataset:

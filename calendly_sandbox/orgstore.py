@@ -14,7 +14,7 @@ import orjson
 from .orgdata import USER_KEYS, OrgDataset
 from .records import Record, phone, uuid4
 from .timeutil import DAY, fmt, fmt_ms, parse
-from .tokens import API_BASE
+from .tokens import API_BASE, APP_BASE
 
 if TYPE_CHECKING:
     from .store import Store
@@ -126,6 +126,9 @@ class OrgStore:
         self._comm_seq = 0
         for org, rec in data.communications:
             self._add_communication(org, rec)
+        self.colliding: set[str] = set()  # keys of the items Behaviour.communication_collisions hides when False
+        for org, rec in data.colliding_communications:
+            self.colliding.add(self._add_communication(org, rec).key)
         self.webhooks: dict[str, list[Item]] = {}
         for rec in data.webhooks:
             item = Item(rec, _by_created(rec, _uuid(rec["uri"])))
@@ -156,6 +159,15 @@ class OrgStore:
         item = Item(rec, time_key(ts, f"{self._comm_seq:010d}"), ts)
         self.communications.setdefault(org, Timeline()).add(item)
         return item
+
+    def communications_served(self, org: str, lo_us: int | None, hi_us: int | None) -> list[Item]:
+        """The communications /outgoing_communications lists, created_at in [lo, hi), ascending."""
+        timeline = self.communications.get(org, Timeline())
+        start, end = timeline.bounds(lo_us, hi_us)
+        rows = timeline.rows[start:end]
+        if self._store.behaviour.communication_collisions:
+            return rows
+        return [r for r in rows if r.key not in self.colliding]
 
     def retained_since(self) -> int:
         """Oldest occurred_at the activity log still serves: 90 days before the store's clock."""
@@ -256,8 +268,10 @@ class OrgStore:
     def create_contact(self, owner_uri: str, email: str, fields: dict[str, Any], now: int) -> Record:
         s = self._store
         at = fmt(now)
+        uuid = uuid4(s._rng)
         rec: Record = {
-            "uri": f"{API_BASE}/contacts/{uuid4(s._rng)}",
+            "uri": f"{API_BASE}/contacts/{uuid}",
+            "app_url": f"{APP_BASE}/app/contacts/{uuid}",  # 2026-10-22
             "emails": [{"email": email, "is_primary": True}],
             "phone_numbers": [],
             "name": None,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 
 API_BASE = "https://api.calendly.com"
+APP_BASE = "https://calendly.com"  # the web app, for links such as a contact's app_url
 
 SCOPE_USERS = "users:read"
 SCOPE_EVENTS = "scheduled_events:read"

@@ -24,8 +24,6 @@ from .tokens import (
 )
 
 Record = dict[str, Any]
-WEBHOOK_PLANS = frozenset({"standard", "professional", "teams", "enterprise"})
-PAID_PLANS = WEBHOOK_PLANS | {"essentials"}
 RETENTION_DAYS = 90
 
 
@@ -237,8 +235,6 @@ class Truth:
         """The token's contacts (per Behaviour.contacts_visibility), in ``sort`` order (uri breaks ties)."""
         _, user, org = self._need(token, SCOPE_CONTACTS)
         s = self._store
-        if s.org_plan(org) not in PAID_PLANS:
-            raise PermissionError("contacts need a paid plan (403)")
         field, _, direction = sort.partition(":")
         with s.lock:
             rows = [
@@ -259,22 +255,30 @@ class Truth:
         if s.behaviour.outgoing_communications_readers == "admins" and not self._admin(user, org):
             raise PermissionError("only admins and owners read outgoing communications (403)")
         with s.lock:
-            timeline = s.org.communications.get(org)
-            rows = list(timeline.rows) if timeline else []
+            rows = s.org.communications_served(org, None, None)
             out = self._loads(rows, lambda r: r.key)  # created_at, then the order they were written in
         return out[::-1] if s.behaviour.outgoing_communications_order == "desc" else out
 
     def webhook_subscriptions(self, token: str) -> list[Record]:
-        """Organization-scope subscriptions (Standard plan or higher, admins and owners), created_at asc."""
+        """Subscriptions of all three scopes (every plan since 2026-11-03), as a reader of each scope in turn lists
+        them: scope=organization, then scope=user per member in membership order, then scope=group per group in
+        groups order (none where groups are refused); created_at asc within each listing. The organization and
+        group scopes are an admin's or owner's: any other member gets their own user's subscriptions only."""
         _, user, org = self._need(token, SCOPE_WEBHOOKS)
         s = self._store
-        if s.org_plan(org) not in WEBHOOK_PLANS:
-            raise PermissionError("webhook subscriptions need the Standard plan or higher (403)")
-        if not self._admin(user, org):
-            raise PermissionError("only admins and owners list organization webhook subscriptions (403)")
+        admin = self._admin(user, org)
+        # Any other member lists only their own user's (the organization and group scopes are refused).
+        members = [m["user"]["uri"] for m in self.organization_memberships(token)] if admin else [user]
+        try:
+            groups = [g["uri"] for g in self.groups(token)] if admin else []
+        except PermissionError:
+            groups = []
         with s.lock:
-            rows = [r for r in s.org.webhooks.get(org, []) if r.rec["scope"] == "organization"]
-            return self._loads(rows, lambda r: (r.rec["created_at"], r.rec["uri"]))
+            rows = sorted(s.org.webhooks.get(org, []), key=lambda r: (r.rec["created_at"], r.rec["uri"]))
+            listings = [[r for r in rows if r.rec["scope"] == "organization"]] if admin else []
+            listings += [[r for r in rows if r.rec["scope"] == "user" and r.rec["user"] == m] for m in members]
+            listings += [[r for r in rows if r.rec["scope"] == "group" and r.rec["group"] == g] for g in groups]
+            return [orjson.loads(r.blob) for listing in listings for r in listing]
 
     def records(self, stream: str, token: str) -> list[Record]:
         """What a complete listing of ``stream`` gives the token, in listing order; PermissionError where the

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
 import sys
 import tempfile
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -239,6 +240,30 @@ def as_emitted(stream: str, record: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+# The fields an outgoing communication's key is derived from (the schema's description of communication_key).
+COMMUNICATION_FIELDS = (
+    "type", "to", "from", "subject", "body", "sender_uri", "sender_email", "event_type_uri", "event_uri",
+    "scheduling_url", "sent_at", "created_at",
+)  # fmt: skip
+
+
+def as_emitted_all(stream: str, records: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """`as_emitted` for a whole listing: outgoing communications also get the communication_key the schema
+    describes (the SHA-256 of the documented fields as compact JSON with sorted keys, `-n` for the n-th identical
+    copy), computed here on its own rather than by the connector's code."""
+    out = [as_emitted(stream, r) for r in records]
+    if stream != "outgoing_communications":
+        return out
+    copies: Counter[str] = Counter()
+    for record in out:
+        fields = {name: record.get(name) for name in COMMUNICATION_FIELDS}
+        content = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+        digest = hashlib.sha256(content).hexdigest()
+        copies[digest] += 1
+        record.setdefault("communication_key", digest if copies[digest] == 1 else f"{digest}-{copies[digest]}")
+    return out
+
+
 def pages(n: int, size: int = 100) -> int:
     """Requests to list n records at count=size (an empty list still takes one)."""
     return max(1, -(-n // size))
@@ -257,7 +282,8 @@ def minimum_requests(
     """The fewest requests any client needs for `streams` (every stream unless told): /users/me for the
     organization, each listing read once at count=100 (the event types and memberships once for every stream
     that needs them), one invitee list per event in the window that `visits` accepts (default: all), per form
-    its submissions in the window (at least one page per form), one list per event type and per member, and
+    its submissions in the window (at least one page per form), one list per event type and per member (and
+    per member and per group for webhook subscriptions), and
     one request for a stream Calendly refuses. Full sync: window_start and states None; `states` gives the
     cursors of the optional incremental streams, and for a tracked per-parent stream (one with state) only the
     parents its rotation re-reads with `history_requests`, nothing having changed. The connector's one extra
@@ -270,7 +296,10 @@ def minimum_requests(
     return (
         1
         + _core_minimum(sandbox, token, window_start, streams, visits)
-        + sum(_optional_minimum(sandbox.truth, token, name, states.get(name), history_requests) for name in optional)
+        + sum(
+            _optional_minimum(sandbox.truth, token, name, states.get(name), history_requests, streams)
+            for name in optional
+        )
         + _contact_lookups(sandbox.truth, token, streams, states, sync_started)
     )
 
@@ -333,7 +362,8 @@ def _core_minimum(
         "scheduled_events": {"event_invitees"},
         "routing_forms": {"routing_form_submissions"},
         "event_types": {"event_type_memberships", "event_type_availability_schedules"},
-        "organization_memberships": {"users"} | ({"user_availability_schedules"} if _is_admin(truth, token) else set()),
+        "organization_memberships": {"users"}
+        | ({"user_availability_schedules", "webhook_subscriptions"} if _is_admin(truth, token) else set()),
     }
     total = sum(n for name, n in listed.items() if name in selected and name not in needs)
     for parent, children in needs.items():
@@ -380,6 +410,24 @@ def history_walk_requests(sandbox: Any, token: str, window_start: str, budget: i
     return total
 
 
+def _webhooks_minimum(truth: Any, token: str, rows: list[dict], groups_selected: bool) -> int:
+    """One listing per scope value: the organization, each member (the memberships listing is counted with
+    organization_memberships), each group; and the groups listing itself unless the groups stream reads it
+    (one request when Calendly refuses it)."""
+    try:
+        groups = [g["uri"] for g in truth.groups(token)]
+        groups_listing = pages(len(groups))
+    except PermissionError:
+        groups, groups_listing = [], 1
+    if not _is_admin(truth, token):
+        return pages(len(rows))  # its own user's subscriptions: one listing
+    members = [m["user"]["uri"] for m in truth.organization_memberships(token)]
+    total = pages(sum(1 for r in rows if r["scope"] == "organization"))
+    total += sum(pages(sum(1 for r in rows if r["scope"] == "user" and r["user"] == m)) for m in members)
+    total += sum(pages(sum(1 for r in rows if r["scope"] == "group" and r["group"] == g)) for g in groups)
+    return total + (0 if groups_selected else groups_listing)
+
+
 def _utc(value: str) -> datetime:
     return datetime.fromisoformat(value)
 
@@ -397,13 +445,20 @@ def _is_admin(truth: Any, token: str) -> bool:
 
 
 def _optional_minimum(
-    truth: Any, token: str, stream: str, state: Mapping[str, Any] | None, history_requests: int = 200
+    truth: Any,
+    token: str,
+    stream: str,
+    state: Mapping[str, Any] | None,
+    history_requests: int = 200,
+    streams: Sequence[str] = ALL_STREAMS,
 ) -> int:
     """Requests for one optional stream: one if Calendly refuses it (the sandbox's truth says PermissionError)."""
     try:
         rows = truth.records(stream, token)
     except PermissionError:
         return 1
+    if stream == "webhook_subscriptions":
+        return _webhooks_minimum(truth, token, rows, "groups" in streams)
     if stream == "users":
         return 0  # the memberships listing
     if stream == "organization":

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from calendly_sandbox import Sandbox
 from integration_tests.conftest import sandbox_config
 from integration_tests.harness import ALL_STREAMS, catalog, run_connector
@@ -37,6 +39,22 @@ def test_a_token_without_the_routing_scope_fails_naming_the_scope(shared_sandbox
     assert run.returncode != 0
     assert any("routing_forms:read" in e["message"] for e in run.errors())
     assert run.counts().get("event_types")  # the other stream still synced
+
+
+@pytest.mark.parametrize(
+    ("label", "named"), [("no_routing_scope", "routing_forms:read"), ("no_teams", "Teams or Enterprise")]
+)
+def test_check_reports_routing_forms_a_token_cannot_read_like_the_other_gated_streams(
+    shared_sandbox: Sandbox, label: str, named: str
+) -> None:
+    run = run_connector("check", sandbox_config(shared_sandbox, getattr(shared_sandbox.tokens, label)))
+    [status] = [m["connectionStatus"] for m in run.of("CONNECTION_STATUS")]
+    assert status["status"] == "SUCCEEDED"
+    [report] = [line for line in run.logs() if "Gated streams this token can read" in line]
+    lines = dict(line.split(": ", 1) for line in report.split("\n- ")[1:])
+    assert named in lines["routing_forms"] and lines["routing_form_submissions"] == lines["routing_forms"]
+    forms = [e for e in shared_sandbox.request_log if e.path == "/routing_forms" and e.query.get("count") == "1"]
+    assert forms  # the probe
 
 
 def test_check_with_a_wrong_token_fails_with_what_to_do(shared_sandbox: Sandbox) -> None:

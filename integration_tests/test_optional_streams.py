@@ -15,7 +15,7 @@ from integration_tests.harness import (
     CURSOR_STREAMS,
     OPTIONAL_STREAMS,
     Run,
-    as_emitted,
+    as_emitted_all,
     catalog,
     discover_catalog,
     run_connector,
@@ -48,8 +48,9 @@ def skips(run: Run, stream: str) -> list[str]:
 
 
 def keyed(stream: str, records: list[dict[str, Any]]) -> dict[tuple[Any, ...], dict[str, Any]]:
+    """Records as a destination that deduplicates on the declared primary key keeps them; none may be lost."""
     key = key_of(stream)
-    emitted = [as_emitted(stream, r) for r in records]
+    emitted = as_emitted_all(stream, records)  # the truth gets the fields the connector adds; its own keep theirs
     out = {key(r): without_nulls(r) for r in emitted}
     assert len(out) == len(records), f"{stream}: duplicate primary keys"
     return out
@@ -73,6 +74,23 @@ def test_children_keep_their_parent(full_sync: Run) -> None:
     assert {r["event_type"] for r in full_sync.records("event_type_availability_schedules")} == event_types
     assert {r["user"] for r in full_sync.records("user_availability_schedules")} <= users
     assert users == {m["user"]["uri"] for m in full_sync.records("organization_memberships")}
+
+
+@pytest.mark.parametrize("collisions", [True, False], ids=["with-collisions", "without"])
+def test_messages_that_share_event_type_recipient_and_instant_all_survive_deduplication(
+    make_sandbox: Callable[..., Sandbox], collisions: bool
+) -> None:
+    sandbox = make_sandbox()
+    sandbox.set_behaviour(communication_collisions=collisions)
+    run = run_connector("read", sandbox_config(sandbox), catalog(["outgoing_communications"]))
+    assert run.returncode == 0 and run.errors() == [], run.stderr[-2000:]
+    emitted = run.records("outgoing_communications")
+    expected = sandbox.truth.records("outgoing_communications", sandbox.tokens.admin)
+    # What the old key [event_uri, type, to, created_at] would keep, and what the declared key keeps.
+    old_key = {(r["event_uri"], r["type"], r["to"], r["created_at"]) for r in emitted}
+    assert (len(old_key) < len(expected)) == collisions
+    assert keyed("outgoing_communications", emitted) == keyed("outgoing_communications", expected)
+    assert len(keyed("outgoing_communications", emitted)) == len(expected)
 
 
 # -- two incremental syncs -----------------------------------------------------------------------------------------
@@ -119,6 +137,25 @@ def test_a_second_sync_emits_the_new_and_changed_records_and_nothing_else(
         }
 
 
+@pytest.mark.parametrize("max_count", [1000, 100], ids=["count-1000-accepted", "count-1000-refused"])
+def test_the_activity_log_reads_every_entry_whichever_count_limit_calendly_applies(
+    make_sandbox: Callable[..., Sandbox], max_count: int
+) -> None:
+    sandbox = make_sandbox(dataset=DatasetSpec.small(activity_log_entries=400))
+    sandbox.set_behaviour(activity_log_max_count=max_count)
+    run = run_connector("read", sandbox_config(sandbox), catalog(["activity_log_entries"]))
+    assert run.returncode == 0 and run.errors() == [] and run.warnings() == [], run.stderr[-2000:]
+    expected = sandbox.truth.records("activity_log_entries", sandbox.tokens.admin)
+    assert len(expected) > 100  # more than one page at the fallback's 100
+    assert keyed("activity_log_entries", run.records("activity_log_entries")) == keyed("activity_log_entries", expected)
+    counts = [e.query.get("count") for e in sandbox.request_log if e.path == "/activity_log_entries"]
+    fell_back = [line for line in run.logs() if "refused count=1000" in line]
+    if max_count == 1000:
+        assert counts == ["1000"] and fell_back == []
+    else:  # the refused request, then 100 a page
+        assert counts == ["1000"] + ["100"] * -(-len(expected) // 100) and len(fell_back) == 1
+
+
 def test_a_cursor_older_than_the_activity_logs_90_days_warns_that_entries_are_gone(shared_sandbox: Sandbox) -> None:
     # The state of a sync four months ago: Calendly has dropped what happened in its first month since.
     old = (datetime.now(UTC) - timedelta(days=120)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
@@ -130,6 +167,17 @@ def test_a_cursor_older_than_the_activity_logs_90_days_warns_that_entries_are_go
     assert old in warning and "gone" in warning
     expected = shared_sandbox.truth.records("activity_log_entries", shared_sandbox.tokens.admin)
     assert keyed("activity_log_entries", run.records("activity_log_entries")) == keyed("activity_log_entries", expected)
+
+
+def test_webhook_subscriptions_of_all_three_scopes_arrive(shared_sandbox: Sandbox) -> None:
+    admin = shared_sandbox.tokens.admin
+    run = run_connector("read", sandbox_config(shared_sandbox), catalog(["webhook_subscriptions"]))
+    assert run.returncode == 0 and run.errors() == [] and run.warnings() == []
+    got = run.records("webhook_subscriptions")
+    assert {r["scope"] for r in got} == {"organization", "user", "group"}
+    assert len({r["user"] for r in got if r["scope"] == "user"}) >= 2  # not only the token's own user's
+    expected = shared_sandbox.truth.records("webhook_subscriptions", admin)
+    assert keyed("webhook_subscriptions", got) == keyed("webhook_subscriptions", expected)
 
 
 # -- who may read what ---------------------------------------------------------------------------------------------
@@ -176,7 +224,7 @@ def test_each_token_syncs_what_it_may_and_warns_once_for_the_rest(
         assert refused_streams, "the case should really refuse something"
     # check says the same before any sync: one report, naming exactly the streams the sync skipped.
     check = run_connector("check", sandbox_config(sandbox, token))
-    [report] = [line for line in check.logs() if "Optional streams this token can read" in line]
+    [report] = [line for line in check.logs() if "Gated streams this token can read" in line]
     cannot = report.split("cannot read", 1)[1] if "cannot read" in report else ""
     assert [s for s in OPTIONAL_STREAMS if f" {s}: " in cannot or f": {s}: " in cannot] == refused_streams
 

@@ -21,7 +21,7 @@ import pytest
 
 from calendly_sandbox import DatasetSpec, Sandbox
 from integration_tests.conftest import sandbox_config
-from integration_tests.harness import ALL_STREAMS, REPO, as_emitted, discover_catalog
+from integration_tests.harness import ALL_STREAMS, REPO, as_emitted_all, discover_catalog
 from source_calendly.bounds import MARGIN
 
 PYTHON = REPO / ".venv-pyairbyte" / "bin" / "python"
@@ -150,7 +150,7 @@ def assert_table_equals_truth(stream: str, table: dict[str, Any], truth: list[di
             assert columns[field] == "JSON", f"{stream}.{field}"
         if spec.get("format") == "date-time":
             assert columns[field].startswith("TIMESTAMP"), f"{stream}.{field}"
-    records = [as_emitted(stream, r) for r in truth]
+    records = as_emitted_all(stream, truth)
     undeclared = {field for r in records for field in r} - declared
     assert undeclared == set(), f"{stream}: fields PyAirbyte would drop"
     rows = {tuple(typed(row[k], columns[k]) for k in key): row for row in table["rows"]}

@@ -93,6 +93,8 @@ def test_every_stream_alone_costs_its_own_minimum(make_sandbox: Any) -> None:
         ["event_type_memberships", "event_type_availability_schedules"],
         ["user_availability_schedules", "organization_memberships", "users"],
         ["activity_log_entries"],
+        ["webhook_subscriptions"],  # reads the memberships and the groups itself
+        ["webhook_subscriptions", "groups", "organization_memberships"],
     ]
     for streams in selections:
         sandbox.clear_request_log()

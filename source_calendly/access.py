@@ -40,9 +40,10 @@ class Access:
 class StreamUnavailable(Exception):
     """Calendly refused a stream to this token: the stream ends empty with one warning, the sync goes on."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, for_lack_of_scope: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.for_lack_of_scope = for_lack_of_scope  # Calendly's 403 named a scope the token lacks
 
 
 def refusal_reason(access: Access, response: requests.Response, token_is_admin: bool) -> str:

@@ -90,6 +90,9 @@ class SyncContext:
         self.budget.observer = self.progress
         self.spool = ListingSpool()  # parent listings read once per sync, replayed for substreams
         self.meeting_emails = MeetingEmails()  # whose meetings changed: event_invitees fills it for contacts
+        # Optional streams Calendly refused earlier in this sync, with the refusal, so that a stream that needs
+        # the same listing does not ask again.
+        self.refused: dict[str, Exception] = {}
         self._account: Account | None = None
         self._lock = threading.Lock()
         self._warned_scope = False

@@ -88,6 +88,17 @@ def forbidden_message(response: requests.Response) -> str:
     return ORG_ACCESS.format(detail=error_detail(response))
 
 
+def rejected_parameters(response: requests.Response) -> set[str]:
+    """The parameters a 400 `Invalid Argument` names in its details (empty for any other answer)."""
+    if response.status_code != 400:
+        return set()
+    body = response_json(response)
+    details = body.get("details") if isinstance(body, Mapping) else None
+    if not isinstance(details, list):
+        return set()
+    return {str(d.get("parameter")) for d in details if isinstance(d, Mapping) and d.get("parameter")}
+
+
 def is_page_token_rejection(response: requests.Response) -> bool:
     """Calendly answers 400 `page_token: is invalid` for a token redeemed too late (public integrations report it)."""
     if response.status_code != 400:
@@ -103,7 +114,8 @@ class CalendlyErrorHandler(HttpStatusErrorHandler):
     """Maps Calendly's statuses and bodies to actions; anything it does not know falls to the CDK defaults.
 
     `tolerated` lists statuses the calling stream handles itself (it receives those responses and decides),
-    such as 404 for one event's invitees or 403 for routing forms on a plan without them.
+    such as 404 for one event's invitees or 403 for routing forms on a plan without them. `count_fallback`: the
+    stream asks for more than 100 a page and handles a 400 that names `count` itself (it falls back to 100).
     """
 
     def __init__(
@@ -112,6 +124,7 @@ class CalendlyErrorHandler(HttpStatusErrorHandler):
         stream_name: str,
         tolerated: frozenset[int] = frozenset(),
         unauthorized: str = UNAUTHORIZED,
+        count_fallback: bool = False,
     ) -> None:
         super().__init__(
             logger=logger,
@@ -120,6 +133,7 @@ class CalendlyErrorHandler(HttpStatusErrorHandler):
         self._stream_name = stream_name
         self._tolerated = tolerated
         self._unauthorized = unauthorized  # what a 401 means depends on the kind of credentials
+        self._count_fallback = count_fallback
 
     def interpret_response(self, response_or_exception: requests.Response | Exception | None = None) -> ErrorResolution:
         if isinstance(response_or_exception, requests.RequestException):
@@ -130,6 +144,8 @@ class CalendlyErrorHandler(HttpStatusErrorHandler):
         status = response.status_code
         endpoint = f"GET {requests.utils.urlparse(response.url).path}"
         if status in self._tolerated or is_page_token_rejection(response):
+            return ErrorResolution(ResponseAction.IGNORE, None, None)
+        if self._count_fallback and "count" in rejected_parameters(response):
             return ErrorResolution(ResponseAction.IGNORE, None, None)
         if status == 401:
             return ErrorResolution(ResponseAction.FAIL, FailureType.config_error, self._unauthorized)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, Protocol
 
 from airbyte_cdk.models import AirbyteMessage, AirbyteStateMessage, ConfiguredAirbyteCatalog
 from airbyte_cdk.sources import AbstractSource
@@ -18,7 +18,6 @@ from source_calendly.streams import (
     AccountLookup,
     EventInvitees,
     EventTypes,
-    GatedStream,
     OrganizationMemberships,
     RoutingForms,
     RoutingFormSubmissions,
@@ -62,11 +61,14 @@ class SourceCalendly(AbstractSource):
         account = context.account
         logger.info(f"The token belongs to {account.describe()}.")
         context.warn_if_not_admin()
-        readable, refused = capability_report([stream(context=context) for stream in OPTIONAL_STREAMS])
-        report = f"Optional streams this token can read: {', '.join(readable) or 'none'}."
+        # Routing forms and their submissions are core streams, but gated by the plan and a scope like the others.
+        forms = _AskedOnce(RoutingForms(context=context))
+        gated: list[Gated] = [_Named("routing_forms", forms), _Named("routing_form_submissions", forms)]
+        readable, refused = capability_report(gated + [stream(context=context) for stream in OPTIONAL_STREAMS])
+        report = f"Gated streams this token can read: {', '.join(readable) or 'none'}."
         if refused:
             lines = "".join(f"\n- {name}: {reason}" for name, reason in refused)
-            logger.warning(f"{report} Optional streams it cannot read (they will sync empty, with a warning):{lines}")
+            logger.warning(f"{report} Gated streams it cannot read (they will sync empty, with a warning):{lines}")
         else:
             logger.info(report)
         return True, None
@@ -86,8 +88,41 @@ class SourceCalendly(AbstractSource):
         return core + [stream(context=context) for stream in OPTIONAL_STREAMS]
 
 
-def capability_report(streams: list[GatedStream]) -> tuple[list[str], list[tuple[str, str]]]:
-    """Which optional streams the token can read, and for the others why not: one probe request each at most."""
+class Gated(Protocol):
+    """What check's report asks of a stream: its name and, with one request at most, why the token cannot read it."""
+
+    name: str
+
+    def refusal(self) -> str | None: ...
+
+
+class _AskedOnce:
+    """A stream's refusal, asked of Calendly once however many report lines share it."""
+
+    def __init__(self, stream: Gated) -> None:
+        self._stream = stream
+        self._asked = False
+        self._reason: str | None = None
+
+    def refusal(self) -> str | None:
+        if not self._asked:
+            self._reason, self._asked = self._stream.refusal(), True
+        return self._reason
+
+
+class _Named:
+    """A report line under a stream's name whose access is `access`'s (routing_form_submissions: the forms')."""
+
+    def __init__(self, name: str, access: _AskedOnce) -> None:
+        self.name = name
+        self._access = access
+
+    def refusal(self) -> str | None:
+        return self._access.refusal()
+
+
+def capability_report(streams: Sequence[Gated]) -> tuple[list[str], list[tuple[str, str]]]:
+    """Which gated streams the token can read, and for the others why not: one probe request each at most."""
     readable: list[str] = []
     refused: list[tuple[str, str]] = []
     for stream in streams:

@@ -26,7 +26,6 @@ NOT_FOUND = {"title": "Resource Not Found", "message": "The server could not fin
 NO_PERMISSION = {"title": "Permission Denied", "message": "You do not have permission to access this resource."}
 NOW = datetime(2026, 11, 24, 12, 0, 0, tzinfo=UTC)
 TEAMS_PLUS = ("teams", "enterprise")
-PAID = ("essentials", "standard", "professional", "teams", "enterprise")
 # path -> (scope, plans that have it or None for all, admins and owners only)
 OPTIONAL_ACCESS: dict[str, tuple[str, tuple[str, ...] | None, bool]] = {
     "/groups": ("groups:read", TEAMS_PLUS, False),
@@ -37,13 +36,12 @@ OPTIONAL_ACCESS: dict[str, tuple[str, tuple[str, ...] | None, bool]] = {
     "/activity_log_entries": ("activity_log:read", ("enterprise",), True),
     "/contacts": ("contacts:read", None, False),
     "/outgoing_communications": ("outgoing_communications:read", ("enterprise",), False),
-    "/webhook_subscriptions": ("webhooks:read", PAID, True),
+    "/webhook_subscriptions": ("webhooks:read", None, False),  # every plan since 2026-11-03; roles: see _route
     "/teams": ("organizations:read", None, False),
 }
 PLAN_MESSAGES = {
     "/activity_log_entries": "Please upgrade your Calendly account to Enterprise.",
     "/outgoing_communications": "Please upgrade your Calendly account to Enterprise.",
-    "/webhook_subscriptions": "Please upgrade your Calendly account to Standard.",
 }
 
 
@@ -144,6 +142,7 @@ class FakeCalendly:
     outgoing: list[dict[str, Any]] = field(default_factory=list)
     webhooks: list[dict[str, Any]] = field(default_factory=list)
     teams: list[dict[str, Any]] = field(default_factory=list)
+    activity_max_count: int = 1000  # 100: a larger count answers 400 naming count (the shared Pagination schema)
     availability_of_others: bool = False  # whether a member may read other users' availability schedules
     exclusive_min_filters: bool = False  # `min_*` filters read as strictly after (see calendly_sandbox.behaviour)
     faults: list[Fault] = field(default_factory=list)
@@ -269,6 +268,9 @@ class FakeCalendly:
         if path == "/event_type_memberships":
             return 200, self._page(path, q, self.hosts.get(one("event_type") or "", []))
         if path == "/activity_log_entries":
+            if int(one("count") or "20") > self.activity_max_count:
+                return 400, {"title": "Invalid Argument", "message": "The supplied parameters are invalid.",
+                             "details": [{"parameter": "count", "message": "must be between 1 and 100"}]}  # fmt: skip
             rows = [e for e in self.activity if self._from(e["occurred_at"], one("min_occurred_at"))]
             rows.sort(key=lambda e: e["occurred_at"], reverse=one("sort") != "occurred_at:asc")
             return 200, self._page(path, q, rows)
@@ -281,8 +283,16 @@ class FakeCalendly:
         if path == "/outgoing_communications":
             rows = [c for c in self.outgoing if self._from(c["created_at"], one("min_created_at"))]
             return 200, self._page(path, q, rows)
-        rows = {"/groups": self.groups, "/group_relationships": self.group_relationships,
-                "/webhook_subscriptions": self.webhooks, "/teams": self.teams}[path]  # fmt: skip
+        if path == "/webhook_subscriptions":
+            scope = one("scope")
+            if scope is None or (scope in ("user", "group") and one(scope) is None):
+                return 400, {"title": "Invalid Argument", "message": "The supplied parameters are invalid."}
+            if not is_admin and (scope != "user" or one("user") != user):  # a member: its own user's only
+                return 403, NO_PERMISSION
+            of = one(scope) if scope != "organization" else None
+            rows = [w for w in self.webhooks if w["scope"] == scope and (of is None or w[scope] == of)]
+            return 200, self._page(path, q, rows)
+        rows = {"/groups": self.groups, "/group_relationships": self.group_relationships, "/teams": self.teams}[path]
         if path == "/teams" and one("user"):
             rows = [t for t in rows if one("user") in t.get("members", [])]
         return 200, self._page(path, q, rows)

@@ -66,7 +66,7 @@ OPENAPI_EXAMPLE_MINIMUM = {stream: 2 for stream in COMPONENTS} | {"organization"
 FREE_FORM = {"activity_log_entries.details"}
 
 # The only always-present fields: uri everywhere, plus the cursor of the incremental streams
-# and the event_uri the connector adds to invitees.
+# and the event_uri the connector adds to invitees, the communication_key it adds to outgoing communications.
 REQUIRED = {
     "scheduled_events": ["uri", "updated_at"],
     "event_invitees": ["uri", "updated_at", "event_uri"],
@@ -84,7 +84,7 @@ REQUIRED = {
     "event_type_availability_schedules": ["event_type"],
     "activity_log_entries": ["uri", "occurred_at"],
     "contacts": ["uri", "updated_at"],
-    "outgoing_communications": ["event_uri", "type", "to", "created_at"],
+    "outgoing_communications": ["communication_key", "event_uri", "type", "to", "created_at"],
     "webhook_subscriptions": ["uri"],
     "teams": ["uri"],
 }
@@ -214,14 +214,15 @@ CURRENT_DOC_FIELDS = {
         "actor.organization.role", "actor.group.uri", "actor.group.name", "actor.group.role",
     ],
     "contacts": [
-        "uri", "emails[].email", "emails[].is_primary", "phone_numbers[].phone_number", "name", "timezone",
-        "job_title", "company", "country", "state", "city", "linkedin",
+        "uri", "app_url", "emails[].email", "emails[].is_primary", "phone_numbers[].phone_number", "name",
+        "timezone", "job_title", "company", "country", "state", "city", "linkedin",
         "custom_fields[].uri", "custom_fields[].label", "custom_fields[].value", "created_at", "updated_at",
         "first_email_date", "last_email_date", "next_meeting_date", "last_meeting_date", "last_interaction_date",
     ],
     "outgoing_communications": [
         "type", "to", "from", "body", "subject", "sender_uri", "sender_email", "event_type_uri", "event_uri",
         "scheduling_url", "sent_at", "created_at",
+        "communication_key",
     ],
     "webhook_subscriptions": [
         "uri", "callback_url", "created_at", "updated_at", "retry_started_at", "state", "events", "scope",
@@ -506,6 +507,7 @@ DOC_EXAMPLES |= {
     ],
     "contacts": [
         {"uri": "https://api.calendly.com/contacts/c1", "emails": [{"email": "a@example.com", "is_primary": True}],
+         "app_url": "https://calendly.com/app/contacts/c1",
          "phone_numbers": [{"phone_number": "+1 555 0100"}], "name": "Ann", "timezone": "America/New_York",
          "job_title": None, "company": "Acme", "country": "US", "state": "NY", "city": None,
          "linkedin": "https://www.linkedin.com/in/ann", "created_at": DT_SAMPLE, "updated_at": DT_SAMPLE,
@@ -693,6 +695,8 @@ def _as_connector_record(stream: str, record: dict[str, Any]) -> dict[str, Any]:
     record = copy.deepcopy(record)
     if stream == "event_invitees":
         record.setdefault("event_uri", record.get("event"))
+    if stream == "outgoing_communications":
+        record.setdefault("communication_key", "0" * 64)
     return record
 
 

@@ -110,7 +110,7 @@ def test_discover_makes_no_request_and_declares_the_sync_modes(api: FakeCalendly
         "teams": ["full_refresh"],
     }
     keys = {"event_type_availability_schedules": [["event_type"], ["availability_rule_uri"]],
-            "outgoing_communications": [["event_uri"], ["type"], ["to"], ["created_at"]]}  # fmt: skip
+            "outgoing_communications": [["communication_key"]]}  # fmt: skip
     cursors = {"activity_log_entries": "occurred_at", "outgoing_communications": "created_at"}
     cursors |= {name: "_ab_cdc_updated_at" for name in ("event_type_memberships", "user_availability_schedules",
                                                        "event_type_availability_schedules")}  # fmt: skip
@@ -227,7 +227,7 @@ def test_check_reports_once_which_optional_streams_the_token_can_read(api: FakeC
     api.plan, api.missing_scopes = "teams", {"contacts:read"}
     status, _, logs = check(config(), tmp_path)
     assert status == "SUCCEEDED"
-    [report] = [line for line in logs if "Optional streams this token can read" in line]
+    [report] = [line for line in logs if "Gated streams this token can read" in line]
     readable = report.split("can read: ", 1)[1].split(".", 1)[0].split(", ")
     assert "groups" in readable and "users" in readable and "user_availability_schedules" in readable
     refused = report.split("cannot read", 1)[1]
@@ -237,12 +237,38 @@ def test_check_reports_once_which_optional_streams_the_token_can_read(api: FakeC
     assert "groups" not in refused
 
 
+def test_check_reports_routing_forms_refused_for_the_plan_with_one_request(api: FakeCalendly, tmp_path: Path) -> None:
+    api.routing_forms = None  # a plan without routing forms
+    status, _, logs = check(config(), tmp_path)
+    assert status == "SUCCEEDED"
+    [report] = [line for line in logs if "Gated streams this token can read" in line]
+    refused = dict(line.split(": ", 1) for line in report.split("\n- ")[1:])
+    assert set(refused) == {"routing_forms", "routing_form_submissions"}
+    assert refused["routing_forms"] == refused["routing_form_submissions"]
+    assert refused["routing_forms"].startswith("it needs the Teams or Enterprise plan")
+    assert len(api.paths("/routing_forms")) == 1
+
+
+def test_check_reports_routing_forms_refused_for_the_scope_and_what_a_sync_then_does(
+    api: FakeCalendly, tmp_path: Path
+) -> None:
+    body = {"title": "Insufficient scope", "message": "…", "required_scopes": ["routing_forms:read"]}
+    api.faults.append(Fault(r"^/routing_forms$", 403, body))
+    status, _, logs = check(config(), tmp_path)
+    assert status == "SUCCEEDED"
+    [report] = [line for line in logs if "Gated streams this token can read" in line]
+    refused = dict(line.split(": ", 1) for line in report.split("\n- ")[1:])
+    assert set(refused) == {"routing_forms", "routing_form_submissions"}
+    assert refused["routing_forms"].startswith("the token lacks the scope routing_forms:read")
+    assert "fails until it has it" in refused["routing_forms"] and "Personal Access Tokens" in refused["routing_forms"]
+
+
 def test_check_for_a_member_names_the_role_for_admin_streams(api: FakeCalendly, tmp_path: Path) -> None:
     status, _, logs = check(config(personal_access_token=MEMBER_TOKEN), tmp_path)
     assert status == "SUCCEEDED"
-    [report] = [line for line in logs if "Optional streams this token can read" in line]
+    [report] = [line for line in logs if "Gated streams this token can read" in line]
     refused = dict(line.split(": ", 1) for line in report.split("\n- ")[1:])
-    assert set(refused) == {"organization_invitations", "activity_log_entries", "webhook_subscriptions"}
+    assert set(refused) == {"organization_invitations", "activity_log_entries"}
     assert all("admin or owner role" in reason for reason in refused.values())
 
 
@@ -254,7 +280,8 @@ def test_check_probes_each_optional_endpoint_at_most_once_with_count_1(api: Fake
 
 
 OPTIONAL = (
-    "organization, users, groups, group_relationships, organization_invitations, event_type_memberships, "
+    "routing_forms, routing_form_submissions, organization, users, groups, group_relationships, "
+    "organization_invitations, event_type_memberships, "
     "user_availability_schedules, event_type_availability_schedules, activity_log_entries, contacts, "
     "outgoing_communications, webhook_subscriptions, teams"
 )
@@ -273,7 +300,7 @@ def test_check_with_every_optional_stream_readable_says_so_in_order_without_a_wa
     api: FakeCalendly, tmp_path: Path
 ) -> None:
     logs = check_log_levels(config(), tmp_path)
-    assert ("INFO", f"Optional streams this token can read: {OPTIONAL}.") in logs
+    assert ("INFO", f"Gated streams this token can read: {OPTIONAL}.") in logs
     assert not [message for level, message in logs if level in ("WARN", "WARNING")]
 
 
@@ -282,12 +309,12 @@ def test_an_optional_stream_that_cannot_be_checked_is_reported_as_such_and_check
 ) -> None:
     api.faults.append(Fault("^/contacts$", 400, {"title": "Invalid Argument", "message": "bad"}))
     logs = check_log_levels(config(), tmp_path)
-    [(level, report)] = [(lv, m) for lv, m in logs if m.startswith("Optional streams this token can read")]
+    [(level, report)] = [(lv, m) for lv, m in logs if m.startswith("Gated streams this token can read")]
     readable = OPTIONAL.replace("contacts, ", "")
     head, tail = report.split("\n- ")
     assert level == "WARN"
     assert head == (
-        f"Optional streams this token can read: {readable}. Optional streams it cannot read (they will sync empty, "
+        f"Gated streams this token can read: {readable}. Gated streams it cannot read (they will sync empty, "
         "with a warning):"
     )
     assert tail.startswith("contacts: it could not be checked (Calendly rejected the request of stream contacts")
@@ -298,13 +325,11 @@ def test_check_for_a_member_lists_each_refused_stream_on_its_own_line_in_full(
     api: FakeCalendly, tmp_path: Path
 ) -> None:
     logs = check_log_levels(config(personal_access_token=MEMBER_TOKEN), tmp_path)
-    [report] = [m for _, m in logs if m.startswith("Optional streams this token can read")]
+    [report] = [m for _, m in logs if m.startswith("Gated streams this token can read")]
     said = "Calendly answered HTTP 403: Permission Denied: You do not have permission to access this resource."
     use = "Use a token of a user with the admin or owner role in the Calendly organization."
     assert report.split("\n")[1:] == [
         f"- organization_invitations: it needs the admin or owner role ({said}). {use}",
         f"- activity_log_entries: it needs the admin or owner role (and an organization on the Enterprise plan) "
         f"({said}). {use}",
-        f"- webhook_subscriptions: it needs the admin or owner role (and an organization on a paid plan (Standard or "
-        f"higher)) ({said}). {use}",
     ]

@@ -5,11 +5,16 @@ What a refusal says: the scope when Calendly names it, else the role for a non-a
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import orjson
 import pytest
 import requests
+import yaml
 
+from calendly_sandbox.tokens import ALL_SCOPES
 from source_calendly.access import Access, refusal_reason, skip_warning
+from source_calendly.streams import OPTIONAL_STREAMS
 
 
 def forbidden(body: dict) -> requests.Response:
@@ -124,3 +129,15 @@ def test_the_skip_warning_in_full() -> None:
     assert skip_warning("groups", "it needs the Teams or Enterprise plan (…).") == (
         "Skipping stream groups: it needs the Teams or Enterprise plan (…). The other streams sync as usual."
     )
+
+
+def test_the_token_help_names_the_scope_of_every_stream_and_the_sandbox_agrees() -> None:
+    # Since 2026-03-03 a new token has only the scopes chosen at creation: the help text must name each one.
+    spec = yaml.safe_load((Path(__file__).parents[1] / "source_calendly" / "spec.yaml").read_text())
+    help_text = spec["connectionSpecification"]["properties"]["credentials"]["description"]
+    core = ["users:read", "scheduled_events:read", "event_types:read", "organizations:read", "routing_forms:read"]
+    assert "The core streams need " + ", ".join(core[:-1]) + " and " + core[-1] in help_text
+    for stream in OPTIONAL_STREAMS:
+        assert stream.access.scope in help_text, stream.name
+        assert stream.name in help_text, stream.name
+    assert set(core) | {stream.access.scope for stream in OPTIONAL_STREAMS} == ALL_SCOPES

@@ -10,6 +10,8 @@ from source_calendly.streams.gated import Children
 from source_calendly.streams.organization import EventTypes, OrganizationMemberships
 from source_calendly.streams.tracked import TrackedPerParentStream
 
+# The scope catalog lists both availability listings under availability:read and GET /event_type_memberships under
+# event_types:read; neither page states a plan: https://developer.calendly.com/docs/authentication/scopes
 AVAILABILITY = Access(scope="availability:read")
 
 

@@ -30,10 +30,12 @@ from source_calendly.errors import (
     UNAUTHORIZED,
     CalendlyErrorHandler,
     describe_failure,
+    error_detail,
     give_up_early,
     is_page_token_rejection,
     malformed_response,
     rate_limit_exhausted,
+    rejected_parameters,
     response_json,
     retries_exhausted,
 )
@@ -162,7 +164,7 @@ class CalendlyStream(HttpStream):
         self._deadline = deadline
         self._timeout = (CONNECT_TIMEOUT, min(READ_TIMEOUT, deadline))
         self._retry_policy = CHECK_RETRY_POLICY if context.checking else RetryPolicy(max_retries=config.max_retries)
-        self._error_handler = self.get_error_handler()
+        self._error_handler = self._new_error_handler()
 
     # HttpStream contract -------------------------------------------------------------------------------------
     @property
@@ -180,8 +182,14 @@ class CalendlyStream(HttpStream):
         return self.endpoint
 
     def get_error_handler(self) -> ErrorHandler | None:
+        return self._new_error_handler()
+
+    def _new_error_handler(self) -> CalendlyErrorHandler:
+        # A stream that asks for more than 100 a page handles a 400 naming `count` itself (see _list).
         unauthorized = OAUTH_UNAUTHORIZED if self.context.oauth is not None else UNAUTHORIZED
-        return CalendlyErrorHandler(self.logger, self.name, self.tolerated_statuses, unauthorized)
+        return CalendlyErrorHandler(
+            self.logger, self.name, self.tolerated_statuses, unauthorized, count_fallback=self.page_size > PAGE_SIZE
+        )
 
     def next_page_token(self, response: requests.Response) -> Mapping[str, Any] | None:
         token = self._pagination(response).get("next_page_token")
@@ -331,6 +339,19 @@ class CalendlyStream(HttpStream):
         restarted = False
         while True:
             response = self.get(path, query)
+            if self.page_size > PAGE_SIZE and "count" in rejected_parameters(response):
+                # The docs disagree with themselves (the activity log's count allows 1-1000, the shared Pagination
+                # schema at most 100): fall back to 100 for this stream, once, rather than fail it.
+                self.logger.info(
+                    f"Stream {self.name}: Calendly refused count={self.page_size} at GET /{path} "
+                    f"({error_detail(response)}); reading {PAGE_SIZE} a page instead."
+                )
+                self.page_size = PAGE_SIZE  # the next 400 naming count is an error like any other
+                self._error_handler = self._new_error_handler()
+                base = {**params, "count": str(self.page_size)}
+                listing, seen_tokens, restarted = progress.restart_params(base), set(), True
+                query = listing
+                continue
             if is_page_token_rejection(response):
                 restarts += 1
                 if restarts > MAX_PAGE_TOKEN_RESTARTS:

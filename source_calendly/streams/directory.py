@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, MutableMapping
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping
+from itertools import chain
 from typing import Any
 
 from airbyte_cdk.models import SyncMode
 
-from source_calendly.access import Access
+from source_calendly.access import Access, StreamUnavailable
 from source_calendly.streams.base import uuid_of
-from source_calendly.streams.gated import GatedStream
+from source_calendly.streams.gated import GatedStream, PerParentStream
 from source_calendly.streams.organization import OrganizationMemberships
 
+# Scopes as the scope catalog lists them: https://developer.calendly.com/docs/authentication/scopes
+# Groups are a Teams and Enterprise feature in Calendly; the groups endpoints state no plan themselves
+# (https://developer.calendly.com/api-docs/calendly-api/groups/list-groups), so this only words a refusal.
 TEAMS_PLAN = "the Teams or Enterprise plan"
 
 
@@ -60,6 +64,7 @@ class Groups(GatedStream):
 
     name = "groups"
     endpoint = "groups"
+    shared_with = "webhook_subscriptions"  # its group-scoped subscriptions are listed per group
     access = Access(scope="groups:read", plan=TEAMS_PLAN)
 
     def request_params(self, **kwargs: Any) -> MutableMapping[str, Any]:
@@ -84,6 +89,7 @@ class OrganizationInvitations(GatedStream):
     """https://developer.calendly.com/api-docs/calendly-api/organizations/list-organization-invitations"""
 
     name = "organization_invitations"
+    # The page states no role; inviting is an admin's or owner's action, and so is listing (sandbox: both ways).
     access = Access(scope="organizations:read", admin=True)
 
     @property
@@ -103,15 +109,67 @@ class Teams(GatedStream):
     access = Access(scope="organizations:read")
 
 
-class WebhookSubscriptions(GatedStream):
-    """The organization's webhook subscriptions.
+class WebhookSubscriptions(PerParentStream):
+    """The organization's webhook subscriptions of all three scopes.
+
+    Calendly lists them one scope at a time, and `organization` is always required: `scope=organization` once,
+    `scope=user` with `user=` (required for that scope) once per member, `scope=group` with `group=` (required
+    for that scope) once per group. The members and groups are the organization_memberships and groups
+    listings, replayed when those streams are read in the same sync. Webhooks are on every plan since
+    2026-11-03 (https://developer.calendly.com/release-notes/2026/11/3); the organization and group scopes are
+    an admin's or owner's to list, so any other token reads its own user's subscriptions only (one request).
 
     https://developer.calendly.com/api-docs/calendly-api/webhooks/list-webhook-subscriptions
     """
 
     name = "webhook_subscriptions"
     endpoint = "webhook_subscriptions"
-    access = Access(scope="webhooks:read", plan="a paid plan (Standard or higher)", admin=True)
+    access = Access(scope="webhooks:read", admin=True)
+    parent_stream = OrganizationMemberships
+    parent_param = "user"
 
     def request_params(self, **kwargs: Any) -> MutableMapping[str, Any]:
         return {"organization": self.context.account.organization_uri, "scope": "organization"}
+
+    def read_allowed(self, sync_mode: SyncMode) -> Iterable[Mapping[str, Any]]:
+        account = self.context.account
+        if not account.is_admin:
+            self.logger.info(
+                f"Stream {self.name}: {account.name} is not an admin or owner, so only their own user-scoped "
+                "subscriptions are read; the organization's and groups' need a token of an admin or owner."
+            )
+            yield from self._logged(self.children_of(account.user_uri)).records  # a refusal here skips the stream
+            return
+        yield from self.list_own(self.request_params())  # a refusal here skips the stream
+        for children in self.read_parents(chain(self.parent_uris(), self.group_uris())):
+            yield from children.records
+
+    def parent_uris(self) -> Iterator[str]:
+        """Every member's user."""
+        for membership in self.parent_records():
+            user = membership.get("user")
+            if isinstance(user, Mapping) and user.get("uri"):
+                yield str(user["uri"])
+
+    def group_uris(self) -> Iterator[str]:
+        """Every group, from the groups listing; without it (a plan without groups has none to subscribe to; a
+        token without groups:read gets a warning) no group-scoped subscription is read."""
+        groups = Groups(context=self.context)
+        try:
+            earlier = self.context.refused.get(groups.name)  # the groups stream was refused already this sync
+            if isinstance(earlier, StreamUnavailable):
+                raise earlier
+            for group in groups.list(groups.endpoint, groups.request_params(), shared=groups.listing_is_shared()):
+                yield str(group["uri"])
+        except StreamUnavailable as refused:
+            if refused.for_lack_of_scope:
+                self.logger.warning(f"Stream {self.name}: group-scoped subscriptions were not read: {refused.reason}")
+
+    def child_params(self, parent_uri: str) -> dict[str, str]:
+        scope = "group" if "/groups/" in parent_uri else "user"
+        return {"organization": self.context.account.organization_uri, "scope": scope, scope: parent_uri}
+
+    def probe_request(self) -> tuple[str, dict[str, str]] | None:
+        account = self.context.account
+        params = self.request_params() if account.is_admin else self.child_params(account.user_uri)
+        return self.endpoint, {**params, "count": "1"}

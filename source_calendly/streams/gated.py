@@ -15,6 +15,7 @@ import requests
 from airbyte_cdk.models import SyncMode
 
 from source_calendly.access import Access, StreamUnavailable, refusal_reason, skip_warning
+from source_calendly.errors import required_scopes
 from source_calendly.streams.base import PAGE_SIZE, CalendlyStream
 
 
@@ -49,6 +50,7 @@ class GatedStream(CalendlyStream):
         try:
             yield from self.read_allowed(sync_mode)
         except StreamUnavailable as refused:
+            self.context.refused[self.name] = refused
             self.logger.warning(skip_warning(self.name, refused.reason))
 
     def read_allowed(self, sync_mode: SyncMode) -> Iterable[Mapping[str, Any]]:
@@ -57,7 +59,9 @@ class GatedStream(CalendlyStream):
 
     def on_tolerated_response(self, response: requests.Response) -> None:
         if response.status_code == 403:
-            raise StreamUnavailable(refusal_reason(self.access, response, self.context.account.is_admin))
+            raise StreamUnavailable(
+                refusal_reason(self.access, response, self.context.account.is_admin), bool(required_scopes(response))
+            )
         super().on_tolerated_response(response)
 
     # check's capability report -------------------------------------------------------------------------------
@@ -141,7 +145,7 @@ class PerParentStream(GatedStream):
 
     def children_of(self, parent_uri: str) -> Children:
         """A parent's records; runs on a worker thread, so it logs nothing itself (the warning is returned)."""
-        params = {self.parent_param: parent_uri}
+        params = self.child_params(parent_uri)
         try:
             if self.paginated:
                 records = list(self.list(self.endpoint, params))
@@ -151,6 +155,10 @@ class PerParentStream(GatedStream):
             gone = f"Stream {self.name}: {parent_uri} no longer exists (HTTP 404); its records are skipped."
             return Children(parent_uri, [], complete=False, warning=gone)
         return Children(parent_uri, [self.decorate(record, parent_uri) for record in records])
+
+    def child_params(self, parent_uri: str) -> dict[str, str]:
+        """The query that lists one parent's records."""
+        return {self.parent_param: parent_uri}
 
     def decorate(self, record: Mapping[str, Any], parent_uri: str) -> Mapping[str, Any]:
         return record
@@ -174,5 +182,5 @@ class PerParentStream(GatedStream):
         first = self.parent.parse_response(response)[:1]
         if not first:
             return None  # no parent to ask about: nothing to read either way
-        params = {self.parent_param: str(first[0]["uri"])}
+        params = self.child_params(str(first[0]["uri"]))
         return self.endpoint, (params if not self.paginated else {**params, "count": "1"})

@@ -8,6 +8,7 @@ from typing import Any
 
 import requests
 
+from source_calendly.access import SCOPE_HELP
 from source_calendly.config import config_error
 from source_calendly.errors import error_detail, forbidden_message, required_scopes
 from source_calendly.streams.base import PAGE_SIZE, CalendlyStream
@@ -47,6 +48,22 @@ class RoutingForms(CalendlyStream):
         if required_scopes(response):
             raise config_error(forbidden_message(response))
         raise RoutingFormsUnavailable(PLAN_WARNING.format(detail=f"HTTP 403: {error_detail(response)}"))
+
+    def refusal(self) -> str | None:
+        """For check's report, as the optional streams have it: None if the token may read routing forms, else
+        why not (one `count=1` request)."""
+        response = self.get(self.endpoint, {**self.request_params(), "count": "1"})
+        if response.status_code != 403:
+            return None
+        said = f"Calendly answered HTTP 403: {error_detail(response)}"
+        scopes = required_scopes(response)
+        if scopes:
+            listed = ", ".join(scopes)
+            return (
+                f"the token lacks the scope {listed} ({said}); a sync that selects routing_forms or "
+                f"routing_form_submissions fails until it has it. " + SCOPE_HELP.format(scopes=listed)
+            )
+        return f"it needs the Teams or Enterprise plan ({said}). Upgrade the Calendly organization's plan to read it."
 
 
 class RoutingFormSubmissions(FanOutSubStream):

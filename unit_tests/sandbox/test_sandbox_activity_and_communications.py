@@ -33,6 +33,22 @@ def test_activity_log_listing(ro: Sandbox, admin: Client, acme: str) -> None:
     assert {e["actor"]["type"] for e in truth} == {"User", "System"}
 
 
+@pytest.mark.parametrize("max_count", [1000, 100])
+def test_activity_log_count_limit_runs_both_ways(make_sandbox, client, max_count: int) -> None:
+    sb = make_sandbox(rate_limit_per_minute=None)
+    sb.set_behaviour(activity_log_max_count=max_count)
+    admin, acme = client(sb, "admin"), sb.truth.organization("admin")["uri"]
+    truth = sb.truth.records("activity_log_entries", "admin")
+    assert len(admin.ok("/activity_log_entries", organization=acme, count=100)["collection"]) == min(100, len(truth))
+    big = admin.get("/activity_log_entries", organization=acme, count=1000, sort="occurred_at:asc")
+    if max_count == 1000:
+        assert big.status_code == 200 and big.json()["collection"] == truth[:1000]
+    else:
+        assert big.status_code == 400 and big.json()["title"] == "Invalid Argument"
+        assert [d["parameter"] for d in big.json()["details"]] == ["count"]
+        assert "100" in big.json()["details"][0]["message"]
+
+
 def test_activity_log_time_filters_and_retention(ro: Sandbox, admin: Client, acme: str) -> None:
     truth = ro.truth.records("activity_log_entries", "admin")
     cursor = truth[len(truth) // 2]["occurred_at"]
@@ -155,3 +171,25 @@ def test_communications_order_and_readers_knobs(make_sandbox, client) -> None:
 def test_communications_gates(ro: Sandbox, client, solo: str) -> None:
     refused = client(ro, "no_teams").get("/outgoing_communications", organization=solo)
     assert refused.status_code == 403 and refused.json() == UPGRADE
+
+
+def _clash(c: dict) -> tuple:
+    return c["event_uri"], c["type"], c["to"], c["created_at"]
+
+
+def test_communications_that_share_event_type_recipient_and_instant_come_and_go_with_the_switch(
+    make_sandbox, client
+) -> None:
+    sb = make_sandbox(rate_limit_per_minute=None)
+    admin, acme = client(sb, "admin"), sb.truth.organization("admin")["uri"]
+    listed = admin.all("/outgoing_communications", organization=acme, count=100)
+    assert listed == sb.truth.records("outgoing_communications", "admin")
+    clashes = [c for c in listed if sum(_clash(o) == _clash(c) for o in listed) > 1]
+    subjects = {c["subject"] for c in clashes}
+    assert any(s.startswith("Confirmed") for s in subjects) and any(s.startswith("Reminder") for s in subjects)
+    assert any(listed.count(c) > 1 for c in clashes)  # and now and then the very same message twice
+    sb.set_behaviour(communication_collisions=False)
+    plain = admin.all("/outgoing_communications", organization=acme, count=100)
+    assert plain == sb.truth.records("outgoing_communications", "admin")
+    assert len({_clash(c) for c in plain}) == len(plain) < len(listed)
+    assert all(c in listed for c in plain)

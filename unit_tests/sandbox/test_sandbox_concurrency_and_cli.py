@@ -152,23 +152,36 @@ def test_cli_plan_option() -> None:
 
 
 @pytest.mark.parametrize(
-    "flags, group_moves, notes_move, min_filters",
+    "flags, group_moves, notes_move, collisions, max_count, min_filters",
     [
-        ((), False, True, "inclusive"),
+        ((), False, True, True, 1000, "inclusive"),
         (
-            ("--group-changes-move-updated-at", "--notes-keep-updated-at", "--exclusive-min-filters"),
+            (
+                "--group-changes-move-updated-at",
+                "--notes-keep-updated-at",
+                "--no-communication-collisions",
+                "--activity-log-max-count",
+                "100",
+                "--exclusive-min-filters",
+            ),
             True,
             False,
+            False,
+            100,
             "exclusive",
         ),
     ],
 )
-def test_cli_updated_at_knobs(flags: tuple[str, ...], group_moves: bool, notes_move: bool, min_filters: str) -> None:
+def test_cli_updated_at_knobs(
+    flags: tuple[str, ...], group_moves: bool, notes_move: bool, collisions: bool, max_count: int, min_filters: str
+) -> None:
     proc, ready = _start_cli("--profile", "small", "--events", "20", *flags)
     try:
         info = requests.get(f"{ready['url']}/_sandbox/info", timeout=10).json()
         assert info["behaviour"]["group_changes_move_updated_at"] is group_moves
         assert info["behaviour"]["notes_move_updated_at"] is notes_move
+        assert info["behaviour"]["communication_collisions"] is collisions
+        assert info["behaviour"]["activity_log_max_count"] == max_count
         assert info["behaviour"]["min_filters"] == min_filters
     finally:
         proc.terminate()

@@ -1,4 +1,5 @@
-"""Contacts (contacts:read, paid plans) and webhook subscriptions (webhooks:read, Standard+, admins)."""
+"""Contacts (contacts:read) and webhook subscriptions (webhooks:read, admins), both on every plan since November
+2026 (https://developer.calendly.com/release-notes/2026/11/19, https://developer.calendly.com/release-notes/2026/11/3)."""
 
 from __future__ import annotations
 
@@ -54,31 +55,38 @@ def test_contact_fields_and_filters(ro: Sandbox, admin: Client) -> None:
 def test_contacts_gates(ro: Sandbox, client, make_sandbox) -> None:
     scoped = client(ro, "no_contacts_scope").get("/contacts")
     assert scoped.status_code == 403 and scoped.json()["required_scopes"] == ["contacts:read"]
-    assert client(ro, "no_teams").ok("/contacts")["collection"]  # Standard is a paid plan
+    assert client(ro, "no_teams").ok("/contacts")["collection"]
     basic = make_sandbox(dataset=DatasetSpec.small(plan="basic", anchor=ANCHOR, events=30), rate_limit_per_minute=None)
-    refused = client(basic, "admin").get("/contacts")
-    assert refused.status_code == 403
-    assert refused.json() == {"title": "Permission Denied", "message": "Please upgrade to a paid Calendly account."}
+    assert basic.truth.organization("admin")["stage"] == "free"
+    listed = client(basic, "admin").all("/contacts", sort="updated_at:desc")
+    assert listed and listed == basic.truth.records("contacts", "admin")
 
 
 # -- webhook subscriptions -----------------------------------------------------------------------------------
 def test_webhooks_listing(ro: Sandbox, admin: Client, acme: str) -> None:
     truth = ro.truth.records("webhook_subscriptions", "admin")
-    assert 2 <= len(truth) <= 3 and {w["scope"] for w in truth} == {"organization"}
-    assert {w["state"] for w in truth} == {"active", "disabled"}
-    assert admin.all("/webhook_subscriptions", organization=acme, scope="organization", count=1) == truth
+    assert {w["scope"] for w in truth} == {"organization", "user", "group"}
+    organization = [w for w in truth if w["scope"] == "organization"]
+    assert len(organization) == 2 and {w["state"] for w in organization} == {"active", "disabled"}
+    assert admin.all("/webhook_subscriptions", organization=acme, scope="organization", count=1) == organization
     assert (
         admin.all("/webhook_subscriptions", organization=acme, scope="organization", sort="created_at:desc")
-        == truth[::-1]
+        == organization[::-1]
     )
-    me = ro.truth.user("admin")["uri"]
-    mine = admin.all("/webhook_subscriptions", organization=acme, scope="user", user=me)
-    assert mine and all(w["scope"] == "user" and w["user"] == me for w in mine)
-    group = ro.truth.records("groups", "admin")[0]["uri"]
-    grouped = admin.all("/webhook_subscriptions", organization=acme, scope="group", group=group)
-    assert grouped and all(w["group"] == group for w in grouped)
+    # Truth is the three scopes read in turn: per member (membership order), then per group (groups order).
+    members = [m["user"]["uri"] for m in ro.truth.organization_memberships("admin")]
+    hooks = "/webhook_subscriptions"
+    per_user = [w for m in members for w in admin.all(hooks, organization=acme, scope="user", user=m)]
+    assert len({w["user"] for w in per_user}) >= 2 and all(w["scope"] == "user" for w in per_user)
+    groups = [g["uri"] for g in ro.truth.records("groups", "admin")]
+    per_group = [
+        w for g in groups for w in admin.all("/webhook_subscriptions", organization=acme, scope="group", group=g)
+    ]
+    assert per_group and all(w["scope"] == "group" and w["user"] is None for w in per_group)
+    assert truth == organization + per_user + per_group
     for w in truth:
-        assert (w["retry_started_at"] is None) == (w["state"] == "active") and w["user"] is None
+        assert (w["retry_started_at"] is None) == (w["state"] == "active")
+        assert (w["user"] is not None) == (w["scope"] == "user") and (w["group"] is not None) == (w["scope"] == "group")
 
 
 def test_webhooks_required_parameters(admin: Client, acme: str) -> None:
@@ -99,7 +107,8 @@ def test_webhooks_gates(ro: Sandbox, client, member: Client, acme: str, solo: st
     refused = member.get("/webhook_subscriptions", organization=acme, scope="organization")
     assert refused.status_code == 403 and refused.json() == NO_ACCESS
     me, admin_uri = ro.truth.user("member")["uri"], ro.truth.user("admin")["uri"]
-    assert member.ok("/webhook_subscriptions", organization=acme, scope="user", user=me)["collection"] == []
+    own = member.ok("/webhook_subscriptions", organization=acme, scope="user", user=me)["collection"]
+    assert own and {w["user"] for w in own} == {me} and own == ro.truth.records("webhook_subscriptions", "member")
     other = member.get("/webhook_subscriptions", organization=acme, scope="user", user=admin_uri)
     assert other.status_code == 403 and other.json() == UNAUTHORIZED
     foreign = client(ro, "admin").get("/webhook_subscriptions", organization=solo, scope="organization")
@@ -110,13 +119,10 @@ def test_webhooks_gates(ro: Sandbox, client, member: Client, acme: str, solo: st
     assert scoped.ok("/webhook_subscriptions", organization=acme, scope="organization")["collection"]
 
 
-def test_webhooks_need_standard(make_sandbox, client) -> None:
+def test_webhooks_on_every_plan(make_sandbox, client) -> None:
     sb = make_sandbox(dataset=DatasetSpec.small(plan="basic", anchor=ANCHOR, events=30), rate_limit_per_minute=None)
     acme = sb.truth.organization("admin")["uri"]
-    refused = client(sb, "admin").get("/webhook_subscriptions", organization=acme, scope="organization")
-    assert refused.status_code == 403
-    assert refused.json() == {
-        "title": "Permission Denied",
-        "message": "Please upgrade your Calendly account to Standard",
-    }
     assert sb.truth.organization("admin")["stage"] == "free"
+    listed = client(sb, "admin").all("/webhook_subscriptions", organization=acme, scope="organization")
+    truth = sb.truth.records("webhook_subscriptions", "admin")
+    assert listed and listed == [w for w in truth if w["scope"] == "organization"]

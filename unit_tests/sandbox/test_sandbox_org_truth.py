@@ -69,8 +69,20 @@ def read(c: Client, stream: str) -> list[dict[str, Any]]:
         return _all(c, "/activity_log_entries", organization=org, sort="occurred_at:asc", count=1000)
     if stream == "contacts":
         return _all(c, "/contacts", sort="updated_at:desc", count=100)
-    if stream == "webhook_subscriptions":
-        return _all(c, "/webhook_subscriptions", organization=org, scope="organization")
+    if stream == "webhook_subscriptions":  # each scope in turn: the organization, every member, every group
+        try:
+            out = _all(c, "/webhook_subscriptions", organization=org, scope="organization")
+        except Refused:  # not an admin: its own user's only
+            return _all(c, "/webhook_subscriptions", organization=org, scope="user", user=me["uri"])
+        for m in c.all("/organization_memberships", organization=org, count=100):
+            out.extend(_all(c, "/webhook_subscriptions", organization=org, scope="user", user=m["user"]["uri"]))
+        try:
+            groups = _all(c, "/groups", organization=org, count=100)
+        except Refused:
+            groups = []
+        for g in groups:
+            out.extend(_all(c, "/webhook_subscriptions", organization=org, scope="group", group=g["uri"]))
+        return out
     if stream == "event_type_memberships":
         return [h for et in _event_types(c, me) for h in _all(c, stream_path(stream), event_type=et["uri"], count=2)]
     if stream == "event_type_availability_schedules":
@@ -115,7 +127,7 @@ def test_truth_matches_the_api(ro: Sandbox, client, label: str) -> None:
     outcome = {stream: _compare(ro, c, stream, label) for stream in NEW_STREAMS}
     expected_403 = {
         "admin": set(),
-        "member": {"organization_invitations", "activity_log_entries", "webhook_subscriptions"},
+        "member": {"organization_invitations", "activity_log_entries"},
         # Solo Co is on Standard: no groups, no Enterprise features.
         "no_teams": {"groups", "group_relationships", "activity_log_entries", "outgoing_communications"},
         "no_routing_scope": set(),
@@ -141,11 +153,8 @@ def test_old_streams_through_records(ro: Sandbox) -> None:
     [
         ("teams", {"activity_log_entries", "outgoing_communications"}),
         ("standard", {"groups", "group_relationships", "activity_log_entries", "outgoing_communications"}),
-        (
-            "basic",
-            {"groups", "group_relationships", "activity_log_entries", "outgoing_communications"}
-            | {"webhook_subscriptions", "contacts"},
-        ),
+        # Webhooks and contacts are on every plan since November 2026.
+        ("basic", {"groups", "group_relationships", "activity_log_entries", "outgoing_communications"}),
     ],
 )
 def test_plans(make_sandbox, client, plan: str, refused: set[str]) -> None:

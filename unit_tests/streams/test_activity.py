@@ -106,7 +106,35 @@ def test_a_record_changed_after_the_sync_started_is_read_again_next_time(api: Fa
     assert uris(again, "contacts") == [f"{API}/contacts/c2"]
 
 
-def test_outgoing_communications_from_the_cursor_with_a_composite_key(api: FakeCalendly) -> None:
+def test_a_confirmation_and_a_reminder_at_one_instant_to_one_invitee_keep_their_own_keys(api: FakeCalendly) -> None:
+    confirmation = message(1, -3)
+    reminder = {**confirmation, "subject": "Reminder: tomorrow", "body": "See you tomorrow"}
+    copy = dict(reminder)  # the same reminder twice: still two messages sent
+    sms = {**message(1, -3), "type": "sms", "to": "+15550100", "subject": None}
+    api.outgoing = [confirmation, reminder, copy, sms, message(2, -2)]
+    out = run_read(["outgoing_communications"])
+    emitted = records(out, "outgoing_communications")
+    keys = [r["communication_key"] for r in emitted]
+    assert len(emitted) == 5 and len(set(keys)) == 5
+    assert keys[2] == keys[1] + "-2" and all(len(k) == 64 for k in keys[:2] + keys[3:])
+    # A destination that deduplicates on the declared key keeps every message.
+    deduplicated = {r["communication_key"]: r for r in emitted}
+    assert len(deduplicated) == 5
+    # The keys are the same in the next full sync, so the destination does not gain duplicates.
+    again = records(run_read(["outgoing_communications"]), "outgoing_communications")
+    assert [r["communication_key"] for r in again] == keys
+
+
+def test_communication_keys_do_not_depend_on_fields_calendly_may_add_later(api: FakeCalendly) -> None:
+    plain = message(1, -3)
+    api.outgoing = [{**plain, "delivery_status": "delivered"}]
+    [with_extra] = records(run_read(["outgoing_communications"]), "outgoing_communications")
+    api.outgoing = [plain]
+    [without] = records(run_read(["outgoing_communications"]), "outgoing_communications")
+    assert with_extra["communication_key"] == without["communication_key"]
+
+
+def test_outgoing_communications_from_the_cursor(api: FakeCalendly) -> None:
     api.outgoing = [message(i, -20 + i) for i in range(3)]
     first = run_read(["outgoing_communications"])
     assert len(records(first, "outgoing_communications")) == 3
@@ -131,13 +159,14 @@ def test_a_state_that_is_not_a_timestamp_fails_saying_how_to_reset(api: FakeCale
 
 
 def test_outgoing_communications_restarted_by_an_expired_page_token_lose_nothing(api: FakeCalendly) -> None:
-    # No uri: a restart skips what it already yielded by the stream's own key (event, type, recipient, time).
+    # No uri: a restart skips what it already yielded by the stream's own key (the hash of the message's fields).
     api.outgoing = [message(i, -20 + i * 0.01) for i in range(250)]
     api.faults.append(Fault(r"^/outgoing_communications$", 400, EXPIRED_TOKEN, query_has="page_token"))
     out = run_read(["outgoing_communications"])
     emitted = records(out, "outgoing_communications")
     assert len(emitted) == 250
     assert len({(r["event_uri"], r["to"]) for r in emitted}) == 250
+    assert len({r["communication_key"] for r in emitted}) == 250
 
 
 def test_the_activity_log_restarts_an_expired_page_token_at_its_last_occurred_at(api: FakeCalendly) -> None:
@@ -160,3 +189,29 @@ def test_the_90_day_warning_in_full_and_not_for_a_cursor_exactly_90_days_old(api
     ]
     edge = run_read(["activity_log_entries"], state={"activity_log_entries": {"occurred_at": ts(days(-90))}})
     assert not [w for w in warnings(edge) if "90 days" in w]
+
+
+def test_the_activity_log_falls_back_to_100_a_page_once_when_calendly_refuses_count_1000(api: FakeCalendly) -> None:
+    api.activity_max_count = 100
+    api.activity = [entry(i, -80 + i * 0.03) for i in range(250)]
+    out = run_read(["activity_log_entries"])
+    assert not out.errors and uris(out, "activity_log_entries") == [e["uri"] for e in api.activity]
+    assert [q["count"] for q in api.paths("/activity_log_entries")] == [["1000"], ["100"], ["100"], ["100"]]
+    [said] = [m.log.message for m in out.logs if "refused count=1000" in m.log.message]
+    assert said.startswith("Stream activity_log_entries:") and "reading 100 a page instead" in said
+    assert "count must be between 1 and 100" in said and not warnings(out)
+
+
+def test_a_second_count_refusal_fails_the_stream_naming_count(api: FakeCalendly) -> None:
+    api.activity_max_count = 50  # refuses 100 too: the fallback happens once, then it is an error
+    api.activity = [entry(1, -1)]
+    out = run_read(["activity_log_entries"], expect_error=True)
+    assert [q["count"] for q in api.paths("/activity_log_entries")] == [["1000"], ["100"]]
+    assert any("count must be between 1 and 100" in e.trace.error.message for e in out.errors)
+
+
+def test_other_streams_do_not_fall_back_on_a_400_naming_count(api: FakeCalendly) -> None:
+    body = {"title": "Invalid Argument", "message": "bad", "details": [{"parameter": "count", "message": "too big"}]}
+    api.faults.append(Fault(r"^/contacts$", 400, body))
+    out = run_read(["contacts"], expect_error=True)
+    assert len(api.paths("/contacts")) == 1 and any("count too big" in e.trace.error.message for e in out.errors)

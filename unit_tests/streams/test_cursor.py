@@ -7,6 +7,8 @@ Calendly's clock at the sync's start, and only in an incremental sync.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any
 
 from airbyte_cdk.models import FailureType
@@ -37,9 +39,13 @@ def contact(i: int, updated: float) -> dict[str, Any]:
 
 
 def cursor_at(created: float, i: int) -> dict[str, Any]:
-    """The state after message i, created at `created` days, was the newest emitted (its key at the cursor)."""
-    key = repr([f"{API}/scheduled_events/ev{i}", "email", f"p{i}@example.com", ts(days(created))])
-    return {"created_at": ts(days(created)), "keys_at_cursor": [key]}
+    """The state after message i, created at `created` days, was the newest emitted (its key at the cursor: the
+    SHA-256 of its documented fields as compact JSON with sorted keys, the schema's communication_key)."""
+    fields = ("type", "to", "from", "subject", "body", "sender_uri", "sender_email", "event_type_uri", "event_uri",
+              "scheduling_url", "sent_at", "created_at")  # fmt: skip
+    record = message(i, created)
+    content = json.dumps({f: record.get(f) for f in fields}, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return {"created_at": ts(days(created)), "keys_at_cursor": [hashlib.sha256(content.encode()).hexdigest()]}
 
 
 def sent_to(out: object) -> list[str]:

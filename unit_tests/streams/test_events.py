@@ -197,13 +197,20 @@ def test_late_booking_and_cancellation_are_caught_by_the_next_sync(api: FakeCale
     assert records(third, "scheduled_events") == [] and records(third, "event_invitees") == []
 
 
-def test_group_invitee_cancel_is_caught_while_the_event_stays_active(api: FakeCalendly) -> None:
-    counter = {"total": 3, "active": 3, "limit": 5}
+def synced_group(api: FakeCalendly, n: int) -> tuple[dict, dict, list[dict], dict]:
+    """An upcoming group event with n active invitees, after a first full sync: its counter, the event, the
+    invitees and the state, which fingerprints the event as [n, n]."""
+    counter = {"total": n, "active": n, "limit": 5}
     group = api.add_event(event("group", days(3), days(-5), invitees_counter=counter))
-    members = [invitee(group, f"g{i}", days(-5)) for i in range(3)]
+    members = [invitee(group, f"g{i}", days(-5)) for i in range(n)]
     api.invitees[group["uri"]].extend(members)
     state = final_states(run_read(EVENTS))
-    assert state["scheduled_events"]["groups"] == {"group": [3, 3]}
+    assert state["scheduled_events"]["groups"] == {"group": [n, n]}
+    return counter, group, members, state
+
+
+def test_group_invitee_cancel_is_caught_while_the_event_stays_active(api: FakeCalendly) -> None:
+    counter, group, members, state = synced_group(api, 3)
     api.server_date = NOW + timedelta(hours=2)
     cancel(members[1], NOW + timedelta(hours=1), reason="can't make it")
     group["invitees_counter"] = {**counter, "active": 2}  # its updated_at stays
@@ -221,12 +228,7 @@ def test_a_group_booking_and_a_cancellation_between_syncs_are_caught_though_acti
     api: FakeCalendly,
 ) -> None:
     # One invitee joins and another cancels: `active` is back where it was, only `total` tells.
-    counter = {"total": 2, "active": 2, "limit": 5}
-    group = api.add_event(event("group", days(3), days(-5), invitees_counter=counter))
-    members = [invitee(group, f"g{i}", days(-5)) for i in range(2)]
-    api.invitees[group["uri"]].extend(members)
-    state = final_states(run_read(EVENTS))
-    assert state["scheduled_events"]["groups"] == {"group": [2, 2]}
+    counter, group, members, state = synced_group(api, 2)
     api.server_date = NOW + timedelta(hours=2)
     joined = invitee(group, "g2", NOW + timedelta(hours=1))
     api.invitees[group["uri"]].append(joined)

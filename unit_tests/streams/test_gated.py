@@ -30,7 +30,6 @@ def skips(out: object, stream: str) -> list[str]:
         ("group_relationships", "professional", "Teams or Enterprise plan"),
         ("activity_log_entries", "teams", "Enterprise plan"),
         ("outgoing_communications", "teams", "Enterprise plan"),
-        ("webhook_subscriptions", "basic", "a paid plan (Standard or higher)"),
     ],
 )
 def test_a_plan_without_the_feature_skips_only_that_stream_with_one_warning(
@@ -72,7 +71,7 @@ def test_a_token_missing_a_scope_skips_the_stream_naming_the_exact_scope(
     assert uris(out, "event_types") == [f"{API}/event_types/et1"]
 
 
-@pytest.mark.parametrize("stream", ["organization_invitations", "activity_log_entries", "webhook_subscriptions"])
+@pytest.mark.parametrize("stream", ["organization_invitations", "activity_log_entries"])
 def test_a_member_token_skips_admin_streams_naming_the_role(api: FakeCalendly, stream: str) -> None:
     out = run_read([stream], config(personal_access_token=MEMBER_TOKEN))
     assert not out.errors and records(out, stream) == []
@@ -173,6 +172,8 @@ def test_check_probes_each_optional_stream_with_its_own_cheapest_request(api: Fa
     probes = [(p, q) for p, q in api.requests if p not in ("/users/me", "/organization_memberships")]
     first = [f"{API}/event_types/et1"]
     assert probes == [
+        # routing forms and their submissions: one request for both
+        ("/routing_forms", {"organization": [ORG], "sort": ["created_at:asc"], "count": ["1"]}),
         ("/organizations/org-1", {}),  # organization: the one record itself
         ("/groups", {"organization": [ORG], "count": ["1"]}),
         ("/group_relationships", {"organization": [ORG], "count": ["1"]}),
@@ -196,7 +197,7 @@ def test_check_without_any_event_type_asks_nothing_per_event_type_and_counts_the
 ) -> None:
     logs = check_logs(config(), tmp_path)
     assert api.paths("/event_type_memberships") == api.paths("/event_type_availability_schedules") == []
-    [report] = [line for line in logs if line.startswith("Optional streams this token can read")]
+    [report] = [line for line in logs if line.startswith("Gated streams this token can read")]
     assert "event_type_memberships" in report and "event_type_availability_schedules" in report
 
 
@@ -207,7 +208,7 @@ def test_check_reports_a_refused_parent_listing_as_the_fan_out_streams_refusal(
     body = {"title": "Insufficient scope", "message": "…", "required_scopes": ["event_types:read"]}
     api.faults.append(Fault(r"^/event_types$", 403, body, times=2))
     logs = check_logs(config(), tmp_path)
-    [report] = [line for line in logs if line.startswith("Optional streams this token can read")]
+    [report] = [line for line in logs if line.startswith("Gated streams this token can read")]
     refused = dict(line.split(": ", 1) for line in report.split("\n- ")[1:])
     assert set(refused) == {"event_type_memberships", "event_type_availability_schedules"}
     assert refused["event_type_memberships"].startswith("the token lacks the scope event_types:read")
