@@ -230,11 +230,11 @@ def test_the_oauth_block_saves_the_last_control_messages_config_and_the_next_run
     assert not (workdir / "new-config.json").exists()
     assert sum(1 for m in messages if m["type"] == "RECORD") > 0
 
-    # The next run, from the saved config: its access token is still good, so no CONTROL message; the block's
-    # `[ -s new-config.json ] && mv …` keeps the saved config (and, as written, leaves an empty new-config.json and
-    # ends with status 1, which is why the status is not asserted here: the messages are).
+    # The next run, from the saved config: its access token is still good, so no CONTROL message; the block
+    # keeps the saved config and removes the empty new-config.json.
     again = run_block(block, workdir)
-    assert again.returncode in (0, 1), again.stderr[-3000:]
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert not (workdir / "new-config.json").exists()
     messages = json_lines((workdir / "messages.jsonl").read_text())
     assert sum(1 for m in messages if m["type"] == "RECORD") > 0
     assert not [m for m in messages if m["type"] == "TRACE" and m["trace"]["type"] == "ERROR"]
