@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import importlib.util
+import os
+import re
+import subprocess
+import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -66,3 +70,34 @@ def test_no_failure_in_any_run_exits_0(monkeypatch: pytest.MonkeyPatch, capsys: 
     monkeypatch.delenv("SKIP_IMAGE_TESTS", raising=False)
     assert flakiness.main(["--runs", "2"]) == 0
     assert "No test failed in 2 runs of: pytest integration_tests" in capsys.readouterr().out
+
+
+def test_the_script_run_for_real_finds_a_test_that_fails_one_run_in_two(tmp_path: Path) -> None:
+    """The README's command shape (`SKIP_IMAGE_TESTS=1 … flakiness.py --runs N -- <pytest args>`), with real
+    pytest runs of a test that fails only the first time."""
+    (tmp_path / "test_planted.py").write_text(
+        "from pathlib import Path\n\n"
+        "def test_fails_the_first_time():\n"
+        "    marker = Path(__file__).with_name('ran-before')\n"
+        "    ran_before = marker.exists()\n"
+        "    marker.touch()\n"
+        "    assert ran_before\n\n"
+        "def test_always_passes():\n"
+        "    pass\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "scripts/flakiness.py", "--runs", "2", "--", str(tmp_path / "test_planted.py")],
+        cwd=REPO,
+        env={**os.environ, "SKIP_IMAGE_TESTS": "1"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("run 1/2: 2 tests, 1 failed (")
+    assert lines[1].startswith("FAILED ") and "test_fails_the_first_time" in lines[1]
+    assert lines[2].startswith("run 2/2: 2 tests, all passed (")
+    assert "of: pytest -m not image and not image_tests " in lines[-2]
+    assert re.fullmatch(r"  1/2  \S*test_planted\S*::test_fails_the_first_time", lines[-1]), lines[-1]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -188,3 +189,34 @@ def test_cli_updated_at_knobs(
         assert proc.stdout is not None and proc.stderr is not None
         proc.stdout.close()
         proc.stderr.close()
+
+
+def test_every_serve_command_in_the_readme_parses_and_sets_its_switches() -> None:
+    """`serve …` as the README writes it, each time (the by-hand one also runs: test_readme_commands.py)."""
+    from calendly_sandbox.__main__ import _parser
+
+    readme = (REPO / "README.md").read_text()
+    commands = [flags.split() for flags in re.findall(r"serve((?:\s+--[\w-]+(?: [^\s`#-][^\s`#]*)?)+)", readme)]
+    profiles = re.findall(r"`--profile ([\w|]+)`", readme)
+    commands += [["--profile", profile] for choices in profiles for profile in choices.split("|")]
+    assert len(commands) >= 8 and profiles, commands
+    for flags in commands:
+        args = _parser().parse_args(["serve", *flags])
+        for i, flag in enumerate(flags):
+            if flag.startswith("--") and (i + 1 == len(flags) or flags[i + 1].startswith("--")):
+                assert getattr(args, flag[2:].replace("-", "_")) is True, flag  # a switch, switched on
+
+
+def test_serve_help_lists_the_fault_options() -> None:
+    """README: "`--help` lists the fault options"."""
+    done = subprocess.run(
+        [sys.executable, "-m", "calendly_sandbox", "serve", "--help"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    for option in ("--fault-rate", "--reset-rate", "--truncated-rate", "--latency-ms-median", "--fault-seed"):
+        assert option in done.stdout
