@@ -275,7 +275,7 @@ def incremental_cost(events: int = 20_000) -> None:
         print(f"full sync, all 19 streams: {len(sandbox.request_log):,} requests (minimum "
               f"{minimum_requests(sandbox, token):,}), {full['records']:,} records, state "
               f"{state_bytes(full['states']):,} bytes (incremental streams), of which "
-              f"{state_bytes(full['states'], TRACKED_STREAMS):,} for the three per-parent streams"
+              f"{state_bytes(full['states'], TRACKED_STREAMS):,} for the four per-parent streams"
               f"{errors_of(full)}")  # fmt: skip
         print(f"{'incremental sync, all 19 streams':<34} {'requests':>8} {'minimum':>7} {'invitee':>7} "
               f"{'records':>7} {'state B':>7} {'wall s @500/min':>15} {'floor s @500':>12} "

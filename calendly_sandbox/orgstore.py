@@ -297,6 +297,39 @@ class OrgStore:
         self._add_contact(rec, s.user_org[owner_uri])
         return rec
 
+    def add_webhook_subscription(self, org: str, scope: str, of: str | None, creator: str, now: int) -> Record:
+        """A subscription created now (POST /webhook_subscriptions), listed with the others of its scope:
+        https://developer.calendly.com/api-docs/calendly-api/webhooks/create-webhook-subscription"""
+        at = fmt(now)
+        uuid = uuid4(self._store._rng)
+        rec: Record = {
+            "uri": f"{API_BASE}/webhook_subscriptions/{uuid}",
+            "callback_url": f"https://hooks.acme.example/calendly/{uuid[:8]}",
+            "created_at": at,
+            "updated_at": at,
+            "retry_started_at": None,
+            "state": "active",
+            "events": ["invitee.created", "invitee.canceled"],
+            "scope": scope,
+            "organization": org,
+            "user": of if scope == "user" else None,
+            "group": of if scope == "group" else None,
+            "creator": creator,
+        }
+        rows = self.webhooks.setdefault(org, [])
+        rows.append(Item(rec, _by_created(rec, _uuid(rec["uri"]))))
+        rows.sort(key=lambda r: r.key)
+        return rec
+
+    def delete_webhook_subscription(self, uri: str) -> Record:
+        """DELETE /webhook_subscriptions/{uuid}: the subscription leaves every listing."""
+        for rows in self.webhooks.values():
+            for item in rows:
+                if item.rec["uri"] == uri:
+                    rows.remove(item)
+                    return item.rec
+        raise KeyError(uri)
+
     def revoke_invitation(self, uri: str) -> Record:
         # DELETE /organizations/{uuid}/invitations/{uuid} answers 204, and an invitation has no "revoked" status
         # (pending, accepted, declined): a revoked invitation leaves the list.

@@ -298,6 +298,18 @@ class Sandbox:
         Returns ``{"schedule", "event_types"}``."""
         return self.store.change_default_availability(user_uri)
 
+    @_changes_records
+    def add_webhook_subscription(self, scope: str = "user", of: str | None = None) -> dict[str, Any]:
+        """A webhook subscription created now in Acme: ``scope`` organization, user (``of`` a member's user URI)
+        or group (``of`` a group URI). No user's or group's ``updated_at`` moves (none is documented to).
+        Returns ``{"subscription"}``."""
+        return self.store.add_webhook_subscription(scope, of)
+
+    @_changes_records
+    def delete_webhook_subscription(self, uri: str) -> dict[str, Any]:
+        """The subscription is deleted (it leaves every listing). Returns ``{"subscription"}``."""
+        return self.store.delete_webhook_subscription(uri)
+
     def remove_member(self, user_uri: str) -> dict[str, Any]:
         """The user leaves the organization: their membership, schedules and event type hostings go (the event
         types' ``updated_at`` as with ``add_event_type_host``). Returns ``{"membership"}``."""

@@ -703,6 +703,20 @@ class Store:
             self._event_types_changed(event_types, now)
             return {"schedule": schedule, "event_types": event_types}
 
+    def add_webhook_subscription(self, scope: str, of: str | None) -> dict[str, Any]:
+        with self.lock:
+            admin = self.token_users["admin"]
+            org = self.user_org[admin]
+            if scope == "user" and (self.user_org.get(of or "") != org or of in self.removed_users):
+                raise ValueError(f"{of} is not a member of the organization")
+            if scope not in ("organization", "user", "group"):
+                raise ValueError(f"unknown scope {scope!r}")
+            return {"subscription": self.org.add_webhook_subscription(org, scope, of, admin, self._now())}
+
+    def delete_webhook_subscription(self, uri: str) -> dict[str, Any]:
+        with self.lock:
+            return {"subscription": self.org.delete_webhook_subscription(uri)}
+
     def remove_member(self, user_uri: str) -> dict[str, Any]:
         with self.lock:
             org = self.user_org[user_uri]

@@ -18,10 +18,11 @@ import airbyte as ab
 
 # The connector's console script in this repository's .venv, by absolute path.
 CONNECTOR = Path(__file__).resolve().parents[1] / ".venv" / "bin" / "source-calendly"
-# Streams read incrementally. The others are read whole every time, the three per-parent streams too
-# (event_type_memberships, event_type_availability_schedules, user_availability_schedules), although they have
-# a cursor: incrementally they send a removed child as a tombstone (`_ab_cdc_deleted_at` set), which PyAirbyte
-# (0.71.3) does not apply; its merge would store the tombstone as a row. Read whole and replaced, they are exact.
+# Streams read incrementally. The others are read whole every time, the four tracked per-parent streams too
+# (event_type_memberships, event_type_availability_schedules, user_availability_schedules, webhook_subscriptions),
+# although they have a cursor: incrementally they send a removed child as a tombstone (`_ab_cdc_deleted_at` set),
+# which PyAirbyte (0.71.3) does not apply; its merge would store the tombstone as a row. Read whole and replaced,
+# they are exact.
 INCREMENTAL = [
     "scheduled_events",
     "event_invitees",

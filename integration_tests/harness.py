@@ -50,7 +50,12 @@ CURSOR_STREAMS = {
     "outgoing_communications": "created_at",
 }
 # Per-parent streams read incrementally (source_calendly/streams/tracked.py): parent stream, parent listing size.
-TRACKED_STREAMS = ("event_type_memberships", "user_availability_schedules", "event_type_availability_schedules")
+TRACKED_STREAMS = (
+    "event_type_memberships",
+    "user_availability_schedules",
+    "event_type_availability_schedules",
+    "webhook_subscriptions",
+)
 INCREMENTAL = ("scheduled_events", "event_invitees", "routing_form_submissions", *CURSOR_STREAMS, *TRACKED_STREAMS)
 CONNECTOR_FIELDS = ("_ab_cdc_updated_at",)  # set by the connector, not served by Calendly
 
@@ -410,10 +415,18 @@ def history_walk_requests(sandbox: Any, token: str, window_start: str, budget: i
     return total
 
 
-def _webhooks_minimum(truth: Any, token: str, rows: list[dict], groups_selected: bool) -> int:
+def _webhooks_minimum(
+    truth: Any,
+    token: str,
+    rows: list[dict],
+    groups_selected: bool,
+    state: Mapping[str, Any] | None = None,
+    history_requests: int = 200,
+) -> int:
     """One listing per scope value: the organization, each member (the memberships listing is counted with
     organization_memberships), each group; and the groups listing itself unless the groups stream reads it
-    (one request when Calendly refuses it)."""
+    (one request when Calendly refuses it). After an incremental sync that left `state`, nothing having changed
+    since: the organization's listing and only the members and groups the rotation re-reads."""
     try:
         groups = [g["uri"] for g in truth.groups(token)]
         groups_listing = pages(len(groups))
@@ -423,6 +436,10 @@ def _webhooks_minimum(truth: Any, token: str, rows: list[dict], groups_selected:
         return pages(len(rows))  # its own user's subscriptions: one listing
     members = [m["user"]["uri"] for m in truth.organization_memberships(token)]
     total = pages(sum(1 for r in rows if r["scope"] == "organization"))
+    if state and state.get("parents") is not None:
+        chosen = _rotation([*members, *groups], state.get("rotation"), history_requests)
+        listed = [sum(1 for r in rows if r["scope"] != "organization" and p in (r["user"], r["group"])) for p in chosen]
+        return total + sum(pages(n) for n in listed) + (0 if groups_selected else groups_listing)
     total += sum(pages(sum(1 for r in rows if r["scope"] == "user" and r["user"] == m)) for m in members)
     total += sum(pages(sum(1 for r in rows if r["scope"] == "group" and r["group"] == g)) for g in groups)
     return total + (0 if groups_selected else groups_listing)
@@ -458,7 +475,7 @@ def _optional_minimum(
     except PermissionError:
         return 1
     if stream == "webhook_subscriptions":
-        return _webhooks_minimum(truth, token, rows, "groups" in streams)
+        return _webhooks_minimum(truth, token, rows, "groups" in streams, state, history_requests)
     if stream == "users":
         return 0  # the memberships listing
     if stream == "organization":
@@ -490,6 +507,17 @@ def _optional_minimum(
 def recheck_share(history_requests: int) -> int:
     """Parents a tracked per-parent stream re-reads per sync by rotation (README, "Per-parent streams")."""
     return -(-history_requests // 20)
+
+
+def _rotation(parents: Sequence[str], after: str | None, history_requests: int) -> list[str]:
+    """The parents (URIs) the rotation re-reads next: those after `after` (the state's rotation, kept as the URI
+    after the common prefix, or as a JSON list of it where the stream's parents are of several kinds) in order."""
+    base = "https://api.calendly.com/"
+    if after is not None and after.startswith("["):
+        after = str(json.loads(after)[0]).removeprefix("~/")
+    ids = sorted(p.removeprefix(base) for p in parents)
+    start = next((i for i, pid in enumerate(ids) if after is None or pid > after), 0)
+    return [base + ids[(start + i) % len(ids)] for i in range(min(recheck_share(history_requests), len(ids)))]
 
 
 def _tracked_minimum(truth: Any, token: str, stream: str, state: Mapping[str, Any], history_requests: int = 200) -> int:

@@ -3,7 +3,9 @@ syncs the README states, an unchanged parent costs nothing, and only a parent re
 
 Staleness bound (README, "Per-parent streams"): a change that moves a signal arrives in the next sync; one that
 moves none within ceil(parents / recheck_share(history_requests)) syncs. Here history_requests is 40, so the
-rotation re-reads 2 parents per stream per sync: 6 event types -> 3 syncs, 8 members -> 4 syncs.
+rotation re-reads 2 parents per stream per sync: 6 event types -> 3 syncs, 8 members -> 4 syncs. Webhook
+subscriptions: the organization's every sync; a member's or a group's (no signal) within
+ceil((members + groups) / recheck_share(history_requests)) syncs; a removed member's or deleted group's at once.
 """
 
 from __future__ import annotations
@@ -34,11 +36,11 @@ MODES = [pytest.param((False, False), id="no-signal"), pytest.param((True, True)
 class Destination:
     """An append-dedup destination: the newest record per primary key, a tombstone deletes the key."""
 
-    def __init__(self) -> None:
-        self.tables: dict[str, dict[tuple[Any, ...], dict[str, Any]]] = {name: {} for name in TRACKED}
+    def __init__(self, streams: tuple[str, ...] = TRACKED) -> None:
+        self.tables: dict[str, dict[tuple[Any, ...], dict[str, Any]]] = {name: {} for name in streams}
 
     def load(self, run: Run) -> None:
-        for stream in TRACKED:
+        for stream in self.tables:
             key = key_of(stream)
             for record in run.records(stream):
                 if record.get(DELETED):
@@ -57,16 +59,24 @@ class Destination:
 class Syncs:
     """Consecutive incremental syncs of the tracked streams, each loaded into one destination."""
 
-    def __init__(self, sandbox: Sandbox, token: str | None = None, **config: Any) -> None:
+    def __init__(
+        self,
+        sandbox: Sandbox,
+        token: str | None = None,
+        streams: list[str] = STREAMS,
+        tracked: tuple[str, ...] = TRACKED,
+        **config: Any,
+    ) -> None:
         self.sandbox = sandbox
         self.config = sandbox_config(sandbox, token, history_requests=HISTORY_REQUESTS, num_workers=2, **config)
-        self.destination = Destination()
+        self.streams = streams
+        self.destination = Destination(tracked)
         self.state: list[dict[str, Any]] | None = None
 
     def run(self, check: bool = True) -> Run:
         time.sleep(1.1)  # Calendly's clock has whole seconds: keep the syncs apart
         self.sandbox.clear_request_log()
-        run = run_connector("read", self.config, catalog(STREAMS), self.state)
+        run = run_connector("read", self.config, catalog(self.streams), self.state)
         if check:
             assert run.returncode == 0, run.stderr[-2000:]
         self.destination.load(run)
@@ -232,3 +242,80 @@ def test_a_refused_parent_yields_no_tombstone(syncs: Syncs) -> None:
         run = member.run()
         assert not [r for s in TRACKED for r in run.records(s) if r.get(DELETED)]
     assert member.destination.matches(sandbox, "user_availability_schedules")
+
+
+# webhook_subscriptions: the organization scope every sync, members and groups on the rotation ------------------
+HOOKS = "webhook_subscriptions"
+
+
+@pytest.fixture
+def hook_syncs(make_sandbox: Callable[..., Sandbox]) -> Syncs:
+    sandbox = make_sandbox()
+    syncs = Syncs(sandbox, streams=["organization_memberships", "groups", HOOKS], tracked=(HOOKS,))
+    first = syncs.run()
+    assert first.records(HOOKS) and not [r for r in first.records(HOOKS) if r.get(DELETED)]
+    assert syncs.destination.matches(sandbox, HOOKS)
+    return syncs
+
+
+def hook_parents(sandbox: Sandbox) -> int:
+    """Members and groups: the parents the rotation re-checks."""
+    return len(acme_users(sandbox)) + len(sandbox.truth.groups(sandbox.tokens.admin))
+
+
+def hook_listings(sandbox: Sandbox) -> list[str]:
+    """The scope of each subscription listing the last sync asked for."""
+    return [e.query["scope"] for e in sandbox.request_log if e.path == f"/{HOOKS}"]
+
+
+def test_webhook_subscriptions_unchanged_cost_the_organization_and_the_rotation(hook_syncs: Syncs) -> None:
+    run = hook_syncs.run()
+    assert run.records(HOOKS) == []
+    assert sorted(hook_listings(hook_syncs.sandbox)).count("organization") == 1
+    assert len(hook_listings(hook_syncs.sandbox)) == 1 + SHARE  # each member has fewer than 100 subscriptions
+    hook_syncs.config["history_requests"] = 0  # no rotation: an unchanged member or group costs nothing
+    run = hook_syncs.run()
+    assert run.records(HOOKS) == [] and hook_listings(hook_syncs.sandbox) == ["organization"]
+
+
+def test_a_subscription_created_for_a_member_arrives_within_the_bound(hook_syncs: Syncs) -> None:
+    sandbox = hook_syncs.sandbox
+    admin_user = sandbox.truth.user(sandbox.tokens.admin)["uri"]
+    member = next(u for u in acme_users(sandbox) if u != admin_user)
+    created = sandbox.add_webhook_subscription("user", member)["subscription"]
+    took = hook_syncs.until(
+        lambda: hook_syncs.destination.matches(sandbox, HOOKS), math.ceil(hook_parents(sandbox) / SHARE)
+    )
+    assert took >= 1 and any(k[0] == created["uri"] for k in hook_syncs.destination.tables[HOOKS])
+
+
+def test_deleted_subscriptions_are_tombstoned(hook_syncs: Syncs) -> None:
+    sandbox = hook_syncs.sandbox
+    rows = sandbox.truth.records(HOOKS, sandbox.tokens.admin)
+    of_organization = next(r["uri"] for r in rows if r["scope"] == "organization")
+    of_user = next(r["uri"] for r in rows if r["scope"] == "user")
+    sandbox.delete_webhook_subscription(of_organization)
+    sandbox.delete_webhook_subscription(of_user)
+    run = hook_syncs.run()
+    # The organization's listing is read every sync: its deletion arrives at once.
+    assert of_organization in [r["uri"] for r in run.records(HOOKS) if r.get(DELETED)]
+    # A user's, within the rotation's bound.
+    if not hook_syncs.destination.matches(sandbox, HOOKS):
+        hook_syncs.until(
+            lambda: hook_syncs.destination.matches(sandbox, HOOKS), math.ceil(hook_parents(sandbox) / SHARE) - 1
+        )
+    assert not any(k[0] in (of_organization, of_user) for k in hook_syncs.destination.tables[HOOKS])
+
+
+def test_a_removed_member_has_their_subscriptions_tombstoned_in_the_next_sync(hook_syncs: Syncs) -> None:
+    sandbox = hook_syncs.sandbox
+    admin_user = sandbox.truth.user(sandbox.tokens.admin)["uri"]
+    member = next(u for u in acme_users(sandbox) if u != admin_user)
+    theirs = [sandbox.add_webhook_subscription("user", member)["subscription"]["uri"] for _ in range(2)]
+    hook_syncs.until(lambda: hook_syncs.destination.matches(sandbox, HOOKS), math.ceil(hook_parents(sandbox) / SHARE))
+    sandbox.remove_member(member)
+    run = hook_syncs.run()
+    tombstones = [r for r in run.records(HOOKS) if r.get(DELETED)]
+    assert sorted(r["uri"] for r in tombstones) == sorted(theirs)
+    assert all(set(r) == {"uri", DELETED, "_ab_cdc_updated_at"} for r in tombstones)
+    assert hook_syncs.destination.matches(sandbox, HOOKS)

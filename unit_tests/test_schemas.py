@@ -267,7 +267,7 @@ DATE_TIME_FIELDS = {
         "last_interaction_date",
     },
     "outgoing_communications": {"sent_at", "created_at"},
-    "webhook_subscriptions": {"created_at", "updated_at", "retry_started_at"},
+    "webhook_subscriptions": {"created_at", "updated_at", "retry_started_at", *CDC_FIELDS},
     "teams": set(),
 }  # fmt: skip
 

@@ -106,14 +106,15 @@ def test_discover_makes_no_request_and_declares_the_sync_modes(api: FakeCalendly
         "activity_log_entries": ["full_refresh", "incremental"],
         "contacts": ["full_refresh", "incremental"],
         "outgoing_communications": ["full_refresh", "incremental"],
-        "webhook_subscriptions": ["full_refresh"],
+        "webhook_subscriptions": ["full_refresh", "incremental"],
         "teams": ["full_refresh"],
     }
     keys = {"event_type_availability_schedules": [["event_type"], ["availability_rule_uri"]],
             "outgoing_communications": [["communication_key"]]}  # fmt: skip
     cursors = {"activity_log_entries": "occurred_at", "outgoing_communications": "created_at"}
     cursors |= {name: "_ab_cdc_updated_at" for name in ("event_type_memberships", "user_availability_schedules",
-                                                       "event_type_availability_schedules")}  # fmt: skip
+                                                       "event_type_availability_schedules",
+                                                       "webhook_subscriptions")}  # fmt: skip
     for name, stream in streams.items():
         assert stream.source_defined_primary_key == keys.get(name, [["uri"]])
         if "incremental" in modes[name]:

@@ -1,17 +1,18 @@
-"""Who is in the organization and how it is set up: one listing each, full refresh."""
+"""Who is in the organization and how it is set up: one listing each, full refresh (webhook subscriptions: per
+member and group too, incrementally as well)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping
-from itertools import chain
 from typing import Any
 
 from airbyte_cdk.models import SyncMode
 
 from source_calendly.access import Access, StreamUnavailable
 from source_calendly.streams.base import uuid_of
-from source_calendly.streams.gated import GatedStream, PerParentStream
+from source_calendly.streams.gated import GatedStream
 from source_calendly.streams.organization import OrganizationMemberships
+from source_calendly.streams.tracked import TrackedPerParentStream
 
 # Scopes as the scope catalog lists them: https://developer.calendly.com/docs/authentication/scopes
 # Groups are a Teams and Enterprise feature in Calendly; the groups endpoints state no plan themselves
@@ -109,7 +110,7 @@ class Teams(GatedStream):
     access = Access(scope="organizations:read")
 
 
-class WebhookSubscriptions(PerParentStream):
+class WebhookSubscriptions(TrackedPerParentStream):
     """The organization's webhook subscriptions of all three scopes.
 
     Calendly lists them one scope at a time, and `organization` is always required: `scope=organization` once,
@@ -119,6 +120,11 @@ class WebhookSubscriptions(PerParentStream):
     2026-11-03 (https://developer.calendly.com/release-notes/2026/11/3); the organization and group scopes are
     an admin's or owner's to list, so any other token reads its own user's subscriptions only (one request).
 
+    Incrementally, the organization is one more parent, read every sync (one request); members and groups are
+    tracked parents without a signal: nothing Calendly documents moves when a user's or a group's subscriptions
+    change (a subscription may even vanish on its own: a 410 from the callback deletes it,
+    https://developer.calendly.com/docs/webhooks/overview), so the rotation re-reads them a slice per sync.
+
     https://developer.calendly.com/api-docs/calendly-api/webhooks/list-webhook-subscriptions
     """
 
@@ -127,6 +133,10 @@ class WebhookSubscriptions(PerParentStream):
     access = Access(scope="webhooks:read", admin=True)
     parent_stream = OrganizationMemberships
     parent_param = "user"
+
+    def __init__(self, context: Any) -> None:
+        super().__init__(context)
+        self._groups_listed = True
 
     def request_params(self, **kwargs: Any) -> MutableMapping[str, Any]:
         return {"organization": self.context.account.organization_uri, "scope": "organization"}
@@ -138,23 +148,38 @@ class WebhookSubscriptions(PerParentStream):
                 f"Stream {self.name}: {account.name} is not an admin or owner, so only their own user-scoped "
                 "subscriptions are read; the organization's and groups' need a token of an admin or owner."
             )
-            yield from self._logged(self.children_of(account.user_uri)).records  # a refusal here skips the stream
-            return
-        yield from self.list_own(self.request_params())  # a refusal here skips the stream
-        for children in self.read_parents(chain(self.parent_uris(), self.group_uris())):
-            yield from children.records
+        yield from super().read_allowed(sync_mode)  # a refusal of the first parent read skips the stream
 
-    def parent_uris(self) -> Iterator[str]:
-        """Every member's user."""
+    def scope(self) -> str:
+        account = self.context.account
+        return account.organization_uri if account.is_admin else account.user_uri
+
+    def parents(self) -> Iterator[tuple[str, Any]]:
+        """The organization, every member's user, every group (an admin's token); its own user (any other)."""
+        account = self.context.account
+        if not account.is_admin:
+            yield account.user_uri, None
+            return
+        yield account.organization_uri, None
         for membership in self.parent_records():
             user = membership.get("user")
             if isinstance(user, Mapping) and user.get("uri"):
-                yield str(user["uri"])
+                yield str(user["uri"]), None
+        for group in self.group_uris():
+            yield group, None
+
+    def always_read(self, uri: str) -> bool:
+        account = self.context.account
+        return uri == (account.organization_uri if account.is_admin else account.user_uri)
+
+    def listed(self, uri: str) -> bool:
+        return self._groups_listed or "/groups/" not in uri
 
     def group_uris(self) -> Iterator[str]:
         """Every group, from the groups listing; without it (a plan without groups has none to subscribe to; a
-        token without groups:read gets a warning) no group-scoped subscription is read."""
+        token without groups:read gets a warning) no group-scoped subscription is read, and none is tombstoned."""
         groups = Groups(context=self.context)
+        self._groups_listed = True
         try:
             earlier = self.context.refused.get(groups.name)  # the groups stream was refused already this sync
             if isinstance(earlier, StreamUnavailable):
@@ -162,12 +187,16 @@ class WebhookSubscriptions(PerParentStream):
             for group in groups.list(groups.endpoint, groups.request_params(), shared=groups.listing_is_shared()):
                 yield str(group["uri"])
         except StreamUnavailable as refused:
+            self._groups_listed = False
             if refused.for_lack_of_scope:
                 self.logger.warning(f"Stream {self.name}: group-scoped subscriptions were not read: {refused.reason}")
 
     def child_params(self, parent_uri: str) -> dict[str, str]:
+        organization = self.context.account.organization_uri
+        if parent_uri == organization:
+            return {"organization": organization, "scope": "organization"}
         scope = "group" if "/groups/" in parent_uri else "user"
-        return {"organization": self.context.account.organization_uri, "scope": scope, scope: parent_uri}
+        return {"organization": organization, "scope": scope, scope: parent_uri}
 
     def probe_request(self) -> tuple[str, dict[str, str]] | None:
         account = self.context.account

@@ -7,7 +7,10 @@ are read again when:
   differs from the one kept in state;
 - it falls in this sync's rotation slice: the next `recheck_share(history_requests)` parents in key order, so
   that a change no signal shows arrives within ceil(parents / share) syncs;
-- a parent that is gone from the listing (read to its end) gets a tombstone for each child it had.
+- a parent that is gone from the listing (read to its end) gets a tombstone for each child it had;
+- a parent the stream reads every sync (`always_read`, e.g. webhook subscriptions' organization scope) is read
+  every sync, outside the rotation; one whose listing was not read this sync (`listed` False, e.g. groups
+  Calendly refused) keeps its entry and is never tombstoned.
 
 State per stream: the listing's scope, the rotation's position, and per parent its signal (a short hash) and its
 children's keys with a fingerprint each (see `source_calendly.tombstones`). A parent refused (403) or gone
@@ -124,6 +127,15 @@ class TrackedPerParentStream(PerParentStream, CheckpointMixin):
         for uri, _ in self.parents():
             yield uri
 
+    def always_read(self, uri: str) -> bool:
+        """Whether this parent is read every sync (cheap, or without any signal worth waiting for)."""
+        return False
+
+    def listed(self, uri: str) -> bool:
+        """Whether this sync's listing could have named this parent (asked after `parents()` was read out): a
+        parent kept in state that the listing did not name is gone only if so."""
+        return True
+
     def scope(self) -> str:
         return ",".join(str(v) for v in self.parent.request_params().values())
 
@@ -147,17 +159,21 @@ class TrackedPerParentStream(PerParentStream, CheckpointMixin):
         state = self._state  # a new one if the sync starts over
         state.scope, state.key = scope, key
         listed = [(uri, None if signal is None else short_hash(signal)) for uri, signal in self.parents()]
-        ids = {uri: state.parent_codec.encode([uri]) for uri, _ in listed}
+        # Encoded with the parents read by rotation first: a new state's codec learns their prefix (the many).
+        ordered = sorted(listed, key=lambda parent: self.always_read(parent[0]))
+        ids = {uri: state.parent_codec.encode([uri]) for uri, _ in ordered}
         signals = {ids[uri]: signal for uri, signal in listed}
         # The listing was read to its end: a parent missing from it is gone, and so are its children.
-        for pid in [pid for pid in state.parents if pid not in signals]:
+        unlisted = {pid for pid in state.parents if not self.listed(state.parent_codec.decode(pid)[0])}
+        for pid in [pid for pid in state.parents if pid not in signals and pid not in unlisted]:
             gone = [state.child_codec.decode(key) for key in state.parents[pid][1]]
             yield from tombstones(shape, gone, stamp[UPDATED_AT], stamp)
             del state.parents[pid]
-        rotation = rotation_slice(list(signals), state.rotation, recheck_share(self.context.config.history_requests))
-        due = set(rotation) | {
-            pid for pid, signal in signals.items() if pid not in state.parents or state.parents[pid][0] != signal
-        }
+        always = {ids[uri] for uri, _ in listed if self.always_read(uri)}
+        rotating = [pid for pid in signals if pid not in always]
+        rotation = rotation_slice(rotating, state.rotation, recheck_share(self.context.config.history_requests))
+        due = set(rotation) | always
+        due |= {pid for pid, signal in signals.items() if pid not in state.parents or state.parents[pid][0] != signal}
         to_read = (uri for uri, _ in listed if ids[uri] in due)
         for children in self.read_parents(to_read):
             if not children.complete:

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from unit_tests.fake_api import ADMIN_USER, API, MEMBER_TOKEN, MEMBER_USER, ORG, FakeCalendly, days, ts
+from collections.abc import Mapping
+from typing import Any
+
+import pytest
+from airbyte_cdk.models import SyncMode
+from airbyte_cdk.test.catalog_builder import CatalogBuilder
+from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput, read
+from airbyte_cdk.test.state_builder import StateBuilder
+
+from source_calendly import SourceCalendly
+from unit_tests.fake_api import ADMIN_USER, API, MEMBER_TOKEN, MEMBER_USER, ORG, FakeCalendly, Fault, days, ts
 from unit_tests.helpers import config, records, run_read, uris, warnings
 
 
@@ -133,3 +143,131 @@ def test_a_member_token_reads_its_own_user_scoped_subscriptions_in_one_request(a
     assert not api.paths("/groups") and not warnings(out)
     [said] = [m.log.message for m in out.logs if "only their own user-scoped" in m.log.message]
     assert "Max Member" in said
+
+
+# webhook_subscriptions incrementally (source_calendly/streams/tracked.py) ----------------------------------------
+HOOKS = "webhook_subscriptions"
+GROUP = f"{API}/groups/g0"
+
+
+def hooks_sync(state: Mapping[str, Any] | None = None, **overrides: Any) -> tuple[EntrypointOutput, dict[str, Any]]:
+    """One incremental sync of webhook_subscriptions alone; no rotation unless history_requests is given."""
+    catalog = CatalogBuilder().with_stream(HOOKS, SyncMode.incremental).build()
+    messages = StateBuilder().with_stream_state(HOOKS, dict(state)).build() if state else None
+    out = read(SourceCalendly(), config(**{"history_requests": 0, **overrides}), catalog, messages)
+    assert not out.errors
+    states = [m.state.stream.stream_state for m in out.state_messages]
+    return out, states[-1].__dict__
+
+
+def hook_listings(api: FakeCalendly) -> list[str]:
+    """Which scope value each subscription listing asked for: the organization, a user or a group."""
+    return [(q.get("user") or q.get("group") or q["organization"])[0] for q in api.paths("/webhook_subscriptions")]
+
+
+def gone(out: EntrypointOutput) -> list[str]:
+    return sorted(r["uri"] for r in records(out, HOOKS) if r.get("_ab_cdc_deleted_at"))
+
+
+@pytest.fixture
+def subscribed(api: FakeCalendly) -> FakeCalendly:
+    api.groups = [{"uri": GROUP, "name": "G", "organization": ORG}]
+    api.webhooks = [hook("w-org", "organization"), hook("w-ada", "user", user=ADMIN_USER),
+                    hook("w-max", "user", user=MEMBER_USER), hook("w-g0", "group", group=GROUP)]  # fmt: skip
+    return api
+
+
+def test_incremental_webhook_subscriptions_first_read_every_scope_then_only_the_organization(
+    subscribed: FakeCalendly,
+) -> None:
+    out, state = hooks_sync()
+    emitted = records(out, HOOKS)
+    assert [r["uri"].rsplit("/", 1)[-1] for r in emitted] == ["w-org", "w-ada", "w-max", "w-g0"]
+    assert all(r["_ab_cdc_updated_at"] and "_ab_cdc_deleted_at" not in r for r in emitted)
+    assert hook_listings(subscribed) == [ORG, ADMIN_USER, MEMBER_USER, GROUP]
+    assert state["codecs"]["parent"] == [f"{API}/users/"]  # the many parents' prefix, kept once
+    assert {"admin-1", "member-1"} <= set(state["parents"])
+    subscribed.requests.clear()
+    out, after = hooks_sync(state)
+    assert records(out, HOOKS) == []  # nothing changed: nothing emitted
+    assert hook_listings(subscribed) == [ORG]  # unchanged members and groups cost nothing
+    assert after["parents"] == state["parents"]
+
+
+def test_incremental_webhook_subscriptions_tombstone_an_organization_subscription_gone_at_once(
+    subscribed: FakeCalendly,
+) -> None:
+    _, state = hooks_sync()
+    subscribed.webhooks = [w for w in subscribed.webhooks if w["uri"] != f"{API}/webhook_subscriptions/w-org"]
+    subscribed.webhooks.append(hook("w-org2", "organization"))
+    out, _ = hooks_sync(state)
+    assert gone(out) == [f"{API}/webhook_subscriptions/w-org"]
+    assert [r["uri"] for r in records(out, HOOKS) if not r.get("_ab_cdc_deleted_at")] == [
+        f"{API}/webhook_subscriptions/w-org2"
+    ]
+
+
+def test_incremental_webhook_subscriptions_tombstone_a_removed_member_and_a_deleted_group(
+    subscribed: FakeCalendly,
+) -> None:
+    _, state = hooks_sync()
+    subscribed.memberships = subscribed.memberships[:1]  # Max leaves; his subscription goes with him
+    subscribed.groups = []
+    subscribed.requests.clear()
+    out, after = hooks_sync(state)
+    assert gone(out) == [f"{API}/webhook_subscriptions/w-g0", f"{API}/webhook_subscriptions/w-max"]
+    assert hook_listings(subscribed) == [ORG]  # concluded from the listings alone
+    assert len(after["parents"]) == 2  # the organization and Ada
+
+
+def test_incremental_webhook_subscriptions_keep_the_groups_theirs_when_the_groups_listing_is_refused(
+    subscribed: FakeCalendly,
+) -> None:
+    _, state = hooks_sync()
+    subscribed.missing_scopes = {"groups:read"}
+    out, after = hooks_sync(state)
+    assert gone(out) == [] and after["parents"] == state["parents"]
+    assert any("group-scoped subscriptions were not read" in w for w in warnings(out))
+
+
+def test_incremental_webhook_subscriptions_a_refused_member_gets_no_tombstone(subscribed: FakeCalendly) -> None:
+    _, state = hooks_sync()
+    subscribed.webhooks = [w for w in subscribed.webhooks if w["scope"] != "user"]
+    subscribed.faults.append(Fault("/webhook_subscriptions", 403, {"title": "Permission Denied", "message": "x"},
+                                   query_has=f"user={MEMBER_USER}"))  # fmt: skip
+    subscribed.requests.clear()
+    out, after = hooks_sync(state, history_requests=60)  # a share of three: every member and group re-read
+    assert sorted(hook_listings(subscribed)) == sorted([ORG, ADMIN_USER, MEMBER_USER, GROUP])
+    assert gone(out) == [f"{API}/webhook_subscriptions/w-ada"]  # read completely: gone; Max's: refused, kept
+    assert any(MEMBER_USER in w for w in warnings(out))
+    max_id = next(pid for pid in state["parents"] if MEMBER_USER.rsplit("/", 1)[-1] in pid)
+    assert after["parents"][max_id] == state["parents"][max_id]
+
+
+def test_incremental_webhook_subscriptions_rotation_finds_a_new_member_subscription_within_its_bound(
+    subscribed: FakeCalendly,
+) -> None:
+    _, state = hooks_sync()
+    subscribed.webhooks.append(hook("w-max2", "user", user=MEMBER_USER))
+    bound = 3  # members and groups, one re-read per sync (history_requests 20: a share of one)
+    arrived_at = None
+    for n in range(1, bound + 1):
+        subscribed.requests.clear()
+        out, state = hooks_sync(state, history_requests=20)
+        assert len(hook_listings(subscribed)) == 2  # the organization and one parent of the rotation
+        if uris(out, HOOKS):
+            assert uris(out, HOOKS) == [f"{API}/webhook_subscriptions/w-max2"] and arrived_at is None
+            arrived_at = n
+    assert arrived_at is not None
+
+
+def test_incremental_webhook_subscriptions_of_a_member_token_read_its_own_user_every_sync(
+    subscribed: FakeCalendly,
+) -> None:
+    _, state = hooks_sync(personal_access_token=MEMBER_TOKEN)
+    subscribed.webhooks = [w for w in subscribed.webhooks if w["uri"] != f"{API}/webhook_subscriptions/w-max"]
+    subscribed.requests.clear()
+    out, _ = hooks_sync(state, personal_access_token=MEMBER_TOKEN)
+    assert hook_listings(subscribed) == [MEMBER_USER]
+    assert not [q for q in subscribed.paths("/organization_memberships") if "user" not in q]  # no members listed
+    assert gone(out) == [f"{API}/webhook_subscriptions/w-max"]
