@@ -237,11 +237,11 @@ DATE_TIME_FIELDS = {
     "scheduled_events": {
         "start_time", "end_time", "created_at", "updated_at", "cancellation.created_at",
         "event_memberships[].buffered_start_time", "event_memberships[].buffered_end_time",
-        "event_guests[].created_at", "event_guests[].updated_at",
+        "event_guests[].created_at", "event_guests[].updated_at", "_ab_cdc_deleted_at",
     },
     "event_invitees": {
         "created_at", "updated_at", "cancellation.created_at", "no_show.created_at",
-        "reconfirmation.created_at", "reconfirmation.confirmed_at",
+        "reconfirmation.created_at", "reconfirmation.confirmed_at", "_ab_cdc_deleted_at",
     },
     "event_types": {"created_at", "updated_at", "deleted_at"},
     "organization_memberships": {"created_at", "updated_at", "user.created_at", "user.updated_at"},

@@ -9,15 +9,32 @@ from typing import Any
 import requests
 from airbyte_cdk.models import SyncMode
 
+from source_calendly.bounds import MARGIN
 from source_calendly.config import format_utc, parse_utc
+from source_calendly.key_memory import Gone, RangeScan
 from source_calendly.streams.base import PAGE_SIZE, Keyset, uuid_of
-from source_calendly.streams.incremental import FanOutSubStream, WindowedStream, short_key, timestamp
+from source_calendly.streams.incremental import FanOutSubStream, Unread, WindowedStream, short_key, timestamp
 
 BY_START_TIME = Keyset(field="start_time", param="min_start_time")
 
 
 class _EventGone(Exception):
     """The event was deleted between listing it and listing its invitees (HTTP 404)."""
+
+
+def walk_complete_to(end: datetime) -> datetime:
+    """How far a walk that listed up to `max_start_time=end` surely listed everything: one second short of it,
+    however Calendly reads that bound (inclusive or not, to the second or finer). What lies between is compared
+    once the window has moved past it."""
+    return end - MARGIN
+
+
+def see(scan: RangeScan | None, record: Mapping[str, Any], field: str = "start_time") -> list[Gone]:
+    """Note a listed record in a scan (if the sync tracks deletions): the remembered records it shows gone."""
+    at = timestamp(record, field)
+    if scan is None or at is None or not isinstance(record.get("uri"), str):
+        return []
+    return scan.see(at, [record["uri"]])
 
 
 class ScheduledEvents(WindowedStream):
@@ -31,6 +48,7 @@ class ScheduledEvents(WindowedStream):
     name = "scheduled_events"
     endpoint = "scheduled_events"
     shared_with = "event_invitees"
+    tracks_deletions = True
 
     def events_from(self, start: datetime | None) -> Iterator[Mapping[str, Any]]:
         """Every event in scope starting at or after `start` (None: all history), oldest start first."""
@@ -54,7 +72,11 @@ class ScheduledEvents(WindowedStream):
     def read_records(self, sync_mode: SyncMode, *args: Any, **kwargs: Any) -> Iterable[Mapping[str, Any]]:
         self.begin_pass(sync_mode)
         yield from self.walk_history()
+        scan = self.key_scan(self._window.read_from)  # the window is read to its end: every event in it is listed
         for event in self.events_from(self._window.read_from):
+            # Events erased before this one's start: before its progress, which would take them out of a resumed
+            # pass's range.
+            yield from self.deleted(see(scan, event))
             # Progress first: the checkpoint the CDK may take right after this record then covers it.
             self.note_progress(timestamp(event, "start_time"))
             # Both run for every event: a changed group event still counts towards the cursor, and every
@@ -62,6 +84,8 @@ class ScheduledEvents(WindowedStream):
             changed = self.note_emitted(event)
             if self.group_changed(event) or changed:
                 yield event
+        if scan is not None:
+            yield from self.deleted(scan.complete_to(None))
         self.finish_pass()
 
     def walk_history(self) -> Iterator[Mapping[str, Any]]:
@@ -72,14 +96,21 @@ class ScheduledEvents(WindowedStream):
         if bounds is None or limit == 0:
             return
         start, end = bounds
+        scan = self.key_scan(start)
         for read, event in enumerate(self.history_events(start, end), start=1):
+            yield from self.deleted(see(scan, event))
             if self.note_walk_emitted(event):
                 yield event
             if read % PAGE_SIZE == 0:  # a page ends here: the walk's checkpoint
                 reached = timestamp(event, "start_time")
+                if scan is not None and reached is not None:
+                    # Everything before the page's last start time is listed; more may start at that instant.
+                    yield from self.deleted(scan.complete_to(reached))
                 self.note_walked(reached)
                 if read >= limit and reached is not None and (start is None or reached > start):
                     return  # the budget is spent (a page of one start time would not move the walk on)
+        if scan is not None:
+            yield from self.deleted(scan.complete_to(walk_complete_to(end)))
         self.note_walked(None)  # reached the window: the next sync starts a new cycle
 
 
@@ -101,12 +132,18 @@ class EventInvitees(FanOutSubStream):
     order_field = "start_time"
     tolerated_statuses = frozenset({404})
     parent: ScheduledEvents
+    tracks_deletions = True
+    key_children = "invitees"  # an invitee's URI is its event's, then /invitees/<id>
+    # Events the listings found gone, whose invitees' tombstones are still to go out.
+    _gone_events: list[Gone]
 
     def parents(self) -> Iterator[Mapping[str, Any]]:
         assert self._window.current is not None
         began = self._window.current.started_at
         previous = self._window.last_sync_started_at  # None: the first pass visits every event
+        scan = self.key_scan(self._window.read_from)
         for event in self.parent.events_from(self._window.read_from):
+            self._gone_events += see(scan, event)
             group_changed = self.group_changed(event)  # fingerprints every group event
             start, updated = timestamp(event, "start_time"), timestamp(event, "updated_at")
             if (
@@ -118,6 +155,8 @@ class EventInvitees(FanOutSubStream):
                 or group_changed
             ):
                 yield event
+        if scan is not None:
+            self._gone_events += scan.complete_to(None)
 
     def history_slices(self) -> Iterator[Mapping[str, Any]]:
         bounds = self.history_range()
@@ -130,13 +169,17 @@ class EventInvitees(FanOutSubStream):
         already = history.visited if history is not None and history.position is not None else frozenset()
         chosen: list[dict[str, Any]] = []
         next_start: str | None = None  # start time of the first event not visited; None: the window reached
+        scan = self.key_scan(start)
         for event in self.parent.history_events(start, end, at_least=wanted + 1 + len(already)):
+            self._gone_events += see(scan, event)
             if already and timestamp(event, "start_time") == start and short_key(event["uri"]) in already:
                 continue
             if len(chosen) == wanted:
                 next_start = event.get("start_time")
                 break
             chosen.append(self.slim(event))
+        if scan is not None:  # every event before the first one not visited (or the window) was listed
+            self._gone_events += scan.complete_to(parse_utc(next_start) if next_start else walk_complete_to(end))
         if next_start is not None:
             # End the step between two start times, so that the next one starts exactly where this one ended;
             # when every event chosen starts at that one instant, the state names those visited instead.
@@ -155,6 +198,7 @@ class EventInvitees(FanOutSubStream):
             yield {"history": batch, "walked_to": walked_to, "visited": visited_at(walked_to, chosen[: i + PAGE_SIZE])}
 
     def begin_pass(self, sync_mode: SyncMode) -> None:
+        self._gone_events = []
         super().begin_pass(sync_mode)
         previous, current = self._window.last_sync_started_at, self._window.current
         # An incremental pass from its start sees every meeting change since the previous pass began (a resumed
@@ -196,7 +240,36 @@ class EventInvitees(FanOutSubStream):
         try:
             return list(self.list(f"scheduled_events/{uuid_of(event['uri'])}/invitees", {})), None
         except _EventGone:
-            return [], f"Event {event['uri']} no longer exists (HTTP 404); its invitees are skipped."
+            # Nothing is concluded from it: the next sync's listing shows the event gone, and its invitees then.
+            return Unread(), f"Event {event['uri']} no longer exists (HTTP 404); its invitees are skipped."
+
+    def children_read(self, parent: Mapping[str, Any], records: list[Mapping[str, Any]]) -> Iterator[Mapping[str, Any]]:
+        """Tombstones for the event's invitees that its complete listing no longer has (erased by email); then
+        the listing is what is remembered."""
+        at = timestamp(parent, "start_time")
+        if not self._tracking or at is None:
+            return
+        event = [parent["uri"]]
+        uris = [[r["uri"]] for r in records if isinstance(r.get("uri"), str)]
+        before = self._keys.children_of(at, event)
+        listed = {uri[0] for uri in uris}
+        gone = [key for key in before or [] if key[0] not in listed]
+        if gone:
+            deleted_at = self.deleted_at()
+            for key in gone:
+                yield self.tombstone(key, deleted_at, {"event_uri": parent["uri"]})
+        self._keys.set_children(at, event, uris)
+
+    def parents_gone(self) -> Iterator[Mapping[str, Any]]:
+        """Tombstones for the remembered invitees of events a complete listing no longer has (erased)."""
+        gone, self._gone_events = self._gone_events, []
+        if not gone:
+            return
+        deleted_at = self.deleted_at()
+        for event in gone:
+            for key in event.children:
+                yield self.tombstone(key, deleted_at, {"event_uri": event.key[0]})
+        self._keys.forget(gone)
 
     def on_tolerated_response(self, response: requests.Response) -> None:
         raise _EventGone()

@@ -11,8 +11,10 @@ from airbyte_cdk.models import AirbyteMessage, SyncMode
 from airbyte_cdk.sources.streams import CheckpointMixin
 from airbyte_cdk.sources.streams.http import HttpSubStream
 
-from source_calendly.config import parse_utc
+from source_calendly.config import config_error, format_utc, parse_utc
+from source_calendly.key_memory import Gone, KeyMemory, RangeScan
 from source_calendly.streams.base import PAGE_SIZE, CalendlyStream
+from source_calendly.tombstones import DELETED_AT
 from source_calendly.window import WindowState, state_from_the_future
 
 GROUP_KEY_LENGTH = 12  # characters kept of a group event's id in the fingerprints: 48 random bits
@@ -106,9 +108,15 @@ class WindowedStream(CalendlyStream, CheckpointMixin):
 
     cursor_field = "updated_at"
     state_checkpoint_interval = PAGE_SIZE
+    # Whether the stream remembers the keys its re-read ranges listed (state `keys`, see `key_memory`), to send a
+    # tombstone for one a complete re-read no longer lists; `key_children` names the children each key holds.
+    tracks_deletions = False
+    key_children: str | None = None
 
     def __init__(self, **kwargs: Any) -> None:
         self._window = WindowState()
+        self._keys = KeyMemory(children=self.key_children)
+        self._tracking = False  # this sync compares (an incremental one of a stream that tracks deletions)
         self._before_pass = self._window  # the state as the sync found it (see abandon_pass)
         self._resume_from: datetime | None = None
         self._newest: datetime | None = None
@@ -125,17 +133,35 @@ class WindowedStream(CalendlyStream, CheckpointMixin):
 
     @state.setter
     def state(self, value: Mapping[str, Any]) -> None:
-        self._window = WindowState.parse(self.name, value)
+        window = dict(value or {}) if isinstance(value, Mapping) else value
+        keys = window.pop("keys", None) if self.tracks_deletions and isinstance(window, dict) else None
+        self._window = WindowState.parse(self.name, window)
+        try:
+            self._keys = KeyMemory.parse(keys, self.key_children)
+        except ValueError as error:
+            raise config_error(
+                f"The saved state of stream {self.name} cannot be understood ({error}). Clear it and start over: in "
+                "Airbyte, refresh or reset the stream's data (Connection > Settings > Refresh), or run read "
+                "without --state."
+            ) from None
+        self._snapshot()
+
+    def _snapshot(self) -> None:
         self._state_dict = self._window.to_dict()
+        if self.tracks_deletions and self._keys.at:
+            self._state_dict["keys"] = self._keys.to_dict()
 
     def begin_pass(self, sync_mode: SyncMode) -> None:
         """Open (or resume) this sync's pass; a full refresh ignores any saved state."""
         self._before_pass = self._window
+        self._tracking = self.tracks_deletions and sync_mode == SyncMode.incremental
         if sync_mode == SyncMode.full_refresh:
             self._window = WindowState()
+            self._keys = KeyMemory(children=self.key_children)
         config = self.context.config
         scope = self.scope()
         if not self._window.is_for(scope):
+            self._keys = KeyMemory(children=self.key_children)  # another scope's keys: none is concluded gone
             self.logger.warning(
                 f"Stream {self.name}: the saved state describes {self._window.scope}'s records, but this sync reads "
                 f"{scope}'s (a token of another user or role). Reading from start_date again, so that no record "
@@ -146,6 +172,7 @@ class WindowedStream(CalendlyStream, CheckpointMixin):
         if ahead is not None:
             self.logger.warning(state_from_the_future(self.name, ahead, now))
             self._window = WindowState(scope=self._window.scope)
+            self._keys = KeyMemory(children=self.key_children)
         self._window = self._window.begin(now, config.start_date, config.lookback, scope)
         self._resume_from = self._newest = None
         self._groups = dict(self._window.current.groups) if self._window.current else {}
@@ -154,6 +181,29 @@ class WindowedStream(CalendlyStream, CheckpointMixin):
     def scope(self) -> str:
         """The organization or user URI this stream lists records for (recorded in its state)."""
         return next(iter(self.context.scope_params().values()))
+
+    def key_scan(self, start: datetime | None) -> RangeScan | None:
+        """A scan of a range this sync reads completely from `start` (None: not tracking deletions)."""
+        return self._keys.scan(start) if self._tracking else None
+
+    def deleted(self, gone: list[Gone]) -> Iterator[Mapping[str, Any]]:
+        """Tombstones for records found gone, then forgets them: a checkpoint taken while they go out still
+        remembers them, so a sync killed in between finds them gone again."""
+        if not gone:
+            return
+        at = self.deleted_at()
+        for record in gone:
+            yield self.tombstone(record.key, at)
+        self._keys.forget(gone)
+
+    def deleted_at(self) -> str:
+        """A tombstone's time: Calendly's clock at this sync."""
+        return format_utc(self.context.account.server_time)
+
+    def tombstone(self, key: list[Any], at: str, extra: Mapping[str, Any] | None = None) -> Mapping[str, Any]:
+        """The record a deduplicating destination deletes by: the key, the cursor at the deletion's time (so
+        that it is the key's newest version), and `_ab_cdc_deleted_at`."""
+        return {"uri": key[0], **(extra or {}), "updated_at": at, DELETED_AT: at}
 
     def note_emitted(self, record: Mapping[str, Any]) -> bool:
         """True if the record changed since the cursor; it then counts towards the pass's newest change."""
@@ -215,7 +265,7 @@ class WindowedStream(CalendlyStream, CheckpointMixin):
         `short_key`); None: it reached the window and starts over."""
         self._fold()
         self._window = self._window.walked(position, frozenset(visited))
-        self._state_dict = self._window.to_dict()
+        self._snapshot()
 
     def note_progress(self, resume_from: datetime | None, fold: bool = False) -> None:
         """Everything ordered before `resume_from` is handled; `fold` makes the next checkpoint show it."""
@@ -227,18 +277,22 @@ class WindowedStream(CalendlyStream, CheckpointMixin):
     def finish_pass(self) -> None:
         self._fold()
         self._window = self._window.finish()
-        self._state_dict = self._window.to_dict()
+        self._snapshot()
 
     def abandon_pass(self) -> None:
         """Leave the state as the sync found it: nothing could be read, so nothing may move forward."""
         self._window = self._before_pass
-        self._state_dict = self._window.to_dict()
+        self._snapshot()
 
     def _fold(self) -> None:
         if self._window.current is not None:
             self._window = self._window.progress(self._resume_from, self._newest, self._groups)
-        self._state_dict = self._window.to_dict()
+        self._snapshot()
         self._unfolded = 0
+
+
+class Unread(list):  # type: ignore[type-arg]
+    """No children, because the parent's children could not be read (it was gone by then): nothing is concluded."""
 
 
 class FanOutSubStream(HttpSubStream, WindowedStream):
@@ -275,6 +329,14 @@ class FanOutSubStream(HttpSubStream, WindowedStream):
 
     def note_children(self, parent: Mapping[str, Any], records: list[Mapping[str, Any]], emitted: list[bool]) -> None:
         """Called with each parent's records and which of them were emitted."""
+
+    def children_read(self, parent: Mapping[str, Any], records: list[Mapping[str, Any]]) -> Iterable[Mapping[str, Any]]:
+        """Called with a parent's children read completely just now, once they are out: tombstones to send."""
+        return ()
+
+    def parents_gone(self) -> Iterable[Mapping[str, Any]]:
+        """Called before each slice: tombstones for the children of parents the listings found gone so far."""
+        return ()
 
     def slim(self, parent: Mapping[str, Any]) -> dict[str, Any]:
         """What a slice keeps of a parent (never the whole record)."""
@@ -315,6 +377,7 @@ class FanOutSubStream(HttpSubStream, WindowedStream):
     ) -> Iterable[Mapping[str, Any]]:
         stream_slice = stream_slice or {}
         yield from self._estimate(stream_slice.get("history") or stream_slice.get("parents") or [])
+        yield from self.parents_gone()
         if "history" in stream_slice:
             for parent, (records, warning) in self.fan_out(stream_slice["history"], self.children_of):
                 if warning:
@@ -324,6 +387,8 @@ class FanOutSubStream(HttpSubStream, WindowedStream):
                 for record, emit in zip(records, emitted, strict=True):
                     if emit:
                         yield self.decorate(record, parent)
+                if not isinstance(records, Unread):
+                    yield from self.children_read(parent, records)
             walked_to = stream_slice.get("walked_to")
             self.note_walked(parse_utc(walked_to) if walked_to else None, stream_slice.get("visited", ()))
             return
@@ -336,6 +401,8 @@ class FanOutSubStream(HttpSubStream, WindowedStream):
             for record, emit in zip(records, emitted, strict=True):
                 if emit:
                     yield self.decorate(record, parent)
+            if not isinstance(records, Unread):
+                yield from self.children_read(parent, records)
         self.after_slice(parents)
         if parents:
             self.note_progress(timestamp(parents[-1], self.order_field), fold=True)  # the slice's checkpoint
