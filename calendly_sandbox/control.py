@@ -34,6 +34,8 @@ MUTATIONS = (
     "advance_clock",
     "link_submission",
     "revoke_invitation",
+    "erase_invitees",
+    "erase_events",
 )
 
 

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 from .api import Api
 from .behaviour import Behaviour
+from .compliance import Compliance
 from .control import Control
 from .dataset import DatasetSpec, build
 from .faults import FaultInjector, Faults
@@ -100,6 +101,7 @@ class Sandbox:
         self.injector = FaultInjector(faults)
         self.request_log_sink = RequestLog(request_log_limit)
         self.truth = Truth(self.store, self.tokens)
+        self.compliance = Compliance(self.store)
         self.control = Control(self)
         self._server: SandboxServer | None = None
         self._thread: threading.Thread | None = None
@@ -316,8 +318,32 @@ class Sandbox:
         return self.store.remove_member(user_uri)
 
     def advance_clock(self, days: float = 0.0, seconds: float = 0.0) -> dict[str, Any]:
-        """Move the store's clock (what the activity log's 90-day retention counts from) forward."""
-        return {"clock": self.store.advance_clock(days, seconds)}
+        """Move the store's clock (what the activity log's 90-day retention counts from) forward; compliance
+        erasures whose delay has passed then take effect (``{"clock", "erased": {"events", "invitees"}}``)."""
+        clock = self.store.advance_clock(days, seconds)
+        erased = self.compliance.apply_due()
+        if erased["events"] or erased["invitees"]:
+            self._note_change()
+        return {"clock": clock, "erased": erased}
+
+    @_changes_records
+    def erase_invitees(self, emails: list[str], delay_days: float = 0.0, org: str | None = None) -> dict[str, Any]:
+        """Calendly's Delete Invitee Data for Acme (or ``org``): every invitee with one of these emails leaves
+        its event's listing, after ``delay_days`` of the store's clock (see ``advance_clock``; Calendly: up to 7
+        days). Returns ``{"due", "erased": {"events", "invitees"}}`` (what took effect now)."""
+        return self.compliance.erase_invitees(org or self._acme(), emails, delay_days)
+
+    @_changes_records
+    def erase_events(
+        self, start_time: str, end_time: str, delay_days: float = 0.0, org: str | None = None
+    ) -> dict[str, Any]:
+        """Calendly's Delete Scheduled Event Data for Acme (or ``org``): the events starting in [start_time,
+        end_time) (in the past, at most 24 months) and their invitees leave every listing, and their URLs answer
+        404, after ``delay_days`` (as ``erase_invitees``)."""
+        return self.compliance.erase_events(org or self._acme(), start_time, end_time, delay_days)
+
+    def _acme(self) -> str:
+        return self.store.user_org[self.store.token_users["admin"]]
 
     # -- the clock of the latest change --------------------------------------------------------------------------
     @property
