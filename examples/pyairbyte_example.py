@@ -31,6 +31,8 @@ INCREMENTAL = [
     "contacts",
     "outgoing_communications",
 ]
+# Incremental streams that send tombstones for records Calendly no longer lists (erased for data compliance).
+TOMBSTONED = ["scheduled_events", "event_invitees"]
 
 
 def sync(source: ab.Source) -> None:
@@ -41,7 +43,12 @@ def sync(source: ab.Source) -> None:
     source.read(streams=full_refresh, write_strategy="replace", force_full_refresh=True)
     # Incremental streams read from the state PyAirbyte keeps in the cache and merge on the primary key.
     # Never "replace" these: the table would keep only what changed since the last sync.
-    source.read(streams=INCREMENTAL, write_strategy="merge")
+    result = source.read(streams=INCREMENTAL, write_strategy="merge")
+    # A tombstone replaced its key's row in the merge: delete those rows, as a deduplicating Airbyte destination
+    # does (PyAirbyte does not).
+    result.cache.execute_sql(
+        [f'DELETE FROM {result.cache.schema_name}."{name}" WHERE _ab_cdc_deleted_at IS NOT NULL' for name in TOMBSTONED]
+    )
 
 
 def main() -> None:

@@ -268,3 +268,45 @@ def test_config_change_callback_receives_every_rotated_refresh_token_and_the_syn
         }
         # Nothing lost: every table equals the truth.
         assert_cache_equals_truth(dumped, sandbox)
+
+
+# -- deletions: compliance erasures leave the DuckDB tables ---------------------------------------------------------
+@pytest.mark.pyairbyte
+@pytest.mark.timeout(600)
+def test_erased_events_and_invitees_are_gone_from_the_tables_and_nothing_else_is(
+    pyairbyte: Path, sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """The README example's strategy: the incremental streams merge on the primary key, so a tombstone replaces its
+    key's row, and the example then deletes the rows whose newest version is a tombstone (what a deduplicating
+    Airbyte destination does; PyAirbyte 0.71.3 does not)."""
+    first = sync_and_dump(pyairbyte, sandbox, tmp_path)
+    assert_cache_equals_truth(first, sandbox)
+    admin = sandbox.tokens.admin
+    anchor = sandbox.anchor
+    events = sorted(sandbox.truth.scheduled_events(admin), key=lambda e: e["start_time"])
+    recent = next(e for e in events if anchor - timedelta(days=3) < instant(e["start_time"]) < anchor)  # the window
+    old = events[2]  # long before the window: the walks' first step
+    erased: dict[str, list[str]] = {"events": [], "invitees": []}
+    for event in (recent, old):
+        start = instant(event["start_time"])
+        end = start + timedelta(seconds=1)
+        done = sandbox.erase_events(start.isoformat(), end.isoformat())["erased"]
+        erased["events"] += done["events"]
+        erased["invitees"] += done["invitees"]
+    assert recent["uri"] in erased["events"] and old["uri"] in erased["events"] and erased["invitees"]
+    keys = {s["name"]: [path for [path] in s["source_defined_primary_key"]] for s in discover_catalog()["streams"]}
+
+    def keyed(dumped: dict[str, Any]) -> dict[str, set[tuple[Any, ...]]]:
+        tables = dumped["tables"]
+        return {name: {tuple(row[k] for k in keys[name]) for row in tables[name]["rows"]} for name in ALL_STREAMS}
+
+    before = keyed(first)
+
+    second = sync_and_dump(pyairbyte, sandbox, tmp_path)
+    assert_cache_equals_truth(second, sandbox)  # the erased rows are gone: the truth no longer has them
+    after = keyed(second)
+    assert before["scheduled_events"] - after["scheduled_events"] == {(uri,) for uri in erased["events"]}
+    assert before["event_invitees"] - after["event_invitees"] == {(uri,) for uri in erased["invitees"]}
+    for stream in ALL_STREAMS:  # nothing else is gone
+        if stream not in ("scheduled_events", "event_invitees"):
+            assert before[stream] <= after[stream], stream
