@@ -58,6 +58,9 @@ CHOICES: dict[str, tuple[Any, ...]] = {
     # Whether a user's updated_at (also embedded in their organization membership) moves when their availability
     # schedule changes. The reference says nothing: by default it stays.
     "user_availability_moves_updated_at": (False, True),
+    # Whether a routing form submission can disappear from its form's listing (`Sandbox.delete_form_submission`).
+    # The reference documents no deletion of submissions (nor their retention): by default none disappears.
+    "submissions_can_vanish": (False, True),
 }
 
 
@@ -77,6 +80,7 @@ class Behaviour:
     contact_meetings_move_updated_at: bool = False
     event_type_changes_move_updated_at: bool = False
     user_availability_moves_updated_at: bool = False
+    submissions_can_vanish: bool = False
 
     def __post_init__(self) -> None:
         for f in fields(self):

@@ -84,6 +84,19 @@ class Compliance:
                             erased["events"].append(row.uri)
         return erased
 
+    def delete_submission(self, uri: str) -> dict[str, object]:
+        """A routing form submission leaves its form's listing (only with `Behaviour.submissions_can_vanish`)."""
+        store = self.store
+        if not store.behaviour.submissions_can_vanish:
+            raise ValueError("submissions do not vanish unless Behaviour(submissions_can_vanish=True)")
+        with store.lock:
+            row = store.submission_by_uuid.get(uri.rstrip("/").rsplit("/", 1)[-1])
+            if row is None or row.uri != uri:
+                raise LookupError(uri)
+            store.submissions[row.rec["routing_form"]].remove(row)
+            del store.submission_by_uuid[row.uuid]
+            return {"submission": row.rec}
+
     def _request(self, erasure: Erasure) -> dict[str, object]:
         with self.store.lock:
             self.pending.append(erasure)

@@ -36,6 +36,7 @@ MUTATIONS = (
     "revoke_invitation",
     "erase_invitees",
     "erase_events",
+    "delete_form_submission",
 )
 
 

@@ -342,6 +342,12 @@ class Sandbox:
         404, after ``delay_days`` (as ``erase_invitees``)."""
         return self.compliance.erase_events(org or self._acme(), start_time, end_time, delay_days)
 
+    @_changes_records
+    def delete_form_submission(self, uri: str) -> dict[str, Any]:
+        """The submission leaves its form's listing, if ``Behaviour(submissions_can_vanish=True)`` (Calendly
+        documents no deletion of submissions); else ValueError. Returns ``{"submission"}``."""
+        return self.compliance.delete_submission(uri)
+
     def _acme(self) -> str:
         return self.store.user_org[self.store.token_users["admin"]]
 

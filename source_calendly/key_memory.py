@@ -190,3 +190,30 @@ class RangeScan:
 
 def _strings(value: Any) -> bool:
     return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+@dataclass
+class KeysByParent:
+    """A `KeyMemory` per parent whose children are listed by their own time (a routing form's submissions by
+    `created_at`): state `{"<parent URI>": memory}`."""
+
+    parents: dict[str, KeyMemory] = field(default_factory=dict)
+
+    @classmethod
+    def parse(cls, raw: Any) -> KeysByParent:
+        if raw is None:
+            return cls()
+        if not isinstance(raw, Mapping) or not all(isinstance(k, str) for k in raw):
+            raise ValueError("'keys' is malformed")
+        return cls({parent: KeyMemory.parse(memory) for parent, memory in raw.items()})
+
+    def to_dict(self) -> dict[str, Any]:
+        return {parent: memory.to_dict() for parent, memory in sorted(self.parents.items()) if memory.at}
+
+    @property
+    def at(self) -> bool:
+        """Whether anything is remembered (as `KeyMemory.at` is truthy)."""
+        return any(memory.at for memory in self.parents.values())
+
+    def of(self, parent: str) -> KeyMemory:
+        return self.parents.setdefault(parent, KeyMemory())

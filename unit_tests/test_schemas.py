@@ -246,7 +246,7 @@ DATE_TIME_FIELDS = {
     "event_types": {"created_at", "updated_at", "deleted_at"},
     "organization_memberships": {"created_at", "updated_at", "user.created_at", "user.updated_at"},
     "routing_forms": {"created_at", "updated_at"},
-    "routing_form_submissions": {"created_at", "updated_at"},
+    "routing_form_submissions": {"created_at", "updated_at", "_ab_cdc_deleted_at"},
     "organization": {"created_at", "updated_at"},
     "users": {"created_at", "updated_at"},
     "groups": {"created_at", "updated_at"},

@@ -11,9 +11,9 @@ from airbyte_cdk.models import SyncMode
 
 from source_calendly.bounds import MARGIN
 from source_calendly.config import format_utc, parse_utc
-from source_calendly.key_memory import Gone, RangeScan
+from source_calendly.key_memory import Gone
 from source_calendly.streams.base import PAGE_SIZE, Keyset, uuid_of
-from source_calendly.streams.incremental import FanOutSubStream, Unread, WindowedStream, short_key, timestamp
+from source_calendly.streams.incremental import FanOutSubStream, Unread, WindowedStream, see, short_key, timestamp
 
 BY_START_TIME = Keyset(field="start_time", param="min_start_time")
 
@@ -27,14 +27,6 @@ def walk_complete_to(end: datetime) -> datetime:
     however Calendly reads that bound (inclusive or not, to the second or finer). What lies between is compared
     once the window has moved past it."""
     return end - MARGIN
-
-
-def see(scan: RangeScan | None, record: Mapping[str, Any], field: str = "start_time") -> list[Gone]:
-    """Note a listed record in a scan (if the sync tracks deletions): the remembered records it shows gone."""
-    at = timestamp(record, field)
-    if scan is None or at is None or not isinstance(record.get("uri"), str):
-        return []
-    return scan.see(at, [record["uri"]])
 
 
 class ScheduledEvents(WindowedStream):

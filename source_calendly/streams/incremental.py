@@ -77,6 +77,14 @@ def timestamp(record: Mapping[str, Any], key: str) -> datetime | None:
         return None
 
 
+def see(scan: RangeScan | None, record: Mapping[str, Any], field: str = "start_time") -> list[Gone]:
+    """Note a listed record in a scan (if the sync tracks deletions): the remembered records it shows gone."""
+    at = timestamp(record, field)
+    if scan is None or at is None or not isinstance(record.get("uri"), str):
+        return []
+    return scan.see(at, [record["uri"]])
+
+
 def chunks_with_last(items: Iterable[Any], size: int = PAGE_SIZE) -> Iterator[tuple[list[Any], bool]]:
     """Group items into lists of `size`, flagging the last one (always at least one, possibly empty).
 
@@ -115,7 +123,7 @@ class WindowedStream(CalendlyStream, CheckpointMixin):
 
     def __init__(self, **kwargs: Any) -> None:
         self._window = WindowState()
-        self._keys = KeyMemory(children=self.key_children)
+        self._keys = self.new_keys()
         self._tracking = False  # this sync compares (an incremental one of a stream that tracks deletions)
         self._before_pass = self._window  # the state as the sync found it (see abandon_pass)
         self._resume_from: datetime | None = None
@@ -137,7 +145,7 @@ class WindowedStream(CalendlyStream, CheckpointMixin):
         keys = window.pop("keys", None) if self.tracks_deletions and isinstance(window, dict) else None
         self._window = WindowState.parse(self.name, window)
         try:
-            self._keys = KeyMemory.parse(keys, self.key_children)
+            self._keys = self.parse_keys(keys)
         except ValueError as error:
             raise config_error(
                 f"The saved state of stream {self.name} cannot be understood ({error}). Clear it and start over: in "
@@ -145,6 +153,14 @@ class WindowedStream(CalendlyStream, CheckpointMixin):
                 "without --state."
             ) from None
         self._snapshot()
+
+    def new_keys(self) -> Any:
+        """An empty key memory (see `key_memory`)."""
+        return KeyMemory(children=self.key_children)
+
+    def parse_keys(self, raw: Any) -> Any:
+        """The key memory a saved state holds (ValueError if it is not one)."""
+        return KeyMemory.parse(raw, self.key_children)
 
     def _snapshot(self) -> None:
         self._state_dict = self._window.to_dict()
@@ -157,11 +173,11 @@ class WindowedStream(CalendlyStream, CheckpointMixin):
         self._tracking = self.tracks_deletions and sync_mode == SyncMode.incremental
         if sync_mode == SyncMode.full_refresh:
             self._window = WindowState()
-            self._keys = KeyMemory(children=self.key_children)
+            self._keys = self.new_keys()
         config = self.context.config
         scope = self.scope()
         if not self._window.is_for(scope):
-            self._keys = KeyMemory(children=self.key_children)  # another scope's keys: none is concluded gone
+            self._keys = self.new_keys()  # another scope's keys: none is concluded gone
             self.logger.warning(
                 f"Stream {self.name}: the saved state describes {self._window.scope}'s records, but this sync reads "
                 f"{scope}'s (a token of another user or role). Reading from start_date again, so that no record "
@@ -172,7 +188,7 @@ class WindowedStream(CalendlyStream, CheckpointMixin):
         if ahead is not None:
             self.logger.warning(state_from_the_future(self.name, ahead, now))
             self._window = WindowState(scope=self._window.scope)
-            self._keys = KeyMemory(children=self.key_children)
+            self._keys = self.new_keys()
         self._window = self._window.begin(now, config.start_date, config.lookback, scope)
         self._resume_from = self._newest = None
         self._groups = dict(self._window.current.groups) if self._window.current else {}
@@ -293,6 +309,14 @@ class WindowedStream(CalendlyStream, CheckpointMixin):
 
 class Unread(list):  # type: ignore[type-arg]
     """No children, because the parent's children could not be read (it was gone by then): nothing is concluded."""
+
+
+class Listed(list):  # type: ignore[type-arg]
+    """A parent's children as read, listed completely from `complete_from` on (None: all of them)."""
+
+    def __init__(self, records: Iterable[Any], complete_from: datetime | None) -> None:
+        super().__init__(records)
+        self.complete_from = complete_from
 
 
 class FanOutSubStream(HttpSubStream, WindowedStream):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import requests
@@ -11,8 +11,9 @@ import requests
 from source_calendly.access import SCOPE_HELP
 from source_calendly.config import config_error
 from source_calendly.errors import error_detail, forbidden_message, required_scopes
+from source_calendly.key_memory import KeysByParent
 from source_calendly.streams.base import PAGE_SIZE, CalendlyStream
-from source_calendly.streams.incremental import FanOutSubStream, timestamp
+from source_calendly.streams.incremental import FanOutSubStream, Listed, see, timestamp
 
 PLAN_WARNING = (
     "Calendly refused routing forms ({detail}): routing forms need the Teams or Enterprise plan (and access to the "
@@ -83,6 +84,31 @@ class RoutingFormSubmissions(FanOutSubStream):
     order_field = "created_at"
     parent: RoutingForms
     _forms_unavailable = False
+    # Calendly documents no deletion of submissions; should one vanish from a form's listing, it is tombstoned.
+    tracks_deletions = True
+
+    def new_keys(self) -> KeysByParent:
+        return KeysByParent()
+
+    def parse_keys(self, raw: Any) -> KeysByParent:
+        return KeysByParent.parse(raw)
+
+    def children_read(self, parent: Mapping[str, Any], records: list[Mapping[str, Any]]) -> Iterator[Mapping[str, Any]]:
+        """Tombstones for the form's remembered submissions that its listing, complete from where it stopped,
+        no longer has."""
+        if not self._tracking or not isinstance(records, Listed):
+            return
+        memory = self._keys.of(str(parent["uri"]))
+        scan = memory.scan(records.complete_from)
+        gone = []
+        for record in sorted(records, key=lambda r: str(r.get("created_at"))):  # listed newest first
+            gone += see(scan, record, "created_at")
+        gone += scan.complete_to(None)
+        if gone:
+            at = self.deleted_at()
+            for record in gone:
+                yield self.tombstone(record.key, at)
+            memory.forget(gone)
 
     def parents(self) -> Iterator[Mapping[str, Any]]:
         resume_from = self._window.current.resume_from if self._window.current else None
@@ -144,18 +170,26 @@ class RoutingFormSubmissions(FanOutSubStream):
         extra_pages = self.history_shares().submission_pages if "walk" in form else 0
         out: list[Mapping[str, Any]] = []
         limit: int | None = None  # records the listing may use once the window start is passed
+        complete_from: datetime | None = None  # the listing holds every submission created from then on
         for read, submission in enumerate(self.list("routing_form_submissions", params), start=1):
             created = timestamp(submission, "created_at")
             if start_date is not None and created is not None and created < start_date:
+                complete_from = start_date
                 break  # the walk, like the window, never reads before start_date
             if limit is None and window_start is not None and created is not None and created < window_start:
                 if not extra_pages:
+                    complete_from = window_start
                     break  # everything after this was created earlier still
                 limit = (-(-read // PAGE_SIZE) + extra_pages) * PAGE_SIZE  # this page, then the walk's pages
             out.append(submission)
             if limit is not None and read >= limit:
+                # More may have been created at this instant, on the next page: complete only after it.
+                complete_from = created + timedelta(microseconds=1) if created is not None else _NEVER
                 break  # before the listing asks for a page past the walk's share
-        return out, None
+        return Listed(out, complete_from), None
+
+
+_NEVER = datetime.max.replace(tzinfo=UTC)  # a listing that tells nothing is complete from nowhere
 
 
 def _created_after(form: Mapping[str, Any], position: datetime) -> bool:

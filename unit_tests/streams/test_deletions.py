@@ -9,6 +9,7 @@ from typing import Any
 
 import orjson
 
+from source_calendly.key_memory import KeyMemory
 from source_calendly.tombstones import DELETED_AT
 from unit_tests.fake_api import API, EXPIRED_TOKEN, NOW, FakeCalendly, Fault, days, event, invitee, ts
 from unit_tests.helpers import config, final_states, records, run_read, warnings
@@ -168,3 +169,82 @@ def test_the_state_keeps_an_event_in_about_26_characters(api: FakeCalendly) -> N
     # Ids here are 4 characters; a Calendly UUID packs into 23: at most 22 more per event (see README).
     assert size < 1000 * (4 + 3 + 16) + 100
     assert API in state["scheduled_events"]["keys"]["codec"][0]
+
+
+# routing_form_submissions ------------------------------------------------------------------------------------------
+SUBMISSIONS = ["routing_forms", "routing_form_submissions"]
+
+
+def forms(api: FakeCalendly, n_forms: int = 3, per_form: int = 150) -> list[list[dict[str, Any]]]:
+    """Forms created oldest first, each with `per_form` submissions from 300 days ago, a day apart."""
+    api.routing_forms = []
+    out = []
+    for i in range(n_forms):
+        uri = f"{API}/routing_forms/f{i}"
+        api.routing_forms.append(
+            {
+                "uri": uri,
+                "name": f"Form {i}",
+                "status": "published",
+                "questions": [],
+                "created_at": ts(days(-500 + i)),
+                "updated_at": ts(days(-500 + i)),
+            }
+        )
+        rows = [
+            {
+                "uri": f"{API}/routing_form_submissions/f{i}-{j}",
+                "routing_form": uri,
+                "questions_and_answers": [],
+                "submitter": None,
+                "created_at": ts(days(-300 + j)),
+                "updated_at": ts(days(-300 + j)),
+            }
+            for j in range(per_form)
+        ]
+        api.submissions[uri] = rows
+        out.append(rows)
+    return out
+
+
+def delete(api: FakeCalendly, record: dict[str, Any]) -> str:
+    api.submissions[record["routing_form"]].remove(record)
+    return str(record["uri"])
+
+
+def test_a_vanished_submission_is_tombstoned_by_the_window_or_when_the_walk_reaches_its_form(api: FakeCalendly) -> None:
+    by_form = forms(api)
+    recent = {**by_form[2][0], "uri": f"{API}/routing_form_submissions/recent", "created_at": ts(days(-1))}
+    api.submissions[recent["routing_form"]].insert(0, recent)
+    out = run_read(SUBMISSIONS, config())
+    assert not tombstones(out, "routing_form_submissions")
+    in_window, first_form, second_form = delete(api, recent), delete(api, by_form[0][7]), delete(api, by_form[1][7])
+    second = run_read(SUBMISSIONS, config(), state=final_states(out))
+    # The window re-reads every form from its start; the walk reads the first form whole (a new cycle).
+    assert sorted(t["uri"] for t in tombstones(second, "routing_form_submissions")) == sorted([in_window, first_form])
+    third = run_read(SUBMISSIONS, config(), state=final_states(second))
+    assert [t["uri"] for t in tombstones(third, "routing_form_submissions")] == [second_form]
+    fourth = run_read(SUBMISSIONS, config(), state=final_states(third))
+    assert not tombstones(fourth, "routing_form_submissions")
+
+
+def test_a_submission_past_the_walks_share_is_not_concluded_gone(api: FakeCalendly) -> None:
+    by_form = forms(api, n_forms=1, per_form=250)
+    out = run_read(SUBMISSIONS, config())
+    oldest, read = delete(api, by_form[0][0]), delete(api, by_form[0][100])
+    # history_requests=10: the window's page, then one more: the newest 200 of 250 (oldest first: 50 and up).
+    second = run_read(SUBMISSIONS, config(history_requests=10), state=final_states(out))
+    assert [t["uri"] for t in tombstones(second, "routing_form_submissions")] == [read]
+    saved = final_states(second)["routing_form_submissions"]["keys"][f"{API}/routing_forms/f0"]
+    remembered = [KeyMemory.parse(saved).codec.decode(k)[0] for keys in saved["keys"].values() for k in keys]
+    assert oldest in remembered and read not in remembered and len(remembered) == 249
+
+
+def test_refused_routing_forms_send_no_tombstone_and_keep_the_keys(api: FakeCalendly) -> None:
+    by_form = forms(api)
+    state = final_states(run_read(SUBMISSIONS, config()))
+    delete(api, by_form[0][7])
+    api.routing_forms = None  # the plan lost routing forms: 403
+    out = run_read(SUBMISSIONS, config(), state=state)
+    assert not out.errors and not tombstones(out, "routing_form_submissions")
+    assert final_states(out)["routing_form_submissions"]["keys"] == state["routing_form_submissions"]["keys"]
