@@ -9,7 +9,7 @@ from collections import Counter
 from datetime import datetime, timedelta
 from typing import Any
 
-from calendly_sandbox import Sandbox
+from calendly_sandbox import Behaviour, Sandbox
 from integration_tests.conftest import sandbox_config
 from integration_tests.harness import (
     ALL_STREAMS,
@@ -135,3 +135,25 @@ def test_erased_events_and_invitees_are_tombstoned_once_and_nothing_else_is(make
     # The destination's truth: what remains is exactly the sandbox's.
     remaining = {i["uri"] for e in sandbox.truth.scheduled_events(admin) for i in sandbox.truth.invitees(e["uri"])}
     assert not remaining & set(gone + erased_invitees)
+
+
+def test_a_vanished_submission_is_tombstoned_once_where_submissions_can_vanish(make_sandbox: Any) -> None:
+    """Calendly documents no deletion of routing form submissions: `Behaviour(submissions_can_vanish=True)` lets the
+    sandbox delete one; with the default, none vanishes and no tombstone ever comes."""
+    for can_vanish in (False, True):
+        sandbox: Sandbox = make_sandbox(behaviour=Behaviour(submissions_can_vanish=can_vanish))
+        admin = sandbox.tokens.admin
+        form = sandbox.truth.routing_forms(admin)[0]["uri"]  # the walk's first form: read whole by the next sync
+        oldest = sorted(sandbox.truth.routing_form_submissions(admin, form_uri=form), key=lambda s: s["created_at"])
+        recent = sandbox.add_form_submission(form)["submission"]  # in the next sync's window
+        first = sync(sandbox, None)
+        gone: list[str] = []
+        if can_vanish:
+            for submission in (recent, oldest[0]):
+                gone.append(sandbox.delete_form_submission(submission["uri"])["submission"]["uri"])
+        second = sync(sandbox, first)
+        third = sync(sandbox, second)
+        assert sorted(tombstones(second, "routing_form_submissions")) == sorted(gone)
+        assert tombstones(third, "routing_form_submissions") == []
+        for run in (second, third):
+            assert tombstones(run, "scheduled_events") == tombstones(run, "event_invitees") == []
