@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING
 from .timeutil import DAY, fmt, parse, parse_own
 
 if TYPE_CHECKING:
-    from .store import EventRow, InviteeRow, Store
+    from .rows import EventRow, InviteeRow
+    from .store import Store
 
 MAX_RANGE_DAYS = 731  # 24 months at most: two years, one of them possibly a leap year
 
