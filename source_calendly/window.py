@@ -32,7 +32,8 @@ State shape (per stream):
      "history": {"position": "...", "since": "...", "cycle_began": "...",
                  "visited": ["<id end>", ...]},   # events at `position` already visited (rare: see History)
      "pass": {"started_at": "...", "window_start": "...", "resume_from": "...", "max_updated_at": "...",
-              "groups": {...}}}
+              "groups": {...}},
+     "keys": {...}}   # the keys re-reads listed, for tombstones (the stream's, not this module's: see key_memory)
 """
 
 from __future__ import annotations
