@@ -106,7 +106,7 @@ class DeletionSweep:
         response = stream.get(stream.endpoint, params)
         self.requests += 1
         if is_page_token_rejection(response):  # the pass starts over; nothing is concluded
-            stream.logger.info(f"Stream {stream.name}: Calendly refused the deletion check's page token; starting over.")
+            stream.logger.info(f"Stream {stream.name}: the deletion check's page token was refused; starting over.")
             state.pending, state.page_token = set(state.known or ()), None
             return
         if not response.ok:
