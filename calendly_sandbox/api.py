@@ -18,6 +18,7 @@ from typing import Any
 import orjson
 
 from . import errors
+from .api_contactbook import ContactBookEndpoints
 from .api_org import OrgEndpoints
 from .errors import ApiError
 from .listing import Handler, Listing, Principal, Query
@@ -70,6 +71,9 @@ class Api:
             (("routing_form_submissions",), 1): ("/routing_form_submissions/{uuid}", self.get_submission),
         }
         self._routes.update(OrgEndpoints(self).routes())
+        self.book = ContactBookEndpoints(self)
+        self._routes.update(self.book.routes())
+        self._static_routes = self.book.static_routes()  # exact paths, matched before the id patterns
 
     # -- entry points -------------------------------------------------------------------------------------
     def authenticate(self, authorization: str | None) -> Principal:
@@ -113,6 +117,9 @@ class Api:
         parts = path.strip("/").split("/")
         if path.endswith("/") or any(not part for part in parts):  # strict paths: no trailing slash
             raise errors.not_found()
+        static = self._static_routes.get(path)
+        if static is not None:
+            return static[0], static[1], ()
         ids = parts[1::2]
         if any(not _ID_RE.match(i) for i in ids):
             raise errors.not_found()

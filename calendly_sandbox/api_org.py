@@ -394,6 +394,9 @@ class OrgEndpoints:
         exact = {name: _values(q, name) for name in ("email", "phone_number", *CONTACT_EXACT)}
         partial = {name: [v.lower() for v in _values(q, name) or []] for name in CONTACT_PARTIAL if name in q}
         rows = [r for r in self.contacts_of(p.user, p.org) if _contact_matches(r.rec, exact, partial)]
+        if q.get("contact_list"):  # 2026-11-17: the contacts of one List or View (api_contactbook.py)
+            members = self.api.book.members_of(p, q["contact_list"])
+            rows = [r for r in rows if r.key in members]
         return self.api._sorted_listing(rows, lambda r: r.rec[field] + r.key, desc)
 
 
