@@ -86,10 +86,12 @@ class DeletionSweep:
             state.pending, state.page_token, state.listed = set(state.known), None, False
         while not state.listed and self.requests < self.budget:
             self._page()
-        while state.listed and self.requests < self.budget:
+        while state.listed:
             if not state.pending:
                 state.pending, state.page_token, state.listed = None, None, False  # the pass is done
                 return
+            if self.requests >= self.budget:
+                return  # the next sync confirms the rest
             candidate = min(state.pending)
             uri = state.decode(candidate)
             deleted = self._confirm(uri)
