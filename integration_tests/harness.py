@@ -520,7 +520,10 @@ def _optional_minimum(
         if stream == "contacts":  # newest first, down to the first record before the cursor
             at_or_after = [r for r in rows if cursor is None or _utc(r[field_name]) >= _utc(cursor)]
             listing = pages(len(at_or_after) + (1 if len(at_or_after) < len(rows) else 0))
-            return listing + _deletion_sweep(rows, state, history_requests)
+            reread_all = (
+                streams.index("contacts") < streams.index("event_invitees") if "event_invitees" in streams else True
+            )
+            return listing + (0 if reread_all else _deletion_sweep(rows, state, history_requests))
         # Listed from a margin before the cursor, so that its instant is included however Calendly reads min_*.
         listed = [r for r in rows if cursor is None or _utc(r[field_name]) >= _before(cursor)]
         return pages(len(listed), 1000 if stream == "activity_log_entries" else 100)

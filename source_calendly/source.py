@@ -111,10 +111,17 @@ class _AskedOnce:
         self._stream = stream
         self._asked = False
         self._reason: str | None = None
+        self._error: AirbyteTracedException | None = None  # a probe that failed fails every line sharing it
 
     def refusal(self) -> str | None:
         if not self._asked:
-            self._reason, self._asked = self._stream.refusal(), True
+            self._asked = True
+            try:
+                self._reason = self._stream.refusal()
+            except AirbyteTracedException as error:
+                self._error = error
+        if self._error is not None:
+            raise self._error
         return self._reason
 
 

@@ -81,6 +81,7 @@ class Contacts(CursorStream):
     def __init__(self, context: Any) -> None:
         self._last_sync_started: datetime | None = None
         self._deletions = SweepState()
+        self._listed_all: set[str] | None = None  # this sync listed every contact (unfiltered, to its end)
         super().__init__(context)
 
     @property
@@ -110,8 +111,13 @@ class Contacts(CursorStream):
             deletions.known = set()  # from now on; the first pass adds every contact it lists
         elif not incremental:
             deletions.known = None
+        known_before = set(deletions.known or ())
+        self._listed_all = None
         yield from remember(deletions, self._changed(sync_mode))
         if tracked:
+            if self._listed_all is not None:  # every contact was just listed anyway: the pass is done for free
+                listed = {deletions.encode(uri) for uri in self._listed_all}
+                deletions.pending, deletions.page_token, deletions.listed = known_before - listed, None, True
             deleted_at = format_utc(self.context.account.server_time)
             sweep = DeletionSweep(self, deletions, recheck_share(self.context.config.history_requests))
             for uri in sweep.run():
@@ -138,10 +144,14 @@ class Contacts(CursorStream):
                 again = self.list_own(dict(self.request_params()))
             else:
                 again = self.contacts_by_email(sorted(emails - emails_emitted))
+            listed: set[str] = set()
             for record in again:
+                listed.add(str(record.get("uri")))
                 if str(record.get("uri")) not in emitted:
                     emitted.add(str(record.get("uri")))
                     yield record
+            if emails is None:
+                self._listed_all = listed  # read to its end: every contact Calendly has
         if incremental:
             self._last_sync_started = sync_start
 
