@@ -147,3 +147,20 @@ def test_a_new_contact_during_a_pass_is_never_a_candidate(api: FakeCalendly) -> 
         assert tombstones(out) == []
         state = {**final_states(out), "event_invitees": invitees_synced(NOW)}
     assert "c999" in state["contacts"]["known"].split()
+
+
+def test_a_confirmation_calendly_refuses_is_no_tombstone(api: FakeCalendly) -> None:
+    state = first_sync(api, 5)
+    api.contacts.pop(1)
+    api.faults.append(Fault("^/contacts/c1$", 403, {"title": "Permission Denied", "message": "No."}))
+    out = run_read(BOTH, state=state)
+    assert tombstones(out) == []
+    assert "c1" in final_states(out)["contacts"]["known"].split()
+
+
+def test_a_confirmation_that_fails_fails_the_sync_without_a_tombstone(api: FakeCalendly) -> None:
+    state = first_sync(api, 5)
+    api.contacts.pop(1)
+    api.faults.append(Fault("^/contacts/c1$", 500, times=5))
+    out = run_read(BOTH, config(max_retries=0), state=state, expect_error=True)
+    assert tombstones(out) == []
