@@ -301,7 +301,7 @@ def minimum_requests(
     event_invitees' new last_sync_started_at), an incremental sync that reads event_invitees before contacts also
     looks up, by email, the contacts of the meetings that started since the previous sync (none changed: nothing
     else is looked up; source_calendly/meetings.py)."""
-    optional = [name for name in streams if name in OPTIONAL_STREAMS]
+    optional = [name for name in streams if name in OPTIONAL_STREAMS or name in OPT_IN_STREAMS]
     states = states or {}
     return (
         1
