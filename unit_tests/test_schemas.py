@@ -784,7 +784,6 @@ def _component_examples(spec: dict[str, Any], component: str) -> list[tuple[str,
     return found
 
 
-
 # The contact book (2026-08-25, 2026-11-17): source_calendly/streams/contactbook.py.
 _LIST = "https://api.calendly.com/contact_lists/0b8e0b6e-7d53-4c56-9a41-0e6a3c2f9d11"
 _CONTACT = "https://api.calendly.com/contacts/5e1c1a0e-2f4b-4d3a-8f7e-9b6c5d4e3f21"
@@ -836,6 +835,7 @@ DOC_EXAMPLES |= {
          "remind_at": "2026-11-01T13:00:00Z", "created_at": DT_SAMPLE, "updated_at": DT_SAMPLE},
     ],
 }  # fmt: skip
+
 
 # --------------------------------------------------------------------------- structure
 @pytest.mark.parametrize("stream", STREAMS)
