@@ -16,17 +16,14 @@ DECISION: a `contact_list` that is not one of the user's Lists or Views answers 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 import orjson
 
 from . import errors
+from .endpoint_base import Endpoints
 from .listing import Handler, Listing, Principal, Query
 from .pagination import collection_body, resource_body
 from .tokens import API_BASE, SCOPE_CONTACTS
-
-if TYPE_CHECKING:
-    from .api import Api
 
 MAX_NOTE_CONTACTS = 10
 NOTE_PARAMS = frozenset({"contact", "count", "page_token"})
@@ -41,11 +38,7 @@ def _whole(blobs: list[bytes]) -> bytes:
     )  # fmt: skip
 
 
-class ContactBookEndpoints:
-    def __init__(self, api: Api) -> None:
-        self.api = api
-        self.store = api.store
-
+class ContactBookEndpoints(Endpoints):
     def routes(self) -> dict[tuple[tuple[str, ...], int], tuple[str, Handler]]:
         return {
             (("contacts",), 1): ("/contacts/{uuid}", self.get_contact),
@@ -59,12 +52,12 @@ class ContactBookEndpoints:
         return {"/contacts/custom_field_definitions": ("/contacts/custom_field_definitions", self.list_definitions)}
 
     def list_definitions(self, p: Principal, q: Query, ids: Sequence[str]) -> bytes:
-        self.api._need_scope(p, SCOPE_CONTACTS)
+        self._need_scope(p, SCOPE_CONTACTS)
         with self.store.lock:
             return _whole([d.blob for d in sorted(self.store.book.definitions.get(p.org, []), key=lambda d: d.key)])
 
     def get_contact(self, p: Principal, q: Query, ids: Sequence[str]) -> bytes:
-        self.api._need_scope(p, SCOPE_CONTACTS)
+        self._need_scope(p, SCOPE_CONTACTS)
         uri = f"{API_BASE}/contacts/{ids[0]}"
         with self.store.lock:
             item = self.store.org.contact_by_uri.get(uri)
@@ -77,14 +70,14 @@ class ContactBookEndpoints:
             return resource_body(item.blob)  # type: ignore[union-attr]
 
     def list_contact_lists(self, p: Principal, q: Query, ids: Sequence[str]) -> bytes:
-        self.api._need_scope(p, SCOPE_CONTACTS)
-        kind = self.api._enum(q, "type", LIST_TYPES)
+        self._need_scope(p, SCOPE_CONTACTS)
+        kind = self._enum(q, "type", LIST_TYPES)
         with self.store.lock:
             rows = [r for r in self.store.book.lists.get(p.user, []) if kind is None or r["type"] == kind]
             return _whole([orjson.dumps(r) for r in rows])
 
     def get_contact_list(self, p: Principal, q: Query, ids: Sequence[str]) -> bytes:
-        self.api._need_scope(p, SCOPE_CONTACTS)
+        self._need_scope(p, SCOPE_CONTACTS)
         uri = f"{API_BASE}/contact_lists/{ids[0]}"
         with self.store.lock:
             book = self.store.book
@@ -92,15 +85,8 @@ class ContactBookEndpoints:
                 raise errors.not_found()
             return resource_body(orjson.dumps(next(r for r in book.lists[p.user] if r["uri"] == uri)))
 
-    def members_of(self, p: Principal, list_uri: str) -> set[str]:
-        """For GET /contacts?contact_list=: the contacts of one of the user's Lists or Views (lock held)."""
-        book = self.store.book
-        if book.list_owner.get(list_uri) != p.user:
-            raise errors.not_found()
-        return set(book.contacts_of_list(list_uri))
-
     def list_notes(self, p: Principal, q: Query, ids: Sequence[str]) -> bytes:
-        self.api._need_scope(p, SCOPE_CONTACTS)
+        self._need_scope(p, SCOPE_CONTACTS)
         unknown = sorted(set(q) - NOTE_PARAMS)
         if unknown:
             raise errors.invalid(*((name, "is not a valid parameter") for name in unknown))
@@ -110,9 +96,9 @@ class ContactBookEndpoints:
                 raise errors.invalid(("contact", "is required"))
             if len(contacts) > MAX_NOTE_CONTACTS:
                 raise errors.invalid(("contact", f"accepts 1 to {MAX_NOTE_CONTACTS} contact URIs"))
-        return self.api._paginate(p, "/notes", q, lambda params: self._notes(p, params))
+        return self._paginate(p, "/notes", q, lambda params: self._notes(p, params))
 
     def _notes(self, p: Principal, q: Query) -> Listing:
         wanted = {c.strip() for c in (q.get("contact") or "").split(",") if c.strip()}
         rows = [n for n in self.store.book.notes.get(p.user, []) if n.rec["contact"] in wanted]
-        return self.api._sorted_listing(rows, lambda n: n.key, True)
+        return self._sorted_listing(rows, lambda n: n.key, True)

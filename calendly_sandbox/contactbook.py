@@ -18,15 +18,12 @@ List members moves the List's `updated_at` (Behaviour-free: the connector reads 
 from __future__ import annotations
 
 import zlib
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .orgstore import Item
 from .records import FastRandom, Record, between, uuid4
 from .timeutil import DAY, fmt, parse
 from .tokens import API_BASE
-
-if TYPE_CHECKING:
-    from .store import Store
 
 MAX_LISTS = 25
 # (label, field_type, options or currency)
@@ -48,7 +45,7 @@ def _uuid(uri: str) -> str:
 
 
 class ContactBook:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Any) -> None:  # the store.Store that holds it (not imported: it imports this)
         self._store = store
         self.definitions: dict[str, list[Item]] = {}  # organization -> definitions, by created_at
         self.lists: dict[str, list[Record]] = {}  # user -> Lists and Views, in the web app's order
@@ -190,6 +187,12 @@ class ContactBook:
             for item in rows
             if org.contact_owner[item.key] == owner and item.rec.get("country") == country
         ]
+
+    def members_for(self, user: str, list_uri: str) -> set[str] | None:
+        """For GET /contacts?contact_list=: the contacts of one of `user`'s Lists or Views; None if not theirs."""
+        if self.list_owner.get(list_uri) != user:
+            return None
+        return set(self.contacts_of_list(list_uri))
 
     # -- mutations (callers hold the store's lock) --------------------------------------------------------
     def create_list(self, owner: str, name: str, contacts: list[str], now: int) -> Record:

@@ -10,7 +10,8 @@ from typing import Any
 
 import orjson
 
-from .store import TEAMS_PLANS, Store, uuid_of
+from .rows import uuid_of
+from .store import TEAMS_PLANS, Store
 from .tokens import (
     SCOPE_ACTIVITY_LOG,
     SCOPE_AVAILABILITY,
