@@ -110,7 +110,7 @@ class ContactListMemberships(PerParentStream):
 class ContactNotes(GatedStream):
     """The token user's own notes about its contacts (2026-11-17): `GET /notes?contact=` takes 1 to 10
     contact URIs, and a user sees only the notes they wrote. So a sync lists every contact (⌈contacts/100⌉
-    requests, shared with the contacts stream when both are read) and asks for the notes of ten at a time:
+    requests) and asks for the notes of ten at a time:
     ⌈contacts/10⌉ requests more, 100 per 1,000 contacts, each page of notes beyond the first one more.
     Opt-in (`sync_contact_notes`), off by default: the cost, and notes are private text. Read whole every
     sync; a deleted note leaves the next overwrite.
@@ -128,9 +128,9 @@ class ContactNotes(GatedStream):
         self.contacts = Contacts(context=context)
 
     def contact_uris(self) -> Iterator[str]:
-        contacts = self.contacts
-        shared = self.context.read_more_than_once("contacts", self.name)
-        for record in self.list(contacts.endpoint, {"exclude": "custom_fields"}, shared=shared):
+        """Every contact, oldest first (the contacts stream reads newest changes first and stops at its cursor,
+        so its listing cannot be shared)."""
+        for record in self.list(self.contacts.endpoint, {"exclude": "custom_fields"}):
             yield str(record["uri"])
 
     def read_allowed(self, sync_mode: SyncMode) -> Iterable[Mapping[str, Any]]:
