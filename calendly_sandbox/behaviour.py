@@ -58,6 +58,9 @@ CHOICES: dict[str, tuple[Any, ...]] = {
     # Whether a user's updated_at (also embedded in their organization membership) moves when their availability
     # schedule changes. The reference says nothing: by default it stays.
     "user_availability_moves_updated_at": (False, True),
+    # Whether writing a note about a contact (POST /notes, 2026-11-17) moves the contact's updated_at. The reference
+    # says nothing: by default it stays. The connector reads notes whole either way (streams/contactbook.py).
+    "contact_notes_move_updated_at": (False, True),
 }
 
 
@@ -77,6 +80,7 @@ class Behaviour:
     contact_meetings_move_updated_at: bool = False
     event_type_changes_move_updated_at: bool = False
     user_availability_moves_updated_at: bool = False
+    contact_notes_move_updated_at: bool = False
 
     def __post_init__(self) -> None:
         for f in fields(self):

@@ -231,6 +231,9 @@ class ContactBook:
             raise KeyError(contact)
         if not (title or "").strip() and not (body or "").strip():
             raise ValueError("send a title, a body, or both")
+        if self._store.behaviour.contact_notes_move_updated_at:
+            item = self._store.org.contact_by_uri[contact]
+            item.set({**item.rec, "updated_at": fmt(now)})
         return dict(self._new_note(owner, contact, title, body, now))
 
     def delete_definition(self, definition_uri: str) -> None:

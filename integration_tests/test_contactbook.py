@@ -7,7 +7,9 @@ import time
 from collections import Counter
 from typing import Any
 
-from calendly_sandbox import DatasetSpec, Sandbox
+import pytest
+
+from calendly_sandbox import Behaviour, DatasetSpec, Sandbox
 from integration_tests.conftest import sandbox_config
 from integration_tests.harness import Run, catalog, minimum_requests, run_connector, without_nulls
 
@@ -154,3 +156,29 @@ def test_notes_are_opt_in_and_equal_truth_at_the_minimum_requests(make_sandbox: 
     refused = run_connector("read", sandbox_config(sandbox), configured)
     assert not [e for e in sandbox.request_log if e.path == "/notes"]
     assert not refused.records("contact_notes")
+
+
+@pytest.mark.parametrize("moves", [False, True], ids=["updated_at-stays", "updated_at-moves"])
+def test_a_new_note_arrives_whether_or_not_it_moves_its_contacts_updated_at(make_sandbox: Any, moves: bool) -> None:
+    # Undocumented (Behaviour.contact_notes_move_updated_at): the notes stream reads every note each sync, so it
+    # is exact either way; only the contacts stream's output differs (the contact is emitted again when it moves).
+    sandbox: Sandbox = make_sandbox(
+        dataset=DatasetSpec.small(seed=43), behaviour=Behaviour(contact_notes_move_updated_at=moves)
+    )
+    config = sandbox_config(sandbox, sync_contact_notes=True)
+    [notes] = [s for s in run_connector("discover", config).of("CATALOG")[0]["catalog"]["streams"]
+               if s["name"] == "contact_notes"]  # fmt: skip
+    configured = catalog(["scheduled_events", "event_invitees", "contacts"])
+    configured["streams"].append({"stream": notes, "sync_mode": "full_refresh", "destination_sync_mode": "overwrite"})
+    time.sleep(1.1)
+    one = run_connector("read", config, configured)
+    assert one.returncode == 0, one.stderr[-2000:]
+    contact = sandbox.truth.records("contacts", "admin")[2]["uri"]
+    note = sandbox.add_note(contact, title="Asked for a quote")["note"]
+    time.sleep(1.1)
+    two = run_connector("read", config, configured, one.state_messages())
+    assert two.returncode == 0, two.stderr[-2000:]
+    truth = sorted((without_nulls(n) for n in sandbox.truth.records("contact_notes", "admin")), key=lambda n: n["uri"])
+    assert sorted(two.records("contact_notes"), key=lambda n: n["uri"]) == truth
+    assert note["uri"] in {n["uri"] for n in two.records("contact_notes")}
+    assert (contact in {c["uri"] for c in two.records("contacts")}) is moves
