@@ -61,6 +61,9 @@ CHOICES: dict[str, tuple[Any, ...]] = {
     # Whether a routing form submission can disappear from its form's listing (`Sandbox.delete_form_submission`).
     # The reference documents no deletion of submissions (nor their retention): by default none disappears.
     "submissions_can_vanish": (False, True),
+    # Whether writing a note about a contact (POST /notes, 2026-11-17) moves the contact's updated_at. The reference
+    # says nothing: by default it stays. The connector reads notes whole either way (streams/contactbook.py).
+    "contact_notes_move_updated_at": (False, True),
 }
 
 
@@ -81,6 +84,7 @@ class Behaviour:
     event_type_changes_move_updated_at: bool = False
     user_availability_moves_updated_at: bool = False
     submissions_can_vanish: bool = False
+    contact_notes_move_updated_at: bool = False
 
     def __post_init__(self) -> None:
         for f in fields(self):

@@ -38,6 +38,15 @@ MUTATIONS = (
     "erase_invitees",
     "erase_events",
     "delete_form_submission",
+    # the contact book (contactbook_mutations.py)
+    "delete_contact",
+    "create_contact_list",
+    "create_contact_view",
+    "add_list_members",
+    "remove_list_members",
+    "delete_contact_list",
+    "add_note",
+    "delete_custom_field_definition",
 )
 
 

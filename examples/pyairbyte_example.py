@@ -31,8 +31,8 @@ INCREMENTAL = [
     "contacts",
     "outgoing_communications",
 ]
-# Incremental streams that send tombstones for records Calendly no longer lists (erased for data compliance).
-TOMBSTONED = ["scheduled_events", "event_invitees"]
+# Incremental streams that send tombstones for records Calendly no longer lists (erased, deleted).
+TOMBSTONED = ["scheduled_events", "event_invitees", "routing_form_submissions", "contacts"]
 
 
 def sync(source: ab.Source) -> None:
@@ -43,11 +43,14 @@ def sync(source: ab.Source) -> None:
     source.read(streams=full_refresh, write_strategy="replace", force_full_refresh=True)
     # Incremental streams read from the state PyAirbyte keeps in the cache and merge on the primary key.
     # Never "replace" these: the table would keep only what changed since the last sync.
-    result = source.read(streams=INCREMENTAL, write_strategy="merge")
+    cache = source.read(streams=INCREMENTAL, write_strategy="merge").cache
     # A tombstone replaced its key's row in the merge: delete those rows, as a deduplicating Airbyte destination
-    # does (PyAirbyte does not).
-    result.cache.execute_sql(
-        [f'DELETE FROM {result.cache.schema_name}."{name}" WHERE _ab_cdc_deleted_at IS NOT NULL' for name in TOMBSTONED]
+    # does (PyAirbyte does not), in the tables there are (a plan without routing forms has none for them).
+    schema = cache.schema_name
+    listed = cache.run_sql_query(f"select table_name from information_schema.tables where table_schema = '{schema}'")
+    tables = {row["table_name"] for row in listed}
+    cache.execute_sql(
+        [f'DELETE FROM {schema}."{name}" WHERE _ab_cdc_deleted_at IS NOT NULL' for name in TOMBSTONED if name in tables]
     )
 
 

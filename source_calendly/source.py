@@ -14,8 +14,10 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from source_calendly.config import CalendlyConfig, with_credentials
 from source_calendly.context import SyncContext
 from source_calendly.streams import (
+    OPT_IN_STREAMS,
     OPTIONAL_STREAMS,
     AccountLookup,
+    Contacts,
     EventInvitees,
     EventTypes,
     OrganizationMemberships,
@@ -64,7 +66,12 @@ class SourceCalendly(AbstractSource):
         # Routing forms and their submissions are core streams, but gated by the plan and a scope like the others.
         forms = _AskedOnce(RoutingForms(context=context))
         gated: list[Gated] = [_Named("routing_forms", forms), _Named("routing_form_submissions", forms)]
-        readable, refused = capability_report(gated + [stream(context=context) for stream in OPTIONAL_STREAMS])
+        # The contact book's streams share the contacts' gate (contacts:read, every plan): one probe for all.
+        contacts = _AskedOnce(Contacts(context=context))
+        optional = [stream(context=context) for stream in OPTIONAL_STREAMS]
+        optional += [stream(context=context) for switch, stream in OPT_IN_STREAMS if getattr(context.config, switch)]
+        gated += [_Named(s.name, contacts) if s.access == Contacts.access else s for s in optional]
+        readable, refused = capability_report(gated)
         report = f"Gated streams this token can read: {', '.join(readable) or 'none'}."
         if refused:
             lines = "".join(f"\n- {name}: {reason}" for name, reason in refused)
@@ -85,7 +92,8 @@ class SourceCalendly(AbstractSource):
             forms,
             RoutingFormSubmissions(parent=RoutingForms(context=context), context=context),
         ]
-        return core + [stream(context=context) for stream in OPTIONAL_STREAMS]
+        opted_in = [stream(context=context) for switch, stream in OPT_IN_STREAMS if getattr(context.config, switch)]
+        return core + [stream(context=context) for stream in OPTIONAL_STREAMS] + opted_in
 
 
 class Gated(Protocol):
@@ -103,10 +111,17 @@ class _AskedOnce:
         self._stream = stream
         self._asked = False
         self._reason: str | None = None
+        self._error: AirbyteTracedException | None = None  # a probe that failed fails every line sharing it
 
     def refusal(self) -> str | None:
         if not self._asked:
-            self._reason, self._asked = self._stream.refusal(), True
+            self._asked = True
+            try:
+                self._reason = self._stream.refusal()
+            except AirbyteTracedException as error:
+                self._error = error
+        if self._error is not None:
+            raise self._error
         return self._reason
 
 

@@ -4,6 +4,12 @@ from source_calendly.streams.availability import (
     EventTypeMemberships,
     UserAvailabilitySchedules,
 )
+from source_calendly.streams.contactbook import (
+    ContactCustomFieldDefinitions,
+    ContactListMemberships,
+    ContactLists,
+    ContactNotes,
+)
 from source_calendly.streams.directory import (
     GroupRelationships,
     Groups,
@@ -33,12 +39,22 @@ OPTIONAL_STREAMS: tuple[type[GatedStream], ...] = (
     OutgoingCommunications,
     WebhookSubscriptions,
     Teams,
+    ContactCustomFieldDefinitions,
+    ContactLists,
+    ContactListMemberships,
 )
+# Opt-in streams: in the catalog only when their config switch is on (see CalendlyConfig).
+OPT_IN_STREAMS: tuple[tuple[str, type[GatedStream]], ...] = (("sync_contact_notes", ContactNotes),)
 
 __all__ = [
     "OPTIONAL_STREAMS",
+    "OPT_IN_STREAMS",
     "AccountLookup",
     "ActivityLogEntries",
+    "ContactCustomFieldDefinitions",
+    "ContactListMemberships",
+    "ContactLists",
+    "ContactNotes",
     "Contacts",
     "EventInvitees",
     "EventTypeAvailabilitySchedules",

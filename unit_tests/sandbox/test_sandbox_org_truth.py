@@ -114,8 +114,8 @@ def _compare(sb: Sandbox, c: Client, stream: str, label: str) -> str:
     return str(len(expected))
 
 
-def test_streams_list_all_nineteen(ro: Sandbox) -> None:
-    assert len(Truth.STREAMS) == 19 and len(set(Truth.STREAMS)) == 19
+def test_streams_list_all_nineteen_and_the_contact_book(ro: Sandbox) -> None:
+    assert len(Truth.STREAMS) == 23 and len(set(Truth.STREAMS)) == 23  # 19, and contactbook.py's four
     assert set(NEW_STREAMS) <= set(Truth.STREAMS)
     with pytest.raises(KeyError):
         ro.truth.records("nope", "admin")
