@@ -18,6 +18,7 @@ from typing import Any
 import orjson
 
 from . import errors
+from .api_notetaker import NotetakerEndpoints
 from .api_org import OrgEndpoints
 from .errors import ApiError
 from .listing import Handler, Listing, Principal, Query
@@ -70,6 +71,7 @@ class Api:
             (("routing_form_submissions",), 1): ("/routing_form_submissions/{uuid}", self.get_submission),
         }
         self._routes.update(OrgEndpoints(self).routes())
+        self._routes.update(NotetakerEndpoints(self).routes())
 
     # -- entry points -------------------------------------------------------------------------------------
     def authenticate(self, authorization: str | None) -> Principal:

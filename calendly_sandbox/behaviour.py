@@ -58,6 +58,11 @@ CHOICES: dict[str, tuple[Any, ...]] = {
     # Whether a user's updated_at (also embedded in their organization membership) moves when their availability
     # schedule changes. The reference says nothing: by default it stays.
     "user_availability_moves_updated_at": (False, True),
+    # Whose /meeting_recaps a token lists: the reference says "recaps accessible to the authenticated user" and has
+    # no user or organization parameter (the 2026-07-22 release note names both; the reference page does not).
+    # "own": the recaps of the caller's own meetings, whatever the role; "organization": an admin's or owner's
+    # token lists the organization's (a plain member's still only its own).
+    "meeting_recaps_visibility": ("own", "organization"),
 }
 
 
@@ -77,6 +82,7 @@ class Behaviour:
     contact_meetings_move_updated_at: bool = False
     event_type_changes_move_updated_at: bool = False
     user_availability_moves_updated_at: bool = False
+    meeting_recaps_visibility: str = "own"
 
     def __post_init__(self) -> None:
         for f in fields(self):

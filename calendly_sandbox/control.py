@@ -34,6 +34,11 @@ MUTATIONS = (
     "advance_clock",
     "link_submission",
     "revoke_invitation",
+    "create_meeting_recap",
+    "finish_meeting_recap",
+    "edit_meeting_recap",
+    "delete_meeting_recap",
+    "set_user_locations",
 )
 
 

@@ -19,6 +19,7 @@ import orjson
 from . import vocab
 from .behaviour import Behaviour
 from .dataset import Dataset
+from .notetaker import Notetaker
 from .orgstore import OrgStore
 from .records import FastRandom, Record, new_event, new_invitee, tracking, uuid4
 from .timeutil import DAY, MINUTE, fmt, now_us, parse, to_us
@@ -204,6 +205,7 @@ class Store:
             self.submissions.setdefault(rec["routing_form"], []).append(row)
             self.submission_by_uuid[row.uuid] = row
         self.org = OrgStore(self, ds.org)
+        self.notetaker = Notetaker(self)
 
     # -- lookups ------------------------------------------------------------------------------------------
     def _indices_of(self, row: EventRow) -> Iterable[SortedIndex]:
