@@ -11,7 +11,6 @@ from typing import Any
 import orjson
 
 from .notetaker import RECAP_STATUSES
-
 from .store import TEAMS_PLANS, Store, uuid_of
 from .tokens import (
     SCOPE_ACTIVITY_LOG,

@@ -42,7 +42,11 @@ OPTIONAL_STREAMS = (
     "outgoing_communications",
     "webhook_subscriptions",
     "teams",
+    "meeting_recaps",
+    "locations",
 )
+# Streams discover lists only with their spec switch on (off by default): stream -> switch.
+OPT_IN_STREAMS = {"meeting_recap_transcripts": "include_meeting_recap_transcripts"}
 ALL_STREAMS = CORE_STREAMS + OPTIONAL_STREAMS
 CURSOR_STREAMS = {
     "activity_log_entries": "occurred_at",
@@ -55,8 +59,19 @@ TRACKED_STREAMS = (
     "user_availability_schedules",
     "event_type_availability_schedules",
     "webhook_subscriptions",
+    "locations",
+    "meeting_recap_transcripts",
 )
-INCREMENTAL = ("scheduled_events", "event_invitees", "routing_form_submissions", *CURSOR_STREAMS, *TRACKED_STREAMS)
+# Listings read whole every sync and emitted by difference (source_calendly/streams/diffed.py).
+DIFFED_STREAMS = ("meeting_recaps",)
+INCREMENTAL = (
+    *DIFFED_STREAMS,
+    "scheduled_events",
+    "event_invitees",
+    "routing_form_submissions",
+    *CURSOR_STREAMS,
+    *TRACKED_STREAMS,
+)
 CONNECTOR_FIELDS = ("_ab_cdc_updated_at",)  # set by the connector, not served by Calendly
 
 
@@ -107,9 +122,12 @@ class Run:
         return dict(out)
 
 
-def catalog(streams: Sequence[str] = ALL_STREAMS, full_refresh: bool = False) -> dict[str, Any]:
-    """A configured catalog built from the connector's own discover output, as Airbyte would."""
-    discovered = {s["name"]: s for s in discover_catalog()["streams"]}
+def catalog(
+    streams: Sequence[str] = ALL_STREAMS, full_refresh: bool = False, opt_in: Sequence[str] = ()
+) -> dict[str, Any]:
+    """A configured catalog built from the connector's own discover output, as Airbyte would; `opt_in` names
+    the opt-in switches (spec booleans, e.g. include_meeting_recap_transcripts) discover runs with."""
+    discovered = {s["name"]: s for s in discover_catalog(opt_in)["streams"]}
     configured = []
     for name in streams:
         stream = discovered[name]
@@ -126,14 +144,15 @@ def catalog(streams: Sequence[str] = ALL_STREAMS, full_refresh: bool = False) ->
     return {"streams": configured}
 
 
-_DISCOVERED: dict[str, Any] = {}
+_DISCOVERED: dict[tuple[str, ...], dict[str, Any]] = {}
 
 
-def discover_catalog() -> dict[str, Any]:
-    if not _DISCOVERED:
-        run = run_connector("discover", {"personal_access_token": "unused"})
-        _DISCOVERED.update(run.of("CATALOG")[0]["catalog"])
-    return _DISCOVERED
+def discover_catalog(opt_in: Sequence[str] = ()) -> dict[str, Any]:
+    switches = tuple(sorted(opt_in))
+    if switches not in _DISCOVERED:
+        run = run_connector("discover", {"personal_access_token": "unused", **dict.fromkeys(switches, True)})
+        _DISCOVERED[switches] = run.of("CATALOG")[0]["catalog"]
+    return _DISCOVERED[switches]
 
 
 def run_connector(

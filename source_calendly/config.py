@@ -175,6 +175,7 @@ class CalendlyConfig:
     progress_interval_seconds: int = DEFAULT_PROGRESS_INTERVAL_SECONDS
     oauth: OAuthClient | None = None
     token_url: str = DEFAULT_TOKEN_URL
+    include_meeting_recap_transcripts: bool = False  # opt-in stream meeting_recap_transcripts (see spec.yaml)
 
     @classmethod
     def from_mapping(cls, config: Mapping[str, Any]) -> CalendlyConfig:
@@ -196,6 +197,7 @@ class CalendlyConfig:
             progress_interval_seconds=_int_option(
                 config, "progress_interval_seconds", DEFAULT_PROGRESS_INTERVAL_SECONDS, 1, 3600
             ),
+            include_meeting_recap_transcripts=_bool_option(config, "include_meeting_recap_transcripts"),
         )
 
 
@@ -242,6 +244,18 @@ def _int_option(config: Mapping[str, Any], key: str, default: int, low: int, hig
         raise config_error(
             f"{key} must be a whole number from {low} to {high}; got {raw!r}. Fix it in the source's configuration, "
             "or remove it to use the default."
+        )
+    return raw
+
+
+def _bool_option(config: Mapping[str, Any], key: str, default: bool = False) -> bool:
+    raw = config.get(key)
+    if raw is None:
+        return default
+    if not isinstance(raw, bool):
+        raise config_error(
+            f"{key} must be true or false; got {raw!r}. Fix it in the source's configuration, or remove it to use "
+            f"the default ({str(default).lower()})."
         )
     return raw
 

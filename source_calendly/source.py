@@ -18,6 +18,7 @@ from source_calendly.streams import (
     AccountLookup,
     EventInvitees,
     EventTypes,
+    MeetingRecapTranscripts,
     OrganizationMemberships,
     RoutingForms,
     RoutingFormSubmissions,
@@ -64,7 +65,12 @@ class SourceCalendly(AbstractSource):
         # Routing forms and their submissions are core streams, but gated by the plan and a scope like the others.
         forms = _AskedOnce(RoutingForms(context=context))
         gated: list[Gated] = [_Named("routing_forms", forms), _Named("routing_form_submissions", forms)]
-        readable, refused = capability_report(gated + [stream(context=context) for stream in OPTIONAL_STREAMS])
+        optional: list[Gated] = [stream(context=context) for stream in OPTIONAL_STREAMS]
+        if context.config.include_meeting_recap_transcripts:  # the recaps' access: one more line, no request
+            recaps = _AskedOnce(next(s for s in optional if s.name == "meeting_recaps"))
+            optional = [_Named(s.name, recaps) if s.name == "meeting_recaps" else s for s in optional]
+            optional.append(_Named("meeting_recap_transcripts", recaps))
+        readable, refused = capability_report(gated + optional)
         report = f"Gated streams this token can read: {', '.join(readable) or 'none'}."
         if refused:
             lines = "".join(f"\n- {name}: {reason}" for name, reason in refused)
@@ -85,7 +91,10 @@ class SourceCalendly(AbstractSource):
             forms,
             RoutingFormSubmissions(parent=RoutingForms(context=context), context=context),
         ]
-        return core + [stream(context=context) for stream in OPTIONAL_STREAMS]
+        optional: list[Stream] = [stream(context=context) for stream in OPTIONAL_STREAMS]
+        if context.config.include_meeting_recap_transcripts:  # opt-in: off, it is not even discovered
+            optional.append(MeetingRecapTranscripts(context=context))
+        return core + optional
 
 
 class Gated(Protocol):

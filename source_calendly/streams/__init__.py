@@ -15,6 +15,8 @@ from source_calendly.streams.directory import (
 )
 from source_calendly.streams.events import EventInvitees, ScheduledEvents
 from source_calendly.streams.gated import GatedStream
+from source_calendly.streams.locations import Locations
+from source_calendly.streams.notetaker import MeetingRecaps, MeetingRecapTranscripts
 from source_calendly.streams.organization import AccountLookup, EventTypes, OrganizationMemberships
 from source_calendly.streams.routing import RoutingForms, RoutingFormSubmissions
 
@@ -33,6 +35,8 @@ OPTIONAL_STREAMS: tuple[type[GatedStream], ...] = (
     OutgoingCommunications,
     WebhookSubscriptions,
     Teams,
+    MeetingRecaps,
+    Locations,
 )
 
 __all__ = [
@@ -47,6 +51,9 @@ __all__ = [
     "GatedStream",
     "GroupRelationships",
     "Groups",
+    "Locations",
+    "MeetingRecapTranscripts",
+    "MeetingRecaps",
     "Organization",
     "OrganizationInvitations",
     "OrganizationMemberships",
