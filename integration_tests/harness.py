@@ -20,6 +20,7 @@ from calendly_sandbox import Sandbox
 from source_calendly.bounds import MARGIN
 
 REPO = Path(__file__).resolve().parents[1]
+RECAP_STATUSES = ("processing", "available", "unavailable")  # the listings meeting_recaps reads every sync
 CORE_STREAMS = (
     "scheduled_events",
     "event_invitees",
@@ -315,7 +316,7 @@ def minimum_requests(
     event_invitees' new last_sync_started_at), an incremental sync that reads event_invitees before contacts also
     looks up, by email, the contacts of the meetings that started since the previous sync (none changed: nothing
     else is looked up; source_calendly/meetings.py)."""
-    optional = [name for name in streams if name in OPTIONAL_STREAMS]
+    optional = [name for name in streams if name in OPTIONAL_STREAMS or name in OPT_IN_STREAMS]
     states = states or {}
     return (
         1
@@ -386,7 +387,7 @@ def _core_minimum(
         "scheduled_events": {"event_invitees"},
         "routing_forms": {"routing_form_submissions"},
         "event_types": {"event_type_memberships", "event_type_availability_schedules"},
-        "organization_memberships": {"users"}
+        "organization_memberships": {"users", "locations"}
         | ({"user_availability_schedules", "webhook_subscriptions"} if _is_admin(truth, token) else set()),
     }
     total = sum(n for name, n in listed.items() if name in selected and name not in needs)
@@ -499,6 +500,11 @@ def _optional_minimum(
         return 0  # the memberships listing
     if stream == "organization":
         return 1
+    if stream == "meeting_recaps":  # every status listed whole every sync, whatever the state (nothing deleted)
+        return sum(pages(sum(1 for r in rows if r["status"] == status)) for status in RECAP_STATUSES)
+    if stream == "meeting_recap_transcripts":  # the available listing (shared with meeting_recaps when both read)
+        listing = 0 if "meeting_recaps" in streams else pages(len(rows))
+        return listing + (0 if state and state.get("parents") is not None else len(rows))
     if stream in TRACKED_STREAMS and state and state.get("parents") is not None:
         return _tracked_minimum(truth, token, stream, state, history_requests)
     if stream in ("event_type_memberships", "event_type_availability_schedules"):
@@ -511,6 +517,8 @@ def _optional_minimum(
         return sum(pages(hosts[t["uri"]]) for t in types)
     if stream == "user_availability_schedules":
         return len(truth.organization_memberships(token)) if _is_admin(truth, token) else 1
+    if stream == "locations":  # any member may read every member's (the sandbox; see Truth.locations)
+        return len(truth.organization_memberships(token))
     if stream in CURSOR_STREAMS:
         field_name = CURSOR_STREAMS[stream]
         cursor = (state or {}).get(field_name)
@@ -541,7 +549,7 @@ def _rotation(parents: Sequence[str], after: str | None, history_requests: int) 
 
 def _tracked_minimum(truth: Any, token: str, stream: str, state: Mapping[str, Any], history_requests: int = 200) -> int:
     """After a sync that left `state`, with nothing changed since: only the rotation's next parents are read."""
-    if stream == "user_availability_schedules":
+    if stream in ("user_availability_schedules", "locations"):
         parents = [m["user"]["uri"] for m in truth.organization_memberships(token)]
     else:
         parents = [t["uri"] for t in truth.event_types(token)]

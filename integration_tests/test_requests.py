@@ -32,7 +32,13 @@ def test_a_full_sync_makes_the_minimum_requests_and_repeats_none(make_sandbox: A
     assert repeated == []
     assert [p for p, _ in made].count("/users/me") == 1
     # The most a page holds everywhere: 1,000 for the activity log, 100 elsewhere; none where Calendly pages nothing.
-    unpaged = ("/users/me", "/organizations/", "/user_availability_schedules", "/event_type_availability_schedules")
+    unpaged = (
+        "/users/me",
+        "/organizations/",
+        "/user_availability_schedules",
+        "/event_type_availability_schedules",
+        "/locations",
+    )
     for path, query in made:
         count = dict(query).get("count")
         if path.startswith(unpaged) and not path.endswith("/invitations"):
@@ -95,6 +101,8 @@ def test_every_stream_alone_costs_its_own_minimum(make_sandbox: Any) -> None:
         ["activity_log_entries"],
         ["webhook_subscriptions"],  # reads the memberships and the groups itself
         ["webhook_subscriptions", "groups", "organization_memberships"],
+        ["locations"],  # reads the memberships itself
+        ["meeting_recaps"],
     ]
     for streams in selections:
         sandbox.clear_request_log()

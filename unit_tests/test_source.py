@@ -108,13 +108,16 @@ def test_discover_makes_no_request_and_declares_the_sync_modes(api: FakeCalendly
         "outgoing_communications": ["full_refresh", "incremental"],
         "webhook_subscriptions": ["full_refresh", "incremental"],
         "teams": ["full_refresh"],
+        "meeting_recaps": ["full_refresh", "incremental"],
+        "locations": ["full_refresh", "incremental"],
     }
     keys = {"event_type_availability_schedules": [["event_type"], ["availability_rule_uri"]],
-            "outgoing_communications": [["communication_key"]]}  # fmt: skip
+            "outgoing_communications": [["communication_key"]], "locations": [["user"], ["kind"]]}  # fmt: skip
     cursors = {"activity_log_entries": "occurred_at", "outgoing_communications": "created_at"}
     cursors |= {name: "_ab_cdc_updated_at" for name in ("event_type_memberships", "user_availability_schedules",
                                                        "event_type_availability_schedules",
-                                                       "webhook_subscriptions")}  # fmt: skip
+                                                       "webhook_subscriptions", "meeting_recaps",
+                                                       "locations")}  # fmt: skip
     for name, stream in streams.items():
         assert stream.source_defined_primary_key == keys.get(name, [["uri"]])
         if "incremental" in modes[name]:
@@ -124,7 +127,7 @@ def test_discover_makes_no_request_and_declares_the_sync_modes(api: FakeCalendly
 def test_discover_declares_no_nested_primary_key_and_every_key_field_top_level(api: FakeCalendly) -> None:
     """PyAirbyte (and typed destinations) refuse a nested key path before writing anything (issue 18)."""
     streams = discover(SourceCalendly(), config()).catalog.catalog.streams
-    assert len(streams) == 19
+    assert len(streams) == 21
     for stream in streams:
         key = stream.source_defined_primary_key
         assert key and all(len(path) == 1 for path in key), f"{stream.name}: {key}"
@@ -284,7 +287,7 @@ OPTIONAL = (
     "routing_forms, routing_form_submissions, organization, users, groups, group_relationships, "
     "organization_invitations, event_type_memberships, "
     "user_availability_schedules, event_type_availability_schedules, activity_log_entries, contacts, "
-    "outgoing_communications, webhook_subscriptions, teams"
+    "outgoing_communications, webhook_subscriptions, teams, meeting_recaps, locations"
 )
 
 

@@ -114,8 +114,8 @@ def _compare(sb: Sandbox, c: Client, stream: str, label: str) -> str:
     return str(len(expected))
 
 
-def test_streams_list_all_nineteen(ro: Sandbox) -> None:
-    assert len(Truth.STREAMS) == 19 and len(set(Truth.STREAMS)) == 19
+def test_streams_list_all_twenty_two(ro: Sandbox) -> None:
+    assert len(Truth.STREAMS) == 22 and len(set(Truth.STREAMS)) == 22
     assert set(NEW_STREAMS) <= set(Truth.STREAMS)
     with pytest.raises(KeyError):
         ro.truth.records("nope", "admin")
