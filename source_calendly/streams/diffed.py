@@ -105,13 +105,13 @@ class DiffedListingStream(GatedStream, CheckpointMixin):
     def _read_changes(self, stamp: Mapping[str, str]) -> Iterator[Mapping[str, Any]]:
         shape = KeyShape.of(self.primary_key)
         key, scope = [list(path) for path in shape.paths], self.context.account.user_uri
+        # Read to the end before anything is compared or reset: a refusal or a failure leaves the state as it was.
+        records = list(self.listed_records())
         if self._state.scope is not None and self._state.scope != scope:
             self._start_over(f"describes {self._state.scope}'s view, but this sync reads {scope}'s")
         elif self._state.key is not None and self._state.key != key:
             self._start_over(f"keeps its records by {self._state.key}, but the stream's primary key is now {key}")
         state = self._state
-        # Read to the end before anything is compared: a refusal or a failure leaves the state as it was.
-        records = list(self.listed_records())
         change = compare(state.records, records, shape, state.codec)
         yield from ({**record, **stamp} for record in change.changed)
         kept = {}
