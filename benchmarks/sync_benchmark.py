@@ -207,6 +207,8 @@ ENDPOINT_STREAMS = {
     "/scheduled_events/{uuid}/invitees": "event_invitees",
     "/organizations/{uuid}": "organization",
     "/organizations/{uuid}/invitations": "organization_invitations",
+    "/meeting_recaps/{uuid}": "meeting_recaps",  # a deletion confirmed (404)
+    "/meeting_recaps/{uuid}/transcript": "meeting_recap_transcripts",
 }
 
 
@@ -225,7 +227,7 @@ def cost_table(label: str, log: list, counts: dict[str, int], selected: tuple[st
     by_stream = requests_by_stream(log)
     print(f"  {label}: requests and records per stream (a shared listing counts under its own stream)")
     print(f"  {'stream':<36} {'requests':>8} {'records':>8}")
-    groups = (("six core streams", CORE_STREAMS), ("13 optional streams", OPTIONAL_STREAMS))
+    groups = (("six core streams", CORE_STREAMS), (f"{len(OPTIONAL_STREAMS)} optional streams", OPTIONAL_STREAMS))
     for title, streams in groups:
         if not set(streams) & set(selected):
             continue

@@ -6,13 +6,15 @@ from collections.abc import Mapping
 from typing import Any
 
 import pytest
-from airbyte_cdk.models import SyncMode
+from airbyte_cdk.models import FailureType, SyncMode
 from airbyte_cdk.test.catalog_builder import CatalogBuilder
 from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput, discover, read
 from airbyte_cdk.test.models.outcome import ExpectedOutcome
 from airbyte_cdk.test.state_builder import StateBuilder
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_calendly import SourceCalendly
+from source_calendly.config import CalendlyConfig
 from source_calendly.streams.diffed import ListingState
 from unit_tests.fake_api import ADMIN_USER, API, MEMBER_USER, FakeCalendly, Fault, days, ts
 from unit_tests.helpers import config, error_messages, records, warnings
@@ -247,3 +249,28 @@ def test_locations_carry_their_user_and_a_removed_one_becomes_a_tombstone(locate
     out, _ = sync([LOCATIONS], state, history_requests=40)  # the rotation re-reads both members
     changed = sorted((r["kind"], r.get("connected"), bool(r.get(DELETED))) for r in records(out, LOCATIONS))
     assert changed == [("physical", None, True), ("zoom_conference", False, False)]
+
+
+# -- the switch and check -------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("value", ["yes", 1, "true"])
+def test_a_switch_that_is_not_a_boolean_is_refused_naming_it(value: Any) -> None:
+    with pytest.raises(AirbyteTracedException) as raised:
+        CalendlyConfig.from_mapping(config(include_meeting_recap_transcripts=value))
+    assert raised.value.message.startswith(f"include_meeting_recap_transcripts must be true or false; got {value!r}")
+    assert raised.value.failure_type == FailureType.config_error
+    assert CalendlyConfig.from_mapping(config()).include_meeting_recap_transcripts is False
+
+
+def test_check_reports_the_transcripts_only_when_switched_on_with_one_probe_for_both(
+    recaps: FakeCalendly, tmp_path: Any
+) -> None:
+    from unit_tests.test_source import check
+
+    _, _, off = check(config(), tmp_path)
+    [report] = [line for line in off if line.startswith("Gated streams this token can read")]
+    assert "meeting_recaps" in report and TRANSCRIPTS not in report
+    recaps.requests.clear()
+    _, _, on = check(config(**WITH_TRANSCRIPTS), tmp_path)
+    [report] = [line for line in on if line.startswith("Gated streams this token can read")]
+    assert report.endswith("meeting_recaps, locations, meeting_recap_transcripts.")
+    assert len(recaps.paths("/meeting_recaps")) == 1
