@@ -4,7 +4,7 @@ Lives in the repository only; the connector package never imports it and the ima
 """
 
 from .behaviour import Behaviour
-from .dataset import DatasetSpec
+from .coredata import DatasetSpec
 from .faults import Faults
 from .requestlog import RequestLogEntry
 from .sandbox import Sandbox

@@ -20,7 +20,7 @@ from types import FrameType
 import orjson
 
 from .behaviour import Behaviour
-from .dataset import PLANS, DatasetSpec
+from .coredata import PLANS, DatasetSpec
 from .faults import Faults
 from .sandbox import Sandbox
 

@@ -4,28 +4,28 @@ Transport-free: ``Api.authenticate`` resolves the bearer token, ``Api.route`` fi
 a handler turns (principal, query, path ids) into body bytes or raises ``ApiError``. The HTTP server adds rate
 limiting, faults and the wire format. Decisions where the real API is undocumented are
 marked DECISION below. The endpoints added since 2023 (groups, teams, invitations, hosts, availability, activity
-log, outgoing communications, webhook subscriptions, contacts) live in ``api_org.py`` and share the routing,
-pagination, rate limiting and request log of this module.
+log, outgoing communications, webhook subscriptions, contacts) live in ``api_org.py``; both share the parameter
+parsing and pagination of ``endpoint_base.py``, and the routing, rate limiting and request log of this module.
 """
 
 from __future__ import annotations
 
-import re
 from bisect import bisect_left
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 import orjson
 
 from . import errors
 from .api_notetaker import NotetakerEndpoints
 from .api_org import OrgEndpoints
+from .endpoint_base import ID_RE, Endpoints
 from .errors import ApiError
 from .listing import Handler, Listing, Principal, Query
 from .oauth import OAuthServer
-from .pagination import PageTokens, Params, collection_body, page_url, resource_body, slice_page
-from .store import TEAMS_PLANS, EventRow, Row, Store
-from .timeutil import fmt, parse
+from .pagination import PageTokens, resource_body
+from .rows import EventRow, Row
+from .store import TEAMS_PLANS, Store
+from .timeutil import fmt
 from .tokens import (
     API_BASE,
     SCOPE_EVENT_TYPES,
@@ -37,14 +37,10 @@ from .tokens import (
     Tokens,
 )
 
-_COUNT_RE = re.compile(r"^\d+$")
-_ID_RE = re.compile(r"^[A-Za-z0-9-]+$")
 
-
-class Api:
+class Api(Endpoints):
     def __init__(self, store: Store, tokens: Tokens, page_tokens: PageTokens) -> None:
-        self.store = store
-        self.page_tokens = page_tokens
+        super().__init__(store, page_tokens)
         self.principals: dict[str, Principal] = {}
         self._by_label: dict[str, Principal] = {}
         for label, token in tokens.by_label().items():
@@ -70,8 +66,8 @@ class Api:
             (("routing_form_submissions",), 0): ("/routing_form_submissions", self.list_submissions),
             (("routing_form_submissions",), 1): ("/routing_form_submissions/{uuid}", self.get_submission),
         }
-        self._routes.update(OrgEndpoints(self).routes())
-        self._routes.update(NotetakerEndpoints(self).routes())
+        self._routes.update(OrgEndpoints(store, page_tokens).routes())
+        self._routes.update(NotetakerEndpoints(store, page_tokens).routes())
 
     # -- entry points -------------------------------------------------------------------------------------
     def authenticate(self, authorization: str | None) -> Principal:
@@ -116,7 +112,7 @@ class Api:
         if path.endswith("/") or any(not part for part in parts):  # strict paths: no trailing slash
             raise errors.not_found()
         ids = parts[1::2]
-        if any(not _ID_RE.match(i) for i in ids):
+        if any(not ID_RE.match(i) for i in ids):
             raise errors.not_found()
         found = self._routes.get((tuple(parts[0::2]), len(ids)))
         if found is None:
@@ -124,150 +120,6 @@ class Api:
         if parts == ["users", "me"]:
             return "/users/me", found[1], ids
         return found[0], found[1], ids
-
-    # -- shared parameter parsing -------------------------------------------------------------------------
-    @staticmethod
-    def _count(q: Query, max_count: int = 100) -> int:
-        raw = q.get("count")
-        if raw is None:
-            return 20
-        if not _COUNT_RE.match(raw):
-            raise errors.invalid(("count", "must be an integer"))
-        value = int(raw)
-        if not 1 <= value <= max_count:
-            raise errors.invalid(("count", f"must be between 1 and {max_count}"))
-        return value
-
-    @staticmethod
-    def _sort(q: Query, fields: Sequence[str], default: str) -> tuple[str, bool]:
-        """(field, desc). Accepts ``field`` or ``field:asc|desc``; a comma list uses its first entry."""
-        raw = q.get("sort", default)
-        entries = [e.strip() for e in raw.split(",")]
-        parsed = []
-        for entry in entries:
-            field, _, direction = entry.partition(":")
-            if field not in fields or direction not in ("", "asc", "desc"):
-                raise errors.invalid(("sort", f"{entry!r} is not a valid sort; use {{field}}:asc|desc"))
-            parsed.append((field, direction == "desc"))
-        return parsed[0]
-
-    @staticmethod
-    def _enum(q: Query, name: str, values: Sequence[str]) -> str | None:
-        raw = q.get(name)
-        if raw is None:
-            return None
-        if raw not in values:
-            raise errors.invalid((name, f"must be one of: {', '.join(values)}"))
-        return raw
-
-    @staticmethod
-    def _bool(q: Query, name: str) -> bool | None:
-        raw = q.get(name)
-        if raw is None:
-            return None
-        if raw not in ("true", "false"):
-            raise errors.invalid((name, "must be true or false"))
-        return raw == "true"
-
-    def _min_time(self, q: Query, name: str) -> int | None:
-        """A `min_*` filter as the first instant it lists, per ``Behaviour.min_filters`` (microseconds)."""
-        value = self._time(q, name)
-        if value is None or self.store.behaviour.min_filters == "inclusive":
-            return value
-        return value + 1
-
-    @staticmethod
-    def _time(q: Query, name: str) -> int | None:
-        raw = q.get(name)
-        if raw is None:
-            return None
-        try:
-            return parse(raw)
-        except ValueError:
-            raise errors.invalid(
-                (name, "must be a valid ISO 8601 timestamp, e.g. 2020-01-02T03:04:05.678123Z")
-            ) from None
-
-    @staticmethod
-    def _uri(q: Query, name: str, collection: str) -> str | None:
-        raw = q.get(name)
-        if raw is None:
-            return None
-        prefix = f"{API_BASE}/{collection}/"
-        if not raw.startswith(prefix) or not _ID_RE.match(raw[len(prefix) :]):
-            raise errors.invalid((name, f"must be a valid URI like {prefix}<uuid>"))
-        return raw
-
-    @staticmethod
-    def _need_scope(p: Principal, scope: str) -> None:
-        if scope not in p.scopes:
-            raise errors.insufficient_scope(scope)
-
-    # -- pagination driver --------------------------------------------------------------------------------
-    def _paginate(
-        self,
-        p: Principal,
-        endpoint: str,
-        q: Query,
-        build: Callable[[Query], Listing],
-        max_count: int = 100,
-        extras: Callable[[Listing, list[Any]], dict[str, Any]] | None = None,
-        blob_of: Callable[[Query], Callable[[Any], bytes] | None] | None = None,
-    ) -> bytes:
-        """One page of ``build``'s listing. ``extras`` adds top-level keys (from the listing and the page's rows);
-        ``blob_of``, given the listing's parameters, may serialise rows differently (e.g. without some fields)."""
-        count = self._count(q, max_count)
-        token = q.get("page_token") or None  # DECISION: an empty page_token is treated as absent
-        cursor = None
-        if token is not None:
-            cursor = self.page_tokens.redeem(token, endpoint, p.user)
-            if cursor is None:
-                raise errors.invalid(("page_token", "is invalid"))
-            # DECISION: a page token carries the filters of the request that issued it; filters repeated on the
-            # request are ignored (a client following next_page sends the same ones anyway).
-            params: Params = cursor.params
-        else:
-            params = tuple(sorted((k, v) for k, v in q.items() if k not in ("count", "page_token")))
-        with self.store.lock:  # indices may change under concurrent mutations: cut the page atomically
-            listing = build(dict(params))
-            serialise = blob_of(dict(params)) if blob_of else None
-            sl = slice_page(
-                listing.keys,
-                listing.lo,
-                listing.hi,
-                count,
-                listing.desc,
-                cursor.key if cursor else None,
-                cursor.forward if cursor else True,
-            )
-            page_rows = list(listing.rows[sl.start : sl.end])
-            blobs = [serialise(r) for r in page_rows] if serialise else [r.blob for r in page_rows]
-            extra = extras(listing, page_rows) if extras else None
-            low_key = high_key = ""
-            if sl.end > sl.start:
-                low_key, high_key = listing.keys[sl.start], listing.keys[sl.end - 1]
-        if listing.desc:
-            blobs.reverse()
-        next_token = prev_token = None
-        if blobs:
-            first_key, last_key = (high_key, low_key) if listing.desc else (low_key, high_key)
-            if sl.has_next:
-                next_token = self.page_tokens.issue(endpoint, p.user, params, last_key, True)
-            if sl.has_prev:
-                prev_token = self.page_tokens.issue(endpoint, p.user, params, first_key, False)
-        pagination = {
-            "count": len(blobs),
-            "next_page": page_url(endpoint, params, count, next_token),
-            "previous_page": page_url(endpoint, params, count, prev_token),
-            "next_page_token": next_token,
-            "previous_page_token": prev_token,
-        }
-        return collection_body(blobs, pagination, extra)
-
-    @staticmethod
-    def _sorted_listing(rows: Sequence[Any], key: Callable[[Any], str], desc: bool) -> Listing:
-        pairs = sorted(((key(r), r) for r in rows), key=lambda kr: kr[0])
-        return Listing([k for k, _ in pairs], [r for _, r in pairs], 0, len(pairs), desc)
 
     # -- users & organizations ----------------------------------------------------------------------------
     def get_user(self, p: Principal, q: Query, ids: Sequence[str]) -> bytes:

@@ -18,19 +18,16 @@ Whose recaps a token lists is not documented ("accessible to the authenticated u
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 import orjson
 
 from . import errors
+from .endpoint_base import Endpoints
 from .listing import Handler, Listing, Principal, Query
 from .notetaker import RECAP_STATUSES, Recap
 from .pagination import resource_body
 from .timeutil import fmt, parse
 from .tokens import SCOPE_LOCATIONS, SCOPE_MEETING_RECAPS
-
-if TYPE_CHECKING:
-    from .api import Api
 
 # Calendly's 403 for a plan without the Notetaker API, verbatim from the List Recaps errors.
 UPGRADE_PAID = "Please upgrade to a paid Calendly account"
@@ -42,11 +39,7 @@ def whole_organization(behaviour: object, is_admin: bool) -> bool:
     return is_admin and getattr(behaviour, "meeting_recaps_visibility", "own") == "organization"
 
 
-class NotetakerEndpoints:
-    def __init__(self, api: Api) -> None:
-        self.api = api
-        self.store = api.store
-
+class NotetakerEndpoints(Endpoints):
     def routes(self) -> dict[tuple[tuple[str, ...], int], tuple[str, Handler]]:
         return {
             (("meeting_recaps",), 0): ("/meeting_recaps", self.list_recaps),
@@ -56,7 +49,7 @@ class NotetakerEndpoints:
         }
 
     def _gate(self, p: Principal) -> None:
-        self.api._need_scope(p, SCOPE_MEETING_RECAPS)
+        self._need_scope(p, SCOPE_MEETING_RECAPS)
         if self.store.org_plan(p.org) in FREE_PLANS:
             raise errors.denied(UPGRADE_PAID)
 
@@ -67,16 +60,16 @@ class NotetakerEndpoints:
     # -- recaps ----------------------------------------------------------------------------------------------
     def list_recaps(self, p: Principal, q: Query, ids: Sequence[str]) -> bytes:
         self._gate(p)
-        return self.api._paginate(
+        return self._paginate(
             p, "/meeting_recaps", q, lambda params: self._recaps(p, params), blob_of=lambda _: Recap.blob
         )
 
     def _recaps(self, p: Principal, q: Query) -> Listing:
-        status = self.api._enum(q, "status", RECAP_STATUSES) or "available"
-        event = self.api._uri(q, "event", "scheduled_events")
+        status = self._enum(q, "status", RECAP_STATUSES) or "available"
+        event = self._uri(q, "event", "scheduled_events")
         attendee = (q.get("attendee") or "").lower() or None
-        ends_from = _time(q, "start_time")
-        starts_until = _time(q, "end_time")
+        ends_from = _filter_time(q, "start_time")
+        starts_until = _filter_time(q, "end_time")
         rows = []
         for recap in self._visible(p):
             item = recap.item
@@ -115,8 +108,8 @@ class NotetakerEndpoints:
 
     # -- locations -------------------------------------------------------------------------------------------
     def list_locations(self, p: Principal, q: Query, ids: Sequence[str]) -> bytes:
-        self.api._need_scope(p, SCOPE_LOCATIONS)
-        user = self.api._uri(q, "user", "users")
+        self._need_scope(p, SCOPE_LOCATIONS)
+        user = self._uri(q, "user", "users")
         if user is None:
             raise errors.invalid(("user", "is required"))
         if user not in self.store.user_org:
@@ -128,7 +121,7 @@ class NotetakerEndpoints:
         return b'{"collection":[' + b",".join(blobs) + b"]}"  # no pagination object at all
 
 
-def _time(q: Query, name: str) -> str | None:
+def _filter_time(q: Query, name: str) -> str | None:
     raw = q.get(name)
     if raw is None:
         return None

@@ -1,4 +1,4 @@
-"""The endpoints added to Calendly API v2 since 2023 (Calendly's 2026 OpenAPI), on top of ``api.Api``.
+"""The endpoints added to Calendly API v2 since 2023 (Calendly's 2026 OpenAPI), routed by ``api.Api``.
 
 Gates as Calendly words them: a missing scope is ``403 Insufficient scope``; a plan without the feature or a
 role without access is ``403 Permission Denied`` with the endpoint's message. Decisions where the reference is
@@ -12,15 +12,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import orjson
 
 from . import errors
+from .endpoint_base import Endpoints
 from .listing import Handler, Listing, Principal, Query
 from .orgstore import Item, Timeline
-from .pagination import collection_body
-from .store import TEAMS_PLANS
+from .pagination import PageTokens, collection_body
+from .store import TEAMS_PLANS, Store
 from .timeutil import fmt_ms
 from .tokens import (
     API_BASE,
@@ -33,9 +34,6 @@ from .tokens import (
     SCOPE_OUTGOING,
     SCOPE_WEBHOOKS,
 )
-
-if TYPE_CHECKING:
-    from .api import Api
 
 UPGRADE_ENTERPRISE = "Please upgrade your Calendly account to Enterprise."
 UNAUTHORIZED = "Unauthorized"
@@ -66,11 +64,10 @@ def _one_page(blobs: list[bytes]) -> bytes:
     return collection_body(blobs, pagination)
 
 
-class OrgEndpoints:
-    def __init__(self, api: Api) -> None:
-        self.api = api
-        self.store = api.store
-        self.org = api.store.org
+class OrgEndpoints(Endpoints):
+    def __init__(self, store: Store, page_tokens: PageTokens) -> None:
+        super().__init__(store, page_tokens)
+        self.org = store.org
 
     def routes(self) -> dict[tuple[tuple[str, ...], int], tuple[str, Handler]]:
         return {
@@ -98,7 +95,7 @@ class OrgEndpoints:
         return self.store.org_plan(p.org)
 
     def _required_org(self, q: Query, p: Principal, foreign: str = errors.NO_ACCESS) -> str:
-        org = self.api._uri(q, "organization", "organizations")
+        org = self._uri(q, "organization", "organizations")
         if org is None:
             raise errors.invalid(("organization", "is required"))
         if org != p.org:
@@ -106,7 +103,7 @@ class OrgEndpoints:
         return org
 
     def _event_type(self, q: Query, p: Principal) -> str:
-        uri = self.api._uri(q, "event_type", "event_types")
+        uri = self._uri(q, "event_type", "event_types")
         if uri is None:
             raise errors.invalid(("event_type", "is required"))
         if uri not in self.store.event_type_by_uri:
@@ -122,7 +119,7 @@ class OrgEndpoints:
 
     # -- organization invitations -------------------------------------------------------------------------
     def list_invitations(self, p: Principal, q: Query, ids: Sequence[str]) -> bytes:
-        self.api._need_scope(p, SCOPE_ORGS)
+        self._need_scope(p, SCOPE_ORGS)
         row = self.store.orgs.get(ids[0])
         if row is None:
             raise errors.not_found()
@@ -133,12 +130,12 @@ class OrgEndpoints:
         if self.store.behaviour.invitations_readers == "admins" and not self._admin(p):
             raise errors.denied(errors.NO_ACCESS)
         endpoint = f"/organizations/{ids[0]}/invitations"
-        return self.api._paginate(p, endpoint, q, lambda params: self._invitations(row.uri, params))
+        return self._paginate(p, endpoint, q, lambda params: self._invitations(row.uri, params))
 
     def _invitations(self, org: str, q: Query) -> Listing:
         # DECISION: the sort fields are not listed; created_at and updated_at are accepted.
-        field, desc = self.api._sort(q, ("created_at", "updated_at"), "created_at:asc")
-        status = self.api._enum(q, "status", ("pending", "accepted", "declined"))
+        field, desc = self._sort(q, ("created_at", "updated_at"), "created_at:asc")
+        status = self._enum(q, "status", ("pending", "accepted", "declined"))
         email = q.get("email")
         rows = [
             r
@@ -146,7 +143,7 @@ class OrgEndpoints:
             if (status is None or r.rec["status"] == status)
             and (email is None or r.rec["email"].lower() == email.lower())
         ]
-        return self.api._sorted_listing(rows, lambda r: r.rec[field] + r.key, desc)
+        return self._sorted_listing(rows, lambda r: r.rec[field] + r.key, desc)
 
     # -- groups -------------------------------------------------------------------------------------------
     def _teams_plan(self, p: Principal) -> None:
@@ -155,8 +152,8 @@ class OrgEndpoints:
             raise errors.denied(errors.NO_ACCESS)
 
     def list_groups(self, p: Principal, q: Query, ids: Sequence[str]) -> bytes:
-        self.api._need_scope(p, SCOPE_GROUPS)
-        return self.api._paginate(p, "/groups", q, lambda params: self._groups(p, params))
+        self._need_scope(p, SCOPE_GROUPS)
+        return self._paginate(p, "/groups", q, lambda params: self._groups(p, params))
 
     def _groups(self, p: Principal, q: Query) -> Listing:
         org = self._required_org(q, p)
@@ -164,13 +161,13 @@ class OrgEndpoints:
         return self._listing(self.org.groups.get(org, []))
 
     def list_group_relationships(self, p: Principal, q: Query, ids: Sequence[str]) -> bytes:
-        self.api._need_scope(p, SCOPE_GROUPS)
-        return self.api._paginate(p, "/group_relationships", q, lambda params: self._relationships(p, params))
+        self._need_scope(p, SCOPE_GROUPS)
+        return self._paginate(p, "/group_relationships", q, lambda params: self._relationships(p, params))
 
     def _relationships(self, p: Principal, q: Query) -> Listing:
         # Every filter is optional (the spec); DECISION: without `organization` the caller's organization.
-        org = self.api._uri(q, "organization", "organizations") or p.org
-        group = self.api._uri(q, "group", "groups")
+        org = self._uri(q, "organization", "organizations") or p.org
+        group = self._uri(q, "group", "groups")
         owner = q.get("owner")
         if owner is not None and not self._owner_uri(owner):
             raise errors.invalid(("owner", "must be an organization membership or organization invitation URI"))
@@ -194,12 +191,12 @@ class OrgEndpoints:
 
     # -- teams --------------------------------------------------------------------------------------------
     def list_teams(self, p: Principal, q: Query, ids: Sequence[str]) -> bytes:
-        self.api._need_scope(p, SCOPE_ORGS)
-        return self.api._paginate(p, "/teams", q, lambda params: self._teams(p, params))
+        self._need_scope(p, SCOPE_ORGS)
+        return self._paginate(p, "/teams", q, lambda params: self._teams(p, params))
 
     def _teams(self, p: Principal, q: Query) -> Listing:
         # No plan gate is stated; an organization without teams (Solo Co) lists none. Order: name (DECISION).
-        user = self.api._uri(q, "user", "users")
+        user = self._uri(q, "user", "users")
         if user is not None and self.store.user_org.get(user) != p.org:
             raise errors.denied(errors.NOT_IN_ORG)
         if user is None and self.store.behaviour.teams_without_user == "caller":
@@ -210,22 +207,22 @@ class OrgEndpoints:
     # -- event type hosts and availability ----------------------------------------------------------------
     def list_event_type_memberships(self, p: Principal, q: Query, ids: Sequence[str]) -> bytes:
         # The spec secures this with personal access tokens only; every sandbox token is one.
-        self.api._need_scope(p, SCOPE_EVENT_TYPES)
-        return self.api._paginate(p, "/event_type_memberships", q, lambda params: self._hosts(p, params))
+        self._need_scope(p, SCOPE_EVENT_TYPES)
+        return self._paginate(p, "/event_type_memberships", q, lambda params: self._hosts(p, params))
 
     def _hosts(self, p: Principal, q: Query) -> Listing:
         # DECISION: any member may list the hosts of any event type of their organization; order created_at.
         return self._listing(self.org.event_type_memberships.get(self._event_type(q, p), []))
 
     def list_event_type_schedules(self, p: Principal, q: Query, ids: Sequence[str]) -> bytes:
-        self.api._need_scope(p, SCOPE_AVAILABILITY)
+        self._need_scope(p, SCOPE_AVAILABILITY)
         # Takes only `event_type` (no count, no page_token): one page, whatever else is sent (unconfirmed).
         uri = self._event_type(q, p)
         return _one_page([r.blob for r in self.org.event_type_schedules.get(uri, [])])
 
     def list_user_schedules(self, p: Principal, q: Query, ids: Sequence[str]) -> bytes:
-        self.api._need_scope(p, SCOPE_AVAILABILITY)
-        user = self.api._uri(q, "user", "users")
+        self._need_scope(p, SCOPE_AVAILABILITY)
+        user = self._uri(q, "user", "users")
         if user is None:
             raise errors.invalid(("user", "is required"))
         if user not in self.store.user_org:
@@ -243,8 +240,8 @@ class OrgEndpoints:
             raise errors.denied(UPGRADE_ENTERPRISE)
 
     def list_activity_log(self, p: Principal, q: Query, ids: Sequence[str]) -> bytes:
-        self.api._need_scope(p, SCOPE_ACTIVITY_LOG)
-        return self.api._paginate(
+        self._need_scope(p, SCOPE_ACTIVITY_LOG)
+        return self._paginate(
             p,
             "/activity_log_entries",
             q,
@@ -259,9 +256,9 @@ class OrgEndpoints:
         if not self._admin(p):
             raise errors.denied(errors.NO_ACCESS)
         sort_q = {"sort": q.get("sort[]", q.get("sort", "occurred_at:desc"))}
-        field, desc = self.api._sort(sort_q, ACTIVITY_SORT_FIELDS, "occurred_at:desc")
-        lo = self.api._min_time(q, "min_occurred_at")
-        hi = self.api._time(q, "max_occurred_at")
+        field, desc = self._sort(sort_q, ACTIVITY_SORT_FIELDS, "occurred_at:desc")
+        lo = self._min_time(q, "min_occurred_at")
+        hi = self._time(q, "max_occurred_at")
         search = q.get("search_term")
         if search is not None and len(search) > 300:
             raise errors.invalid(("search_term", "must be at most 300 characters"))
@@ -292,7 +289,7 @@ class OrgEndpoints:
             value = r.rec[outer] if not inner else r.rec["actor"].get(inner) or ""
             return f"{value}\x00{r.key}"
 
-        return self.api._sorted_listing(rows, key, desc)
+        return self._sorted_listing(rows, key, desc)
 
     @staticmethod
     def _activity_extras(listing: Listing, page: list[Any]) -> dict[str, Any]:
@@ -306,8 +303,8 @@ class OrgEndpoints:
 
     # -- outgoing communications --------------------------------------------------------------------------
     def list_communications(self, p: Principal, q: Query, ids: Sequence[str]) -> bytes:
-        self.api._need_scope(p, SCOPE_OUTGOING)
-        return self.api._paginate(
+        self._need_scope(p, SCOPE_OUTGOING)
+        return self._paginate(
             p,
             "/outgoing_communications",
             q,
@@ -320,22 +317,22 @@ class OrgEndpoints:
         self._enterprise(p)
         if self.store.behaviour.outgoing_communications_readers == "admins" and not self._admin(p):
             raise errors.denied(errors.NO_ACCESS)
-        lo = self.api._min_time(q, "min_created_at")
-        hi = self.api._time(q, "max_created_at")
+        lo = self._min_time(q, "min_created_at")
+        hi = self._time(q, "max_created_at")
         rows = self.org.communications_served(org, lo, hi)  # DECISION: max exclusive; min per Behaviour.min_filters
         return self._listing(rows, self.store.behaviour.outgoing_communications_order == "desc")
 
     # -- webhook subscriptions ----------------------------------------------------------------------------
     def list_webhooks(self, p: Principal, q: Query, ids: Sequence[str]) -> bytes:
-        self.api._need_scope(p, SCOPE_WEBHOOKS)
-        return self.api._paginate(p, "/webhook_subscriptions", q, lambda params: self._webhooks(p, params))
+        self._need_scope(p, SCOPE_WEBHOOKS)
+        return self._paginate(p, "/webhook_subscriptions", q, lambda params: self._webhooks(p, params))
 
     def _webhooks(self, p: Principal, q: Query) -> Listing:
-        org = self.api._uri(q, "organization", "organizations")
-        scope = self.api._enum(q, "scope", ("organization", "user", "group"))
-        user = self.api._uri(q, "user", "users")
-        group = self.api._uri(q, "group", "groups")
-        _, desc = self.api._sort(q, ("created_at",), "created_at:asc")
+        org = self._uri(q, "organization", "organizations")
+        scope = self._enum(q, "scope", ("organization", "user", "group"))
+        user = self._uri(q, "user", "users")
+        group = self._uri(q, "group", "groups")
+        _, desc = self._sort(q, ("created_at",), "created_at:asc")
         missing = [("organization", "is required")] if org is None else []
         if scope is None:
             missing.append(("scope", "is required"))
@@ -366,8 +363,8 @@ class OrgEndpoints:
 
     # -- contacts -----------------------------------------------------------------------------------------
     def list_contacts(self, p: Principal, q: Query, ids: Sequence[str]) -> bytes:
-        self.api._need_scope(p, SCOPE_CONTACTS)
-        return self.api._paginate(
+        self._need_scope(p, SCOPE_CONTACTS)
+        return self._paginate(
             p, "/contacts", q, lambda params: self._contacts(p, params), blob_of=self._contact_serialiser
         )
 
@@ -390,11 +387,11 @@ class OrgEndpoints:
     def _contacts(self, p: Principal, q: Query) -> Listing:
         # Every plan since 2026-11-19 (https://developer.calendly.com/release-notes/2026/11/19).
         # DECISION: no default sort is stated; created_at:asc. Of a comma list, the first entry orders.
-        field, desc = self.api._sort(q, ("created_at", "updated_at"), "created_at:asc")
+        field, desc = self._sort(q, ("created_at", "updated_at"), "created_at:asc")
         exact = {name: _values(q, name) for name in ("email", "phone_number", *CONTACT_EXACT)}
         partial = {name: [v.lower() for v in _values(q, name) or []] for name in CONTACT_PARTIAL if name in q}
         rows = [r for r in self.contacts_of(p.user, p.org) if _contact_matches(r.rec, exact, partial)]
-        return self.api._sorted_listing(rows, lambda r: r.rec[field] + r.key, desc)
+        return self._sorted_listing(rows, lambda r: r.rec[field] + r.key, desc)
 
 
 def _contact_matches(rec: dict[str, Any], exact: dict[str, list[str] | None], partial: dict[str, list[str]]) -> bool:

@@ -7,15 +7,16 @@ with 400 (bad input), 404 (unknown route or record) or 403 (truth of a stream th
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from urllib.parse import parse_qsl
 
 import orjson
 
+from .behaviour import Behaviour
 from .faults import Faults
-
-if TYPE_CHECKING:
-    from .sandbox import Sandbox
+from .oauth import OAuthServer
+from .requestlog import RequestLogEntry
+from .truth import Truth
 
 MUTATIONS = (
     "book_event",
@@ -42,8 +43,44 @@ MUTATIONS = (
 )
 
 
+class Controlled(Protocol):
+    """What the control API drives: ``sandbox.Sandbox``, which owns the control API (and whose ``MUTATIONS``
+    methods it calls by name)."""
+
+    oauth: OAuthServer
+    truth: Truth
+
+    @property
+    def behaviour(self) -> Behaviour: ...
+
+    @property
+    def request_log(self) -> list[RequestLogEntry]: ...
+
+    def info(self) -> dict[str, Any]: ...
+
+    def stats(self) -> dict[str, Any]: ...
+
+    def clear_request_log(self) -> None: ...
+
+    def set_faults(self, faults: Faults | None = None, **changes: Any) -> Faults: ...
+
+    def queue_faults(self, *kinds: int | str) -> None: ...
+
+    def set_rate_limit(
+        self, limit: int | None, window_seconds: float | None = None, send_retry_after: bool | None = None
+    ) -> None: ...
+
+    def set_oauth(
+        self, access_token_lifetime_seconds: float | None = None, tokens_per_minute: int | str | None = "unchanged"
+    ) -> dict[str, Any]: ...
+
+    def set_page_token_ttl(self, seconds: float | None) -> None: ...
+
+    def set_behaviour(self, **changes: Any) -> Behaviour: ...
+
+
 class Control:
-    def __init__(self, sandbox: Sandbox) -> None:
+    def __init__(self, sandbox: Controlled) -> None:
         self.sandbox = sandbox
 
     def handle(self, method: str, path: str, qs: str, raw: bytes) -> tuple[int, bytes]:

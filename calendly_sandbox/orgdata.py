@@ -9,15 +9,12 @@ events were booked with, contacts are the people the organization met, communica
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from . import vocab
+from .coredata import CoreDataset
 from .records import FastRandom, Record, between, phone, uuid4
 from .timeutil import DAY, HOUR, MINUTE, fmt, fmt_ms, parse_own
 from .tokens import API_BASE, APP_BASE
-
-if TYPE_CHECKING:
-    from .dataset import Dataset
 
 GROUP_OWNER_USER_KEYS = (
     "uri", "name", "slug", "email", "scheduling_url", "timezone", "avatar_url", "locale", "created_at", "updated_at",
@@ -60,7 +57,7 @@ def event_type_hosts(et: Record, pool: list[str]) -> list[str]:
 
 
 class _OrgGenerator:
-    def __init__(self, ds: Dataset) -> None:
+    def __init__(self, ds: CoreDataset) -> None:
         self.ds = ds
         self.spec = ds.spec
         self.rng = FastRandom(ds.spec.seed ^ 0x0C0FFEE)
@@ -531,7 +528,7 @@ def _collisions(comms: list[Record]) -> list[Record]:
     return out
 
 
-def build_org_data(ds: Dataset) -> OrgDataset:
+def build_org_data(ds: CoreDataset) -> OrgDataset:
     """Generate the newer resources for ``ds`` (before the store consumes its events)."""
     g = _OrgGenerator(ds)
     spec = ds.spec

@@ -7,19 +7,35 @@ lexically in listing order; time keys are zero-padded epoch microseconds so filt
 from __future__ import annotations
 
 from bisect import bisect_left
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import orjson
 
+from .behaviour import Behaviour
 from .orgdata import USER_KEYS, OrgDataset
-from .records import Record, phone, uuid4
+from .records import FastRandom, Record, phone, uuid4
+from .rows import EventRow, Row
 from .timeutil import DAY, fmt, fmt_ms, parse
 from .tokens import API_BASE, APP_BASE
 
-if TYPE_CHECKING:
-    from .store import Store
-
 RETENTION_DAYS = 90  # Calendly keeps 90 days of activity log
+
+
+class CoreStore(Protocol):
+    """What the org store reads from the core store (``store.Store``) that owns it: people, event types,
+    events, the clock, the behaviour switches, and the RNG that names records created by mutations."""
+
+    _rng: FastRandom
+    behaviour: Behaviour
+    token_users: dict[str, str]
+    user_by_uri: dict[str, Row]
+    user_org: dict[str, str]
+    roles: dict[str, str]
+    event_type_by_uri: dict[str, Row]
+
+    def event_by_uri(self, uri: str) -> EventRow: ...
+
+    def clock_us(self) -> int: ...
 
 
 def pack(rec: Record) -> bytes:
@@ -78,7 +94,7 @@ def _uuid(uri: str) -> str:
 class OrgStore:
     """The newer resources of every organization, indexed the way their endpoints list them."""
 
-    def __init__(self, store: Store, data: OrgDataset) -> None:
+    def __init__(self, store: CoreStore, data: OrgDataset) -> None:
         self._store = store
         self.invitations: dict[str, list[Item]] = {}
         self.invitation_by_uri: dict[str, Item] = {}

@@ -8,6 +8,7 @@ import math
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, TypeVar
@@ -15,7 +16,8 @@ from typing import Any, TypeVar
 from .api import Api
 from .behaviour import Behaviour
 from .control import Control
-from .dataset import DatasetSpec, build
+from .coredata import DatasetSpec
+from .dataset import build
 from .faults import FaultInjector, Faults
 from .oauth import ACCESS_TOKEN_LIFETIME_SECONDS, TOKENS_PER_USER_PER_MINUTE, OAuthServer
 from .pagination import PageTokens
@@ -396,16 +398,12 @@ class Sandbox:
 
     def set_behaviour(self, **changes: Any) -> Behaviour:
         """Change how the sandbox answers where Calendly's behaviour is unconfirmed (see behaviour.py)."""
-        from dataclasses import replace
-
         with self.store.lock:
             self.store.behaviour = replace(self.store.behaviour, **changes)
             return self.store.behaviour
 
     def set_faults(self, faults: Faults | None = None, **changes: Any) -> Faults:
         """Replace the faults (``Faults()`` clears them), or change some fields of the current ones."""
-        from dataclasses import replace
-
         new = faults if faults is not None else replace(self.injector.faults, **changes)
         self.injector.configure(new)
         return new

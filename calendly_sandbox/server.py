@@ -21,19 +21,38 @@ from dataclasses import dataclass
 from functools import partial
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from urllib.parse import parse_qsl
 
 import orjson
 
 from . import errors
+from .api import Api
 from .errors import ApiError
 from .faults import HTML as HTML_FAULT
-from .faults import MISSING_URI, RESET, TRICKLE, TRUNCATED, TRUNCATED_JSON
-from .requestlog import RequestLogEntry
+from .faults import MISSING_URI, RESET, TRICKLE, TRUNCATED, TRUNCATED_JSON, FaultInjector
+from .oauth import OAuthServer
+from .ratelimit import RateLimiter
+from .requestlog import RequestLog, RequestLogEntry
 
-if TYPE_CHECKING:
-    from .sandbox import Sandbox
+
+class ControlHandler(Protocol):
+    """Serves ``/_sandbox/*`` (``control.Control``): (method, path, query string, body) -> (status, body)."""
+
+    def handle(self, method: str, path: str, qs: str, raw: bytes) -> tuple[int, bytes]: ...
+
+
+class Served(Protocol):
+    """What the server answers from: ``sandbox.Sandbox`` (the control layer above) passes itself down."""
+
+    api: Api
+    oauth: OAuthServer
+    limiter: RateLimiter
+    injector: FaultInjector
+    request_log_sink: RequestLog
+    send_retry_after: bool
+    control: ControlHandler
+
 
 log = logging.getLogger("calendly_sandbox")
 
@@ -106,7 +125,7 @@ class SandboxServer(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 256
 
-    def __init__(self, address: tuple[str, int], sandbox: Sandbox) -> None:
+    def __init__(self, address: tuple[str, int], sandbox: Served) -> None:
         self.sandbox = sandbox
         self._conn_lock = threading.Lock()
         self._connections: dict[socket.socket, threading.Thread] = {}
@@ -326,7 +345,7 @@ class Handler(BaseHTTPRequestHandler):
         sandbox.request_log_sink.add(entry, outcome.rate_limited)
         outcome.write()
 
-    def _oauth(self, sandbox: Sandbox, method: str, path: str, query: dict[str, str], raw: bytes) -> _Outcome:
+    def _oauth(self, sandbox: Served, method: str, path: str, query: dict[str, str], raw: bytes) -> _Outcome:
         """Calendly's OAuth server (auth.calendly.com): not charged to the API's rate limit, no faults."""
         oauth = sandbox.oauth
         if path == "/oauth/authorize" and method == "GET":
@@ -341,7 +360,7 @@ class Handler(BaseHTTPRequestHandler):
             404, None, None, False, partial(self._send, 404, JSON, orjson.dumps(errors.not_found().body), [])
         )
 
-    def _api(self, sandbox: Sandbox, method: str, path: str, query: dict[str, str]) -> _Outcome:
+    def _api(self, sandbox: Served, method: str, path: str, query: dict[str, str]) -> _Outcome:
         """Decide the response to one API request (written later by ``_Outcome.write``)."""
         sandbox.oauth.on_request(path)
         decision = sandbox.injector.decide(path)
@@ -393,7 +412,7 @@ class Handler(BaseHTTPRequestHandler):
             return _Outcome(status, principal.label, MISSING_URI, False, send)
         return _Outcome(status, principal.label, None, False, partial(self._send, status, JSON, body, headers))
 
-    def _send_fault(self, sandbox: Sandbox, status: int) -> None:
+    def _send_fault(self, sandbox: Served, status: int) -> None:
         if status in errors.PROXY_HTML:
             # A proxy/load balancer answered, not Calendly: HTML body and no X-RateLimit-* headers.
             self._send(status, HTML, errors.PROXY_HTML[status].encode(), [])

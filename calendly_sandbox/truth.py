@@ -11,7 +11,8 @@ from typing import Any
 import orjson
 
 from .notetaker import RECAP_STATUSES
-from .store import TEAMS_PLANS, Store, uuid_of
+from .rows import uuid_of
+from .store import TEAMS_PLANS, Store
 from .tokens import (
     SCOPE_ACTIVITY_LOG,
     SCOPE_AVAILABILITY,
