@@ -86,6 +86,11 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="a change to a user's availability schedule moves the user's updated_at (Calendly: unconfirmed)",
     )
+    serve.add_argument(
+        "--contact-notes-move-updated-at",
+        action="store_true",
+        help="writing a note about a contact moves the contact's updated_at (Calendly: unconfirmed)",
+    )
     return parser
 
 
@@ -133,6 +138,7 @@ def serve(args: argparse.Namespace) -> int:
             min_filters="exclusive" if args.exclusive_min_filters else "inclusive",
             event_type_changes_move_updated_at=args.event_type_changes_move_updated_at,
             user_availability_moves_updated_at=args.user_availability_moves_updated_at,
+            contact_notes_move_updated_at=args.contact_notes_move_updated_at,
         ),
     )
     # A long-lived process: move the (large, immortal) dataset out of the collector's sight so full

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 import orjson
 
 from . import errors
+from .api_contactbook import ContactBookEndpoints
 from .api_notetaker import NotetakerEndpoints
 from .api_org import OrgEndpoints
 from .endpoint_base import ID_RE, Endpoints
@@ -68,6 +69,9 @@ class Api(Endpoints):
         }
         self._routes.update(OrgEndpoints(store, page_tokens).routes())
         self._routes.update(NotetakerEndpoints(store, page_tokens).routes())
+        book = ContactBookEndpoints(store, page_tokens)
+        self._routes.update(book.routes())
+        self._static_routes = book.static_routes()  # exact paths, matched before the id patterns
 
     # -- entry points -------------------------------------------------------------------------------------
     def authenticate(self, authorization: str | None) -> Principal:
@@ -111,6 +115,9 @@ class Api(Endpoints):
         parts = path.strip("/").split("/")
         if path.endswith("/") or any(not part for part in parts):  # strict paths: no trailing slash
             raise errors.not_found()
+        static = self._static_routes.get(path)
+        if static is not None:
+            return static[0], static[1], ()
         ids = parts[1::2]
         if any(not ID_RE.match(i) for i in ids):
             raise errors.not_found()

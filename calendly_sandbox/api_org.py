@@ -391,6 +391,11 @@ class OrgEndpoints(Endpoints):
         exact = {name: _values(q, name) for name in ("email", "phone_number", *CONTACT_EXACT)}
         partial = {name: [v.lower() for v in _values(q, name) or []] for name in CONTACT_PARTIAL if name in q}
         rows = [r for r in self.contacts_of(p.user, p.org) if _contact_matches(r.rec, exact, partial)]
+        if q.get("contact_list"):  # 2026-11-17: the contacts of one List or View (contactbook.py)
+            members = self.store.book.members_for(p.user, q["contact_list"])
+            if members is None:  # DECISION: not one of the user's Lists or Views
+                raise errors.not_found()
+            rows = [r for r in rows if r.key in members]
         return self._sorted_listing(rows, lambda r: r.rec[field] + r.key, desc)
 
 

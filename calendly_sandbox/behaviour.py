@@ -63,6 +63,9 @@ CHOICES: dict[str, tuple[Any, ...]] = {
     # "own": the recaps of the caller's own meetings, whatever the role; "organization": an admin's or owner's
     # token lists the organization's (a plain member's still only its own).
     "meeting_recaps_visibility": ("own", "organization"),
+    # Whether writing a note about a contact (POST /notes, 2026-11-17) moves the contact's updated_at. The reference
+    # says nothing: by default it stays. The connector reads notes whole either way (streams/contactbook.py).
+    "contact_notes_move_updated_at": (False, True),
 }
 
 
@@ -83,6 +86,7 @@ class Behaviour:
     event_type_changes_move_updated_at: bool = False
     user_availability_moves_updated_at: bool = False
     meeting_recaps_visibility: str = "own"
+    contact_notes_move_updated_at: bool = False
 
     def __post_init__(self) -> None:
         for f in fields(self):

@@ -40,6 +40,15 @@ MUTATIONS = (
     "edit_meeting_recap",
     "delete_meeting_recap",
     "set_user_locations",
+    # the contact book (contactbook_mutations.py)
+    "delete_contact",
+    "create_contact_list",
+    "create_contact_view",
+    "add_list_members",
+    "remove_list_members",
+    "delete_contact_list",
+    "add_note",
+    "delete_custom_field_definition",
 )
 
 

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 from .api import Api
 from .behaviour import Behaviour
+from .contactbook_mutations import ContactBookMutations
 from .control import Control
 from .coredata import DatasetSpec
 from .dataset import build
@@ -55,7 +56,7 @@ def seconds_until_past(last_change: float, now: float) -> float:
     return max(0.0, math.floor(last_change) + 1 - now)
 
 
-class Sandbox:
+class Sandbox(ContactBookMutations):
     """A local fake of the Calendly API v2 (read endpoints), with ground truth and fault injection.
 
     Usage::

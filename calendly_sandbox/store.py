@@ -18,6 +18,7 @@ import orjson
 
 from . import vocab
 from .behaviour import Behaviour
+from .contactbook import ContactBook
 from .dataset import Dataset
 from .notetaker import Notetaker
 from .orgstore import OrgStore
@@ -123,6 +124,7 @@ class Store:
             self.submission_by_uuid[row.uuid] = row
         self.org = OrgStore(self, ds.org)
         self.notetaker = Notetaker(self)
+        self.book = ContactBook(self)  # definitions, Lists and Views, notes (contactbook.py)
 
     # -- lookups ------------------------------------------------------------------------------------------
     def _indices_of(self, row: EventRow) -> Iterable[SortedIndex]:
@@ -670,7 +672,8 @@ class Store:
             owner = owner_uri or self.token_users["admin"]
             if owner not in self.user_org:
                 raise KeyError(owner)
-            return {"contact": self.org.create_contact(owner, email, fields, self._now())}
+            contact = self.org.create_contact(owner, email, fields, self._now())
+            return {"contact": self.book.contact_created(contact["uri"])}
 
     def revoke_invitation(self, invitation_uri: str) -> dict[str, Any]:
         with self.lock:
@@ -682,7 +685,9 @@ class Store:
         with self.lock:
             if contact_uri not in self.org.contact_by_uri:
                 raise KeyError(contact_uri)
-            return {"contact": self.org.update_contact(contact_uri, changes, self._now())}
+            contact = self.org.update_contact(contact_uri, changes, self._now())
+            self.book.recount()
+            return {"contact": contact}
 
     def add_outgoing_communication(self, event_uri: str | None = None, type: str = "email") -> dict[str, Any]:
         with self.lock:

@@ -249,6 +249,37 @@ class Truth:
             out = self._loads(rows, lambda r: (r.rec[field], r.rec["uri"]))
         return out[::-1] if direction == "desc" else out
 
+    # -- the contact book (contactbook.py): every plan, contacts:read ------------------------------------
+    def contact_custom_field_definitions(self, token: str) -> list[Record]:
+        _, _, org = self._need(token, SCOPE_CONTACTS)
+        with self._store.lock:
+            return self._loads(self._store.book.definitions.get(org, []), lambda d: d.key)
+
+    def contact_lists(self, token: str) -> list[Record]:
+        _, user, _ = self._need(token, SCOPE_CONTACTS)
+        with self._store.lock:
+            return orjson.loads(orjson.dumps(self._store.book.lists.get(user, [])))
+
+    def contact_list_memberships(self, token: str) -> list[Record]:
+        """(contact_list, contact) pairs, per List or View in listing order, contacts by created_at."""
+        s = self._store
+        rows = []
+        for lst in self.contact_lists(token):
+            with s.lock:
+                members = set(s.book.contacts_of_list(lst["uri"]))
+            for c in self.contacts(token, "created_at:asc"):
+                if c["uri"] in members:
+                    rows.append({"contact_list": lst["uri"], "contact": c["uri"]})
+        return rows
+
+    def contact_notes(self, token: str) -> list[Record]:
+        """The token user's own notes about its contacts, newest change first."""
+        _, user, _ = self._need(token, SCOPE_CONTACTS)
+        mine = {c["uri"] for c in self.contacts(token)}
+        with self._store.lock:
+            rows = [n for n in self._store.book.notes.get(user, []) if n.rec["contact"] in mine]
+            return self._loads(rows, lambda n: n.key)[::-1]
+
     def outgoing_communications(self, token: str) -> list[Record]:
         """The organization's outgoing emails and SMS (Enterprise), in the order the API lists them
         (Behaviour.outgoing_communications_order on created_at)."""
@@ -351,4 +382,8 @@ class Truth:
         "meeting_recaps",
         "meeting_recap_transcripts",
         "locations",
+        "contact_custom_field_definitions",
+        "contact_lists",
+        "contact_list_memberships",
+        "contact_notes",
     )

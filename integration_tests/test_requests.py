@@ -38,6 +38,8 @@ def test_a_full_sync_makes_the_minimum_requests_and_repeats_none(make_sandbox: A
         "/user_availability_schedules",
         "/event_type_availability_schedules",
         "/locations",
+        "/contacts/custom_field_definitions",
+        "/contact_lists",
     )
     for path, query in made:
         count = dict(query).get("count")

@@ -176,6 +176,7 @@ class CalendlyConfig:
     oauth: OAuthClient | None = None
     token_url: str = DEFAULT_TOKEN_URL
     include_meeting_recap_transcripts: bool = False  # opt-in stream meeting_recap_transcripts (see spec.yaml)
+    sync_contact_notes: bool = False  # opt-in: ⌈contacts/10⌉ requests more, and private text
 
     @classmethod
     def from_mapping(cls, config: Mapping[str, Any]) -> CalendlyConfig:
@@ -198,6 +199,7 @@ class CalendlyConfig:
                 config, "progress_interval_seconds", DEFAULT_PROGRESS_INTERVAL_SECONDS, 1, 3600
             ),
             include_meeting_recap_transcripts=_bool_option(config, "include_meeting_recap_transcripts"),
+            sync_contact_notes=_bool_option(config, "sync_contact_notes"),
         )
 
 
@@ -248,14 +250,13 @@ def _int_option(config: Mapping[str, Any], key: str, default: int, low: int, hig
     return raw
 
 
-def _bool_option(config: Mapping[str, Any], key: str, default: bool = False) -> bool:
+def _bool_option(config: Mapping[str, Any], key: str) -> bool:
     raw = config.get(key)
     if raw is None:
-        return default
+        return False
     if not isinstance(raw, bool):
         raise config_error(
-            f"{key} must be true or false; got {raw!r}. Fix it in the source's configuration, or remove it to use "
-            f"the default ({str(default).lower()})."
+            f"{key} must be true or false; got {raw!r}. Fix it in the source's configuration, or remove it (off)."
         )
     return raw
 

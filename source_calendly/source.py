@@ -14,11 +14,13 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from source_calendly.config import CalendlyConfig, with_credentials
 from source_calendly.context import SyncContext
 from source_calendly.streams import (
+    OPT_IN_STREAMS,
     OPTIONAL_STREAMS,
     AccountLookup,
+    Contacts,
     EventInvitees,
     EventTypes,
-    MeetingRecapTranscripts,
+    MeetingRecaps,
     OrganizationMemberships,
     RoutingForms,
     RoutingFormSubmissions,
@@ -65,12 +67,16 @@ class SourceCalendly(AbstractSource):
         # Routing forms and their submissions are core streams, but gated by the plan and a scope like the others.
         forms = _AskedOnce(RoutingForms(context=context))
         gated: list[Gated] = [_Named("routing_forms", forms), _Named("routing_form_submissions", forms)]
-        optional: list[Gated] = [stream(context=context) for stream in OPTIONAL_STREAMS]
-        if context.config.include_meeting_recap_transcripts:  # the recaps' access: one more line, no request
-            recaps = _AskedOnce(next(s for s in optional if s.name == "meeting_recaps"))
-            optional = [_Named(s.name, recaps) if s.name == "meeting_recaps" else s for s in optional]
-            optional.append(_Named("meeting_recap_transcripts", recaps))
-        readable, refused = capability_report(gated + optional)
+        # Streams that share another's gate share its probe: the contact book's the contacts' (contacts:read, every
+        # plan), the transcripts the recaps' (meeting_recaps:read, paid plans). One request for each gate.
+        shared = {
+            Contacts.access: _AskedOnce(Contacts(context=context)),
+            MeetingRecaps.access: _AskedOnce(MeetingRecaps(context=context)),
+        }
+        optional = [stream(context=context) for stream in OPTIONAL_STREAMS]
+        optional += [stream(context=context) for switch, stream in OPT_IN_STREAMS if getattr(context.config, switch)]
+        gated += [_Named(s.name, shared[s.access]) if s.access in shared else s for s in optional]
+        readable, refused = capability_report(gated)
         report = f"Gated streams this token can read: {', '.join(readable) or 'none'}."
         if refused:
             lines = "".join(f"\n- {name}: {reason}" for name, reason in refused)
@@ -91,10 +97,8 @@ class SourceCalendly(AbstractSource):
             forms,
             RoutingFormSubmissions(parent=RoutingForms(context=context), context=context),
         ]
-        optional: list[Stream] = [stream(context=context) for stream in OPTIONAL_STREAMS]
-        if context.config.include_meeting_recap_transcripts:  # opt-in: off, it is not even discovered
-            optional.append(MeetingRecapTranscripts(context=context))
-        return core + optional
+        opted_in = [stream(context=context) for switch, stream in OPT_IN_STREAMS if getattr(context.config, switch)]
+        return core + [stream(context=context) for stream in OPTIONAL_STREAMS] + opted_in
 
 
 class Gated(Protocol):
@@ -112,10 +116,17 @@ class _AskedOnce:
         self._stream = stream
         self._asked = False
         self._reason: str | None = None
+        self._error: AirbyteTracedException | None = None  # a probe that failed fails every line sharing it
 
     def refusal(self) -> str | None:
         if not self._asked:
-            self._reason, self._asked = self._stream.refusal(), True
+            self._asked = True
+            try:
+                self._reason = self._stream.refusal()
+            except AirbyteTracedException as error:
+                self._error = error
+        if self._error is not None:
+            raise self._error
         return self._reason
 
 

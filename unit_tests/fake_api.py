@@ -36,6 +36,9 @@ OPTIONAL_ACCESS: dict[str, tuple[str, tuple[str, ...] | None, bool]] = {
     "/event_type_availability_schedules": ("availability:read", None, False),
     "/activity_log_entries": ("activity_log:read", ("enterprise",), True),
     "/contacts": ("contacts:read", None, False),
+    "/contacts/custom_field_definitions": ("contacts:read", None, False),
+    "/contact_lists": ("contacts:read", None, False),
+    "/notes": ("contacts:read", None, False),
     "/outgoing_communications": ("outgoing_communications:read", ("enterprise",), False),
     "/webhook_subscriptions": ("webhooks:read", None, False),  # every plan since 2026-11-03; roles: see _route
     "/teams": ("organizations:read", None, False),
@@ -143,6 +146,10 @@ class FakeCalendly:
     event_type_schedules: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # by event type uri
     activity: list[dict[str, Any]] = field(default_factory=list)
     contacts: list[dict[str, Any]] = field(default_factory=list)
+    contact_definitions: list[dict[str, Any]] = field(default_factory=list)
+    contact_lists: list[dict[str, Any]] = field(default_factory=list)
+    list_members: dict[str, list[str]] = field(default_factory=dict)  # list uri -> contact uris
+    notes: list[dict[str, Any]] = field(default_factory=list)
     outgoing: list[dict[str, Any]] = field(default_factory=list)
     webhooks: list[dict[str, Any]] = field(default_factory=list)
     teams: list[dict[str, Any]] = field(default_factory=list)
@@ -246,6 +253,8 @@ class FakeCalendly:
         is_admin = user == ADMIN_USER
         recap = re.fullmatch(r"/meeting_recaps/([^/]+)(/transcript)?", path)
         scope, plans, admin_only = OPTIONAL_ACCESS.get("/meeting_recaps" if recap else path, (None, None, False))
+        if re.fullmatch(r"/contacts/[^/]+", path) and path != "/contacts/custom_field_definitions":
+            scope, plans, admin_only = OPTIONAL_ACCESS["/contacts"]
         if path.startswith("/organizations/"):
             scope, plans, admin_only = "organizations:read", None, path.endswith("/invitations")
         if scope is None:
@@ -291,8 +300,31 @@ class FakeCalendly:
             rows = [e for e in self.activity if self._from(e["occurred_at"], one("min_occurred_at"))]
             rows.sort(key=lambda e: e["occurred_at"], reverse=one("sort") != "occurred_at:asc")
             return 200, self._page(path, q, rows)
+        if path == "/contacts/custom_field_definitions":
+            return 200, {"collection": self.contact_definitions}
+        if path == "/contact_lists":
+            return 200, {"collection": self.contact_lists, "pagination": {
+                "count": len(self.contact_lists), "next_page": None, "previous_page": None, "next_page_token": None,
+                "previous_page_token": None}}  # fmt: skip
+        if path == "/notes":
+            wanted = (one("contact") or "").split(",")
+            if not one("contact") or len(wanted) > 10 or set(q) - {"contact", "count", "page_token"}:
+                return 400, {"title": "Invalid Argument", "message": "The supplied parameters are invalid.",
+                             "details": [{"parameter": "contact", "message": "1 to 10 contacts"}]}  # fmt: skip
+            rows = [n for n in self.notes if n["contact"] in wanted]
+            rows.sort(key=lambda n: n["updated_at"], reverse=True)
+            return 200, self._page(path, q, rows)
+        if path.startswith("/contacts/"):
+            found = [c for c in self.contacts if c["uri"] == API + path]
+            return (200, {"resource": found[0]}) if found else (404, NOT_FOUND)
         if path == "/contacts":
-            rows = sorted(self.contacts, key=lambda c: c["updated_at"], reverse=one("sort") == "updated_at:desc")
+            sort = one("sort") or "updated_at:asc"
+            field_name, _, direction = sort.partition(":")
+            rows = sorted(self.contacts, key=lambda c: (c[field_name], c["uri"]), reverse=direction == "desc")
+            if one("contact_list"):
+                if one("contact_list") not in self.list_members:
+                    return 404, NOT_FOUND
+                rows = [c for c in rows if c["uri"] in self.list_members[one("contact_list") or ""]]
             if one("email"):  # exact match, a comma-separated list
                 wanted = {e.lower() for e in (one("email") or "").split(",")}
                 rows = [c for c in rows if {e["email"].lower() for e in c.get("emails", [])} & wanted]

@@ -264,7 +264,7 @@ DATE_TIME_FIELDS = {
     "activity_log_entries": {"occurred_at"},
     "contacts": {
         "created_at", "updated_at", "first_email_date", "last_email_date", "next_meeting_date", "last_meeting_date",
-        "last_interaction_date",
+        "last_interaction_date", "_ab_cdc_deleted_at",
     },
     "outgoing_communications": {"sent_at", "created_at"},
     "webhook_subscriptions": {"created_at", "updated_at", "retry_started_at", *CDC_FIELDS},
@@ -782,6 +782,59 @@ def _component_examples(spec: dict[str, Any], component: str) -> list[tuple[str,
                         for index, record in enumerate(records):
                             found.append((f"paths/{url}/{method}/{status}/{ex_name}/{envelope}[{index}]", record))
     return found
+
+
+# The contact book (2026-08-25, 2026-11-17): source_calendly/streams/contactbook.py.
+_LIST = "https://api.calendly.com/contact_lists/0b8e0b6e-7d53-4c56-9a41-0e6a3c2f9d11"
+_CONTACT = "https://api.calendly.com/contacts/5e1c1a0e-2f4b-4d3a-8f7e-9b6c5d4e3f21"
+_DEFINITION = "https://api.calendly.com/contacts/custom_field_definitions/f1"
+STREAMS += ["contact_custom_field_definitions", "contact_lists", "contact_list_memberships", "contact_notes"]
+REQUIRED |= {
+    "contact_custom_field_definitions": ["uri"],
+    "contact_lists": ["uri"],
+    "contact_list_memberships": ["contact_list", "contact"],
+    "contact_notes": ["uri"],
+}
+DATE_TIME_FIELDS |= {
+    "contact_custom_field_definitions": {"created_at", "updated_at"},
+    "contact_lists": {"created_at", "updated_at"},
+    "contact_list_memberships": set(),
+    "contact_notes": {"remind_at", "created_at", "updated_at"},
+}
+CURRENT_DOC_FIELDS |= {
+    # https://developer.calendly.com/release-notes/2026/8/25 and the List Contact Custom Field Definitions page
+    "contact_custom_field_definitions": [
+        "uri", "label", "field_type", "options[].uuid", "options[].label", "options[].color", "options[].is_active",
+        "currency", "source.type", "source.event_type_uri", "source.question", "created_at", "updated_at",
+    ],
+    # https://developer.calendly.com/api-docs/calendly-api/contacts/list-contact-lists, 2026-12-01
+    "contact_lists": ["uri", "name", "type", "contact_count"],
+    "contact_list_memberships": ["contact_list", "contact"],
+    # https://developer.calendly.com/api-docs/calendly-api/contacts/create-note and list-notes
+    "contact_notes": ["uri", "contact", "title", "body", "remind_at", "created_at", "updated_at"],
+}  # fmt: skip
+DOC_EXAMPLES |= {
+    "contact_custom_field_definitions": [
+        {"uri": _DEFINITION, "label": "Segment", "field_type": "single_select", "created_at": DT_SAMPLE,
+         "updated_at": DT_SAMPLE, "options": [{"uuid": _UUID, "label": "smb", "color": None, "is_active": True}]},
+        {"uri": _DEFINITION, "label": "Contract value", "field_type": "currency", "currency": "USD",
+         "created_at": DT_SAMPLE, "updated_at": DT_SAMPLE},
+        {"uri": _DEFINITION, "label": "Why?", "field_type": "invitee_question", "created_at": DT_SAMPLE,
+         "updated_at": DT_SAMPLE, "source": {"type": "event_type_invitee_question",
+                                             "event_type_uri": "https://api.calendly.com/event_types/e1",
+                                             "question": "Why?"}},
+    ],
+    "contact_lists": [
+        {"uri": _LIST, "name": "Customers", "type": "static_list", "contact_count": 12, "created_at": DT_SAMPLE,
+         "updated_at": DT_SAMPLE},
+        {"uri": _LIST, "name": "US", "type": "dynamic_view", "contact_count": None},
+    ],
+    "contact_list_memberships": [{"contact_list": _LIST, "contact": _CONTACT}],
+    "contact_notes": [
+        {"uri": "https://api.calendly.com/notes/n1", "contact": _CONTACT, "title": "Follow up", "body": None,
+         "remind_at": "2026-11-01T13:00:00Z", "created_at": DT_SAMPLE, "updated_at": DT_SAMPLE},
+    ],
+}  # fmt: skip
 
 
 # --------------------------------------------------------------------------- structure

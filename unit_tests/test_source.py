@@ -110,9 +110,13 @@ def test_discover_makes_no_request_and_declares_the_sync_modes(api: FakeCalendly
         "teams": ["full_refresh"],
         "meeting_recaps": ["full_refresh", "incremental"],
         "locations": ["full_refresh", "incremental"],
+        "contact_custom_field_definitions": ["full_refresh"],
+        "contact_lists": ["full_refresh"],
+        "contact_list_memberships": ["full_refresh"],
     }
     keys = {"event_type_availability_schedules": [["event_type"], ["availability_rule_uri"]],
-            "outgoing_communications": [["communication_key"]], "locations": [["user"], ["kind"]]}  # fmt: skip
+            "contact_list_memberships": [["contact_list"], ["contact"]], "locations": [["user"], ["kind"]],
+            "outgoing_communications": [["communication_key"]]}  # fmt: skip
     cursors = {"activity_log_entries": "occurred_at", "outgoing_communications": "created_at"}
     cursors |= {name: "_ab_cdc_updated_at" for name in ("event_type_memberships", "user_availability_schedules",
                                                        "event_type_availability_schedules",
@@ -127,7 +131,7 @@ def test_discover_makes_no_request_and_declares_the_sync_modes(api: FakeCalendly
 def test_discover_declares_no_nested_primary_key_and_every_key_field_top_level(api: FakeCalendly) -> None:
     """PyAirbyte (and typed destinations) refuse a nested key path before writing anything (issue 18)."""
     streams = discover(SourceCalendly(), config()).catalog.catalog.streams
-    assert len(streams) == 21
+    assert len(streams) == 24  # contact_notes and meeting_recap_transcripts only when switched on
     for stream in streams:
         key = stream.source_defined_primary_key
         assert key and all(len(path) == 1 for path in key), f"{stream.name}: {key}"
@@ -238,6 +242,8 @@ def test_check_reports_once_which_optional_streams_the_token_can_read(api: FakeC
     assert "activity_log_entries: it needs the Enterprise plan" in refused
     assert "outgoing_communications: it needs the Enterprise plan" in refused
     assert "contacts: the token lacks the scope contacts:read" in refused
+    for name in CONTACT_BOOK:
+        assert f"{name}: the token lacks the scope contacts:read" in refused
     assert "groups" not in refused
 
 
@@ -287,8 +293,10 @@ OPTIONAL = (
     "routing_forms, routing_form_submissions, organization, users, groups, group_relationships, "
     "organization_invitations, event_type_memberships, "
     "user_availability_schedules, event_type_availability_schedules, activity_log_entries, contacts, "
-    "outgoing_communications, webhook_subscriptions, teams, meeting_recaps, locations"
+    "outgoing_communications, webhook_subscriptions, teams, meeting_recaps, locations, "
+    "contact_custom_field_definitions, contact_lists, contact_list_memberships"
 )
+CONTACT_BOOK = ("contact_custom_field_definitions", "contact_lists", "contact_list_memberships")
 
 
 def check_log_levels(cfg: dict, tmp_path: Path) -> list[tuple[str, str]]:
@@ -314,15 +322,18 @@ def test_an_optional_stream_that_cannot_be_checked_is_reported_as_such_and_check
     api.faults.append(Fault("^/contacts$", 400, {"title": "Invalid Argument", "message": "bad"}))
     logs = check_log_levels(config(), tmp_path)
     [(level, report)] = [(lv, m) for lv, m in logs if m.startswith("Gated streams this token can read")]
-    readable = OPTIONAL.replace("contacts, ", "")
-    head, tail = report.split("\n- ")
+    readable = OPTIONAL.replace("contacts, ", "").replace(", " + ", ".join(CONTACT_BOOK), "")
+    head, *tails = report.split("\n- ")
     assert level == "WARN"
     assert head == (
         f"Gated streams this token can read: {readable}. Gated streams it cannot read (they will sync empty, "
         "with a warning):"
     )
-    assert tail.startswith("contacts: it could not be checked (Calendly rejected the request of stream contacts")
-    assert tail.endswith("Invalid Argument: bad.)")
+    # The contact book shares the contacts' gate and its one probe (source.check_connection).
+    assert [tail.split(":")[0] for tail in tails] == ["contacts", *CONTACT_BOOK]
+    for tail in tails:
+        assert "it could not be checked (Calendly rejected the request of stream contacts" in tail
+        assert tail.endswith("Invalid Argument: bad.)")
 
 
 def test_check_for_a_member_lists_each_refused_stream_on_its_own_line_in_full(

@@ -4,6 +4,12 @@ from source_calendly.streams.availability import (
     EventTypeMemberships,
     UserAvailabilitySchedules,
 )
+from source_calendly.streams.contactbook import (
+    ContactCustomFieldDefinitions,
+    ContactListMemberships,
+    ContactLists,
+    ContactNotes,
+)
 from source_calendly.streams.directory import (
     GroupRelationships,
     Groups,
@@ -37,12 +43,25 @@ OPTIONAL_STREAMS: tuple[type[GatedStream], ...] = (
     Teams,
     MeetingRecaps,
     Locations,
+    ContactCustomFieldDefinitions,
+    ContactLists,
+    ContactListMemberships,
+)
+# Opt-in streams: in the catalog only when their config switch is on (see CalendlyConfig).
+OPT_IN_STREAMS: tuple[tuple[str, type[GatedStream]], ...] = (
+    ("include_meeting_recap_transcripts", MeetingRecapTranscripts),
+    ("sync_contact_notes", ContactNotes),
 )
 
 __all__ = [
     "OPTIONAL_STREAMS",
+    "OPT_IN_STREAMS",
     "AccountLookup",
     "ActivityLogEntries",
+    "ContactCustomFieldDefinitions",
+    "ContactListMemberships",
+    "ContactLists",
+    "ContactNotes",
     "Contacts",
     "EventInvitees",
     "EventTypeAvailabilitySchedules",

@@ -14,6 +14,9 @@ from source_calendly.access import Access
 from source_calendly.config import format_utc, parse_utc
 from source_calendly.streams.base import Keyset
 from source_calendly.streams.cursor import CursorStream
+from source_calendly.streams.tracked import recheck_share
+from source_calendly.sweep import DeletionSweep, SweepState, remember
+from source_calendly.tombstones import DELETED_AT
 
 ACTIVITY_LOG_RETENTION = timedelta(days=90)
 LAST_SYNC_STARTED = "last_sync_started_at"  # contacts: where the next sync's look for changed meetings begins
@@ -59,9 +62,9 @@ class Contacts(CursorStream):
     `source_calendly.meetings`). So an incremental sync also re-reads, by email (`email=` takes a comma-separated
     list), the contacts of the invitees event_invitees found booked, canceled, rescheduled or met since the last
     sync; when this sync cannot say whose meetings changed (event_invitees not in it, read after contacts, or
-    resumed), it re-reads every contact. A deleted contact is not listed any more, so it stays in the
-    destination; a full refresh drops it. On every plan since
-    2026-11-19 (https://developer.calendly.com/release-notes/2026/11/19).
+    resumed), it re-reads every contact. A deleted contact is not listed any more: incrementally, a rolling
+    re-listing finds it and sends a tombstone (see `source_calendly.sweep`); a full refresh drops it. On every
+    plan since 2026-11-19 (https://developer.calendly.com/release-notes/2026/11/19).
 
     https://developer.calendly.com/api-docs/calendly-api/contacts/list-contacts
     """
@@ -73,9 +76,12 @@ class Contacts(CursorStream):
     newest_first = True
     sort = "updated_at:desc"
     emails_per_request = 50  # an email is rarely longer than 40 characters: a 2,000-character query at most
+    tolerated_statuses = frozenset({403, 404})  # 404: the deletion check's answer for a contact that is gone
 
     def __init__(self, context: Any) -> None:
         self._last_sync_started: datetime | None = None
+        self._deletions = SweepState()
+        self._listed_all: set[str] | None = None  # this sync listed every contact (unfiltered, to its end)
         super().__init__(context)
 
     @property
@@ -83,6 +89,8 @@ class Contacts(CursorStream):
         state = super().state
         if state and self._last_sync_started is not None:
             state[LAST_SYNC_STARTED] = format_utc(self._last_sync_started)
+        if state:
+            self._deletions.dump(state)
         return state
 
     @state.setter
@@ -93,8 +101,29 @@ class Contacts(CursorStream):
             self._last_sync_started = parse_utc(saved) if isinstance(saved, str) else None
         except ValueError:
             self._last_sync_started = None  # then every contact is read again once: never less than needed
+        self._deletions = SweepState.load(value)
 
     def read_allowed(self, sync_mode: SyncMode) -> Iterable[Mapping[str, Any]]:
+        incremental = sync_mode == SyncMode.incremental
+        deletions = self._deletions
+        tracked = incremental and deletions.known is not None  # a state that remembers what was sent
+        if incremental and deletions.known is None:
+            deletions.known = set()  # from now on; the first pass adds every contact it lists
+        elif not incremental:
+            deletions.known = None
+        known_before = set(deletions.known or ())
+        self._listed_all = None
+        yield from remember(deletions, self._changed(sync_mode))
+        if tracked:
+            if self._listed_all is not None:  # every contact was just listed anyway: the pass is done for free
+                listed = {deletions.encode(uri) for uri in self._listed_all}
+                deletions.pending, deletions.page_token, deletions.listed = known_before - listed, None, True
+            deleted_at = format_utc(self.context.account.server_time)
+            sweep = DeletionSweep(self, deletions, recheck_share(self.context.config.history_requests))
+            for uri in sweep.run():
+                yield {"uri": uri, self.cursor_field: deleted_at, DELETED_AT: deleted_at}
+
+    def _changed(self, sync_mode: SyncMode) -> Iterable[Mapping[str, Any]]:
         sync_start = self.context.account.server_time
         cursor, previous = self._cursor, self._last_sync_started
         incremental = sync_mode == SyncMode.incremental
@@ -115,10 +144,14 @@ class Contacts(CursorStream):
                 again = self.list_own(dict(self.request_params()))
             else:
                 again = self.contacts_by_email(sorted(emails - emails_emitted))
+            listed: set[str] = set()
             for record in again:
+                listed.add(str(record.get("uri")))
                 if str(record.get("uri")) not in emitted:
                     emitted.add(str(record.get("uri")))
                     yield record
+            if emails is None:
+                self._listed_all = listed  # read to its end: every contact Calendly has
         if incremental:
             self._last_sync_started = sync_start
 

@@ -80,11 +80,15 @@ def test_contacts_newest_first_stop_at_the_cursor(api: FakeCalendly) -> None:
     assert len(set(uris(first, "contacts"))) == 250
     assert [q["sort"] for q in api.paths("/contacts")] == [["updated_at:desc"]] * 3
     state = final_states(first)
+    known = state["contacts"].pop("known")  # the deletion check's (see test_contact_deletions.py)
+    assert sorted(known.split()) == sorted(f"c{i}" for i in range(250))
+    assert state["contacts"].pop("key_prefixes") == [f"{API}/contacts/"]
     assert state["contacts"] == {
         "updated_at": api.contacts[-1]["updated_at"],
         "keys_at_cursor": [api.contacts[-1]["uri"]],
         "last_sync_started_at": ts(NOW),
     }
+    state["contacts"]["known"] = known
     changed = api.contacts[3]
     changed["updated_at"] = ts(days(0.5))
     api.contacts.append(contact(999, 0.6))
@@ -93,7 +97,9 @@ def test_contacts_newest_first_stop_at_the_cursor(api: FakeCalendly) -> None:
     # event_invitees, read first, found no meeting changed: no contact is read again by email.
     second = run_read(["event_invitees", "contacts"], state={**state, "event_invitees": invitees_synced(NOW)})
     assert uris(second, "contacts") == [f"{API}/contacts/c999", changed["uri"]]  # new and changed, newest first
-    assert len(api.paths("/contacts")) == 1  # stopped at the cursor within the first page
+    listing = [q for q in api.paths("/contacts") if q["sort"] == ["updated_at:desc"]]
+    assert len(listing) == 1  # stopped at the cursor within the first page
+    assert [q["sort"] for q in api.paths("/contacts")[1:]] == [["created_at:asc"]] * 3  # the deletion check
     third = run_read(["event_invitees", "contacts"], state=final_states(second))
     assert records(third, "contacts") == []
 
@@ -101,7 +107,10 @@ def test_contacts_newest_first_stop_at_the_cursor(api: FakeCalendly) -> None:
 def test_a_record_changed_after_the_sync_started_is_read_again_next_time(api: FakeCalendly) -> None:
     api.contacts = [contact(1, -1), contact(2, 0.5)]  # changed after Calendly's clock said the sync began
     state = final_states(run_read(["contacts"]))
-    assert state["contacts"] == {"updated_at": ts(NOW), "last_sync_started_at": ts(NOW)}  # c2 is not at the cursor
+    assert {k: v for k, v in state["contacts"].items() if k not in ("known", "key_prefixes")} == {
+        "updated_at": ts(NOW),
+        "last_sync_started_at": ts(NOW),
+    }  # c2 is not at the cursor
     again = run_read(["event_invitees", "contacts"], state={**state, "event_invitees": invitees_synced(NOW)})
     assert uris(again, "contacts") == [f"{API}/contacts/c2"]
 

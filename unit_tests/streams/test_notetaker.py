@@ -272,5 +272,5 @@ def test_check_reports_the_transcripts_only_when_switched_on_with_one_probe_for_
     recaps.requests.clear()
     _, _, on = check(config(**WITH_TRANSCRIPTS), tmp_path)
     [report] = [line for line in on if line.startswith("Gated streams this token can read")]
-    assert report.endswith("meeting_recaps, locations, meeting_recap_transcripts.")
+    assert report.endswith(", meeting_recap_transcripts.") and "meeting_recaps, locations, " in report
     assert len(recaps.paths("/meeting_recaps")) == 1
