@@ -207,6 +207,8 @@ ENDPOINT_STREAMS = {
     "/scheduled_events/{uuid}/invitees": "event_invitees",
     "/organizations/{uuid}": "organization",
     "/organizations/{uuid}/invitations": "organization_invitations",
+    "/meeting_recaps/{uuid}": "meeting_recaps",  # a deletion confirmed (404)
+    "/meeting_recaps/{uuid}/transcript": "meeting_recap_transcripts",
 }
 
 

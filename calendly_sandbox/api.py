@@ -17,6 +17,7 @@ import orjson
 
 from . import errors
 from .api_contactbook import ContactBookEndpoints
+from .api_notetaker import NotetakerEndpoints
 from .api_org import OrgEndpoints
 from .endpoint_base import ID_RE, Endpoints
 from .errors import ApiError
@@ -67,6 +68,7 @@ class Api(Endpoints):
             (("routing_form_submissions",), 1): ("/routing_form_submissions/{uuid}", self.get_submission),
         }
         self._routes.update(OrgEndpoints(store, page_tokens).routes())
+        self._routes.update(NotetakerEndpoints(store, page_tokens).routes())
         book = ContactBookEndpoints(store, page_tokens)
         self._routes.update(book.routes())
         self._static_routes = book.static_routes()  # exact paths, matched before the id patterns

@@ -61,6 +61,11 @@ CHOICES: dict[str, tuple[Any, ...]] = {
     # Whether a routing form submission can disappear from its form's listing (`Sandbox.delete_form_submission`).
     # The reference documents no deletion of submissions (nor their retention): by default none disappears.
     "submissions_can_vanish": (False, True),
+    # Whose /meeting_recaps a token lists: the reference says "recaps accessible to the authenticated user" and has
+    # no user or organization parameter (the 2026-07-22 release note names both; the reference page does not).
+    # "own": the recaps of the caller's own meetings, whatever the role; "organization": an admin's or owner's
+    # token lists the organization's (a plain member's still only its own).
+    "meeting_recaps_visibility": ("own", "organization"),
     # Whether writing a note about a contact (POST /notes, 2026-11-17) moves the contact's updated_at. The reference
     # says nothing: by default it stays. The connector reads notes whole either way (streams/contactbook.py).
     "contact_notes_move_updated_at": (False, True),
@@ -84,6 +89,7 @@ class Behaviour:
     event_type_changes_move_updated_at: bool = False
     user_availability_moves_updated_at: bool = False
     submissions_can_vanish: bool = False
+    meeting_recaps_visibility: str = "own"
     contact_notes_move_updated_at: bool = False
 
     def __post_init__(self) -> None:

@@ -38,6 +38,11 @@ MUTATIONS = (
     "erase_invitees",
     "erase_events",
     "delete_form_submission",
+    "create_meeting_recap",
+    "finish_meeting_recap",
+    "edit_meeting_recap",
+    "delete_meeting_recap",
+    "set_user_locations",
     # the contact book (contactbook_mutations.py)
     "delete_contact",
     "create_contact_list",

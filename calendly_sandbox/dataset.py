@@ -518,6 +518,7 @@ def _build(spec: DatasetSpec) -> Dataset:
             "no_routing_scope": acme_users[2]["uri"],
             "no_availability_scope": acme_users[2]["uri"],
             "no_contacts_scope": acme_users[2]["uri"],
+            "no_notetaker_scope": acme_users[2]["uri"],
         },
         event_type_capacity=g.capacity,
         event_type_pool={uri: [u["uri"] for u in pool] for uri, pool in g.pool.items()},

@@ -320,6 +320,46 @@ class Sandbox(ContactBookMutations):
         types' ``updated_at`` as with ``add_event_type_host``). Returns ``{"membership"}``."""
         return self.store.remove_member(user_uri)
 
+    # -- meeting recaps and locations (calendly_sandbox/notetaker.py) ----------------------------------------
+    @_changes_records
+    def create_meeting_recap(self, user_uri: str | None = None, status: str = "processing") -> dict[str, Any]:
+        """The notetaker of ``user_uri`` (default: the admin token's user) records an external meeting that
+        ended now; its recap is ``status``. Returns ``{"recap"}`` (the list item)."""
+        s = self.store
+        with s.lock:
+            user = user_uri or s.token_users["admin"]
+            if user not in s.user_org:
+                raise LookupError(user)
+            return {"recap": dict(s.notetaker.create(s, user, s.user_org[user], status, s._now()).item)}
+
+    @_changes_records
+    def finish_meeting_recap(self, uri: str) -> dict[str, Any]:
+        """A processing recap becomes available (its updated_at moves). Returns ``{"recap"}``."""
+        with self.store.lock:
+            return {"recap": dict(self.store.notetaker.finish(uri, self.store._now()).item)}
+
+    @_changes_records
+    def edit_meeting_recap(self, uri: str, **highlights: Any) -> dict[str, Any]:
+        """PATCH /meeting_recaps/{uuid}: ``summary_md``, ``action_items_md``, ``discussion_md``. The list item's
+        updated_at moves. Returns ``{"recap"}`` (the recap with its highlights)."""
+        with self.store.lock:
+            return {"recap": self.store.notetaker.edit(uri, highlights, self.store._now()).full()}
+
+    @_changes_records
+    def delete_meeting_recap(self, uri: str) -> dict[str, Any]:
+        """DELETE /meeting_recaps/{uuid}: the recap leaves every listing. Returns ``{"recap"}``."""
+        with self.store.lock:
+            return {"recap": dict(self.store.notetaker.delete(uri).item)}
+
+    @_changes_records
+    def set_user_locations(self, user_uri: str, kinds: list[str]) -> dict[str, Any]:
+        """The user's meeting locations become ``kinds`` (kept ones unchanged; no user's updated_at moves).
+        Returns ``{"locations"}``."""
+        with self.store.lock:
+            if user_uri not in self.store.user_org:
+                raise LookupError(user_uri)
+            return {"locations": list(self.store.notetaker.set_locations(user_uri, kinds))}
+
     def advance_clock(self, days: float = 0.0, seconds: float = 0.0) -> dict[str, Any]:
         """Move the store's clock (what the activity log's 90-day retention counts from) forward; compliance
         erasures whose delay has passed then take effect (``{"clock", "erased": {"events", "invitees"}}``)."""

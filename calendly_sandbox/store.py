@@ -20,6 +20,7 @@ from . import vocab
 from .behaviour import Behaviour
 from .contactbook import ContactBook
 from .dataset import Dataset
+from .notetaker import Notetaker
 from .orgstore import OrgStore
 from .records import FastRandom, Record, new_event, new_invitee, tracking, uuid4
 from .rows import EMPTY_INDEX, EventRow, InviteeRow, Row, SortedIndex, pack, uuid_of
@@ -122,6 +123,7 @@ class Store:
             self.submissions.setdefault(rec["routing_form"], []).append(row)
             self.submission_by_uuid[row.uuid] = row
         self.org = OrgStore(self, ds.org)
+        self.notetaker = Notetaker(self)
         self.book = ContactBook(self)  # definitions, Lists and Views, notes (contactbook.py)
 
     # -- lookups ------------------------------------------------------------------------------------------

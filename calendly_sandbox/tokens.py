@@ -23,6 +23,8 @@ SCOPE_ACTIVITY_LOG = "activity_log:read"
 SCOPE_OUTGOING = "outgoing_communications:read"
 SCOPE_WEBHOOKS = "webhooks:read"
 SCOPE_CONTACTS = "contacts:read"
+SCOPE_MEETING_RECAPS = "meeting_recaps:read"
+SCOPE_LOCATIONS = "locations:read"
 # Teams, organization invitations and the organization itself need organizations:read; event type hosts need
 # event_types:read (Calendly's 2026 OpenAPI): no scope of their own.
 ALL_SCOPES: frozenset[str] = frozenset(
@@ -38,6 +40,8 @@ ALL_SCOPES: frozenset[str] = frozenset(
         SCOPE_OUTGOING,
         SCOPE_WEBHOOKS,
         SCOPE_CONTACTS,
+        SCOPE_MEETING_RECAPS,
+        SCOPE_LOCATIONS,
     }
 )
 
@@ -53,6 +57,8 @@ class Tokens:
     # The same Acme admin with two more scoped tokens (Calendly lets a user hold several tokens).
     no_availability_scope: str = "sandbox-scoped-token-acme-admin-noavail-3b8e51"
     no_contacts_scope: str = "sandbox-scoped-token-acme-admin-nocontacts-72c4af"
+    # Without meeting_recaps:read and locations:read (a token made before those scopes existed).
+    no_notetaker_scope: str = "sandbox-scoped-token-acme-admin-nonotes-5e19c0"
 
     def by_label(self) -> dict[str, str]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -74,4 +80,5 @@ TOKEN_SCOPES: dict[str, frozenset[str]] = {
     "no_routing_scope": ALL_SCOPES - {SCOPE_ROUTING},
     "no_availability_scope": ALL_SCOPES - {SCOPE_AVAILABILITY},
     "no_contacts_scope": ALL_SCOPES - {SCOPE_CONTACTS},
+    "no_notetaker_scope": ALL_SCOPES - {SCOPE_MEETING_RECAPS, SCOPE_LOCATIONS},
 }

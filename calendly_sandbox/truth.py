@@ -10,6 +10,7 @@ from typing import Any
 
 import orjson
 
+from .notetaker import RECAP_STATUSES
 from .rows import uuid_of
 from .store import TEAMS_PLANS, Store
 from .tokens import (
@@ -17,6 +18,8 @@ from .tokens import (
     SCOPE_AVAILABILITY,
     SCOPE_CONTACTS,
     SCOPE_GROUPS,
+    SCOPE_LOCATIONS,
+    SCOPE_MEETING_RECAPS,
     SCOPE_OUTGOING,
     SCOPE_ROUTING,
     SCOPE_WEBHOOKS,
@@ -312,6 +315,41 @@ class Truth:
             listings += [[r for r in rows if r.rec["scope"] == "group" and r.rec["group"] == g] for g in groups]
             return [orjson.loads(r.blob) for listing in listings for r in listing]
 
+    # -- meeting recaps and locations (notetaker.py) --------------------------------------------------------
+    def _recaps(self, token: str) -> list[Any]:
+        """The token's recaps of every status, in the order the connector lists them: status by status
+        (available, processing, unavailable), each in the API's order. PermissionError on a free plan."""
+        _, user, org = self._need(token, SCOPE_MEETING_RECAPS)
+        s = self._store
+        if s.org_plan(org) == "basic":
+            raise PermissionError("meeting recaps need a paid plan (403 Please upgrade to a paid Calendly account)")
+        whole = s.behaviour.meeting_recaps_visibility == "organization" and self._admin(user, org)
+        with s.lock:
+            mine = [r for r in s.notetaker.recaps.values() if r.org == org and (whole or r.host == user)]
+            order = {status: i for i, status in enumerate(RECAP_STATUSES)}
+            return sorted(mine, key=lambda r: (order[r.status], r.key))
+
+    def meeting_recaps(self, token: str) -> list[Record]:
+        """Every recap the token may list (each status), as list items."""
+        return [orjson.loads(orjson.dumps(r.item)) for r in self._recaps(token)]
+
+    def meeting_recap_transcripts(self, token: str) -> list[Record]:
+        """The transcript of every available recap, with ``recap`` (its URI) as the connector adds it."""
+        return [
+            {"recap": r.uri, "uri": r.item["transcript"], "text": r.transcript}
+            for r in self._recaps(token)
+            if r.status == "available"
+        ]
+
+    def locations(self, token: str) -> list[Record]:
+        """Every member's meeting locations, in membership order, with ``user`` (the member's URI) as the
+        connector adds it; any member may read any member's (only "This user is not in your organization" is
+        documented as a refusal)."""
+        self._need(token, SCOPE_LOCATIONS)
+        users = [u["uri"] for u in self.users(token)]
+        with self._store.lock:
+            return [{"user": u, **rec} for u in users for rec in self._store.notetaker.locations.get(u, [])]
+
     def records(self, stream: str, token: str) -> list[Record]:
         """What a complete listing of ``stream`` gives the token, in listing order; PermissionError where the
         API answers 403 (plan, role or scope). Per-parent streams are concatenated in parent listing order."""
@@ -341,6 +379,9 @@ class Truth:
         "outgoing_communications",
         "webhook_subscriptions",
         "teams",
+        "meeting_recaps",
+        "meeting_recap_transcripts",
+        "locations",
         "contact_custom_field_definitions",
         "contact_lists",
         "contact_list_memberships",

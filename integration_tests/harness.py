@@ -20,6 +20,7 @@ from calendly_sandbox import Sandbox
 from source_calendly.bounds import MARGIN
 
 REPO = Path(__file__).resolve().parents[1]
+RECAP_STATUSES = ("processing", "available", "unavailable")  # the listings meeting_recaps reads every sync
 CORE_STREAMS = (
     "scheduled_events",
     "event_invitees",
@@ -42,12 +43,17 @@ OPTIONAL_STREAMS = (
     "outgoing_communications",
     "webhook_subscriptions",
     "teams",
+    "meeting_recaps",
+    "locations",
     "contact_custom_field_definitions",
     "contact_lists",
     "contact_list_memberships",
 )
-# Opt-in streams (a config switch adds them to discover): not in ALL_STREAMS.
-OPT_IN_STREAMS = {"contact_notes": "sync_contact_notes"}
+# Opt-in streams (a config switch adds them to discover): not in ALL_STREAMS. Stream -> switch.
+OPT_IN_STREAMS = {
+    "meeting_recap_transcripts": "include_meeting_recap_transcripts",
+    "contact_notes": "sync_contact_notes",
+}
 ALL_STREAMS = CORE_STREAMS + OPTIONAL_STREAMS
 CURSOR_STREAMS = {
     "activity_log_entries": "occurred_at",
@@ -60,8 +66,19 @@ TRACKED_STREAMS = (
     "user_availability_schedules",
     "event_type_availability_schedules",
     "webhook_subscriptions",
+    "locations",
+    "meeting_recap_transcripts",
 )
-INCREMENTAL = ("scheduled_events", "event_invitees", "routing_form_submissions", *CURSOR_STREAMS, *TRACKED_STREAMS)
+# Listings read whole every sync and emitted by difference (source_calendly/streams/diffed.py).
+DIFFED_STREAMS = ("meeting_recaps",)
+INCREMENTAL = (
+    *DIFFED_STREAMS,
+    "scheduled_events",
+    "event_invitees",
+    "routing_form_submissions",
+    *CURSOR_STREAMS,
+    *TRACKED_STREAMS,
+)
 CONNECTOR_FIELDS = ("_ab_cdc_updated_at",)  # set by the connector, not served by Calendly
 
 
@@ -112,9 +129,12 @@ class Run:
         return dict(out)
 
 
-def catalog(streams: Sequence[str] = ALL_STREAMS, full_refresh: bool = False) -> dict[str, Any]:
-    """A configured catalog built from the connector's own discover output, as Airbyte would."""
-    discovered = {s["name"]: s for s in discover_catalog()["streams"]}
+def catalog(
+    streams: Sequence[str] = ALL_STREAMS, full_refresh: bool = False, opt_in: Sequence[str] = ()
+) -> dict[str, Any]:
+    """A configured catalog built from the connector's own discover output, as Airbyte would; `opt_in` names
+    the opt-in switches (spec booleans, e.g. include_meeting_recap_transcripts) discover runs with."""
+    discovered = {s["name"]: s for s in discover_catalog(opt_in)["streams"]}
     configured = []
     for name in streams:
         stream = discovered[name]
@@ -131,14 +151,15 @@ def catalog(streams: Sequence[str] = ALL_STREAMS, full_refresh: bool = False) ->
     return {"streams": configured}
 
 
-_DISCOVERED: dict[str, Any] = {}
+_DISCOVERED: dict[tuple[str, ...], dict[str, Any]] = {}
 
 
-def discover_catalog() -> dict[str, Any]:
-    if not _DISCOVERED:
-        run = run_connector("discover", {"personal_access_token": "unused"})
-        _DISCOVERED.update(run.of("CATALOG")[0]["catalog"])
-    return _DISCOVERED
+def discover_catalog(opt_in: Sequence[str] = ()) -> dict[str, Any]:
+    switches = tuple(sorted(opt_in))
+    if switches not in _DISCOVERED:
+        run = run_connector("discover", {"personal_access_token": "unused", **dict.fromkeys(switches, True)})
+        _DISCOVERED[switches] = run.of("CATALOG")[0]["catalog"]
+    return _DISCOVERED[switches]
 
 
 def run_connector(
@@ -372,7 +393,7 @@ def _core_minimum(
         "scheduled_events": {"event_invitees"},
         "routing_forms": {"routing_form_submissions"},
         "event_types": {"event_type_memberships", "event_type_availability_schedules"},
-        "organization_memberships": {"users"}
+        "organization_memberships": {"users", "locations"}
         | ({"user_availability_schedules", "webhook_subscriptions"} if _is_admin(truth, token) else set()),
     }
     total = sum(n for name, n in listed.items() if name in selected and name not in needs)
@@ -485,6 +506,11 @@ def _optional_minimum(
         return 0  # the memberships listing
     if stream == "organization":
         return 1
+    if stream == "meeting_recaps":  # every status listed whole every sync, whatever the state (nothing deleted)
+        return sum(pages(sum(1 for r in rows if r["status"] == status)) for status in RECAP_STATUSES)
+    if stream == "meeting_recap_transcripts":  # the available listing (shared with meeting_recaps when both read)
+        listing = 0 if "meeting_recaps" in streams else pages(len(rows))
+        return listing + (0 if state and state.get("parents") is not None else len(rows))
     if stream in TRACKED_STREAMS and state and state.get("parents") is not None:
         return _tracked_minimum(truth, token, stream, state, history_requests)
     if stream in ("event_type_memberships", "event_type_availability_schedules"):
@@ -497,6 +523,8 @@ def _optional_minimum(
         return sum(pages(hosts[t["uri"]]) for t in types)
     if stream == "user_availability_schedules":
         return len(truth.organization_memberships(token)) if _is_admin(truth, token) else 1
+    if stream == "locations":  # any member may read every member's (the sandbox; see Truth.locations)
+        return len(truth.organization_memberships(token))
     if stream == "contact_custom_field_definitions":
         return 1  # the whole collection, unpaged
     if stream == "contact_lists":
@@ -558,7 +586,7 @@ def _rotation(parents: Sequence[str], after: str | None, history_requests: int) 
 
 def _tracked_minimum(truth: Any, token: str, stream: str, state: Mapping[str, Any], history_requests: int = 200) -> int:
     """After a sync that left `state`, with nothing changed since: only the rotation's next parents are read."""
-    if stream == "user_availability_schedules":
+    if stream in ("user_availability_schedules", "locations"):
         parents = [m["user"]["uri"] for m in truth.organization_memberships(token)]
     else:
         parents = [t["uri"] for t in truth.event_types(token)]

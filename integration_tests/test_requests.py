@@ -37,6 +37,7 @@ def test_a_full_sync_makes_the_minimum_requests_and_repeats_none(make_sandbox: A
         "/organizations/",
         "/user_availability_schedules",
         "/event_type_availability_schedules",
+        "/locations",
         "/contacts/custom_field_definitions",
         "/contact_lists",
     )
@@ -102,6 +103,8 @@ def test_every_stream_alone_costs_its_own_minimum(make_sandbox: Any) -> None:
         ["activity_log_entries"],
         ["webhook_subscriptions"],  # reads the memberships and the groups itself
         ["webhook_subscriptions", "groups", "organization_memberships"],
+        ["locations"],  # reads the memberships itself
+        ["meeting_recaps"],
     ]
     for streams in selections:
         sandbox.clear_request_log()

@@ -175,6 +175,7 @@ class CalendlyConfig:
     progress_interval_seconds: int = DEFAULT_PROGRESS_INTERVAL_SECONDS
     oauth: OAuthClient | None = None
     token_url: str = DEFAULT_TOKEN_URL
+    include_meeting_recap_transcripts: bool = False  # opt-in stream meeting_recap_transcripts (see spec.yaml)
     sync_contact_notes: bool = False  # opt-in: ⌈contacts/10⌉ requests more, and private text
 
     @classmethod
@@ -197,6 +198,7 @@ class CalendlyConfig:
             progress_interval_seconds=_int_option(
                 config, "progress_interval_seconds", DEFAULT_PROGRESS_INTERVAL_SECONDS, 1, 3600
             ),
+            include_meeting_recap_transcripts=_bool_option(config, "include_meeting_recap_transcripts"),
             sync_contact_notes=_bool_option(config, "sync_contact_notes"),
         )
 

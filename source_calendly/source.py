@@ -20,6 +20,7 @@ from source_calendly.streams import (
     Contacts,
     EventInvitees,
     EventTypes,
+    MeetingRecaps,
     OrganizationMemberships,
     RoutingForms,
     RoutingFormSubmissions,
@@ -66,11 +67,15 @@ class SourceCalendly(AbstractSource):
         # Routing forms and their submissions are core streams, but gated by the plan and a scope like the others.
         forms = _AskedOnce(RoutingForms(context=context))
         gated: list[Gated] = [_Named("routing_forms", forms), _Named("routing_form_submissions", forms)]
-        # The contact book's streams share the contacts' gate (contacts:read, every plan): one probe for all.
-        contacts = _AskedOnce(Contacts(context=context))
+        # Streams that share another's gate share its probe: the contact book's the contacts' (contacts:read, every
+        # plan), the transcripts the recaps' (meeting_recaps:read, paid plans). One request for each gate.
+        shared = {
+            Contacts.access: _AskedOnce(Contacts(context=context)),
+            MeetingRecaps.access: _AskedOnce(MeetingRecaps(context=context)),
+        }
         optional = [stream(context=context) for stream in OPTIONAL_STREAMS]
         optional += [stream(context=context) for switch, stream in OPT_IN_STREAMS if getattr(context.config, switch)]
-        gated += [_Named(s.name, contacts) if s.access == Contacts.access else s for s in optional]
+        gated += [_Named(s.name, shared[s.access]) if s.access in shared else s for s in optional]
         readable, refused = capability_report(gated)
         report = f"Gated streams this token can read: {', '.join(readable) or 'none'}."
         if refused:

@@ -26,6 +26,7 @@ NOT_FOUND = {"title": "Resource Not Found", "message": "The server could not fin
 NO_PERMISSION = {"title": "Permission Denied", "message": "You do not have permission to access this resource."}
 NOW = datetime(2026, 11, 24, 12, 0, 0, tzinfo=UTC)
 TEAMS_PLUS = ("teams", "enterprise")
+PAID = ("essentials", "standard", "professional", "teams", "enterprise")
 # path -> (scope, plans that have it or None for all, admins and owners only)
 OPTIONAL_ACCESS: dict[str, tuple[str, tuple[str, ...] | None, bool]] = {
     "/groups": ("groups:read", TEAMS_PLUS, False),
@@ -41,8 +42,11 @@ OPTIONAL_ACCESS: dict[str, tuple[str, tuple[str, ...] | None, bool]] = {
     "/outgoing_communications": ("outgoing_communications:read", ("enterprise",), False),
     "/webhook_subscriptions": ("webhooks:read", None, False),  # every plan since 2026-11-03; roles: see _route
     "/teams": ("organizations:read", None, False),
+    "/meeting_recaps": ("meeting_recaps:read", PAID, False),
+    "/locations": ("locations:read", None, False),
 }
 PLAN_MESSAGES = {
+    "/meeting_recaps": "Please upgrade to a paid Calendly account",
     "/activity_log_entries": "Please upgrade your Calendly account to Enterprise.",
     "/outgoing_communications": "Please upgrade your Calendly account to Enterprise.",
 }
@@ -149,6 +153,9 @@ class FakeCalendly:
     outgoing: list[dict[str, Any]] = field(default_factory=list)
     webhooks: list[dict[str, Any]] = field(default_factory=list)
     teams: list[dict[str, Any]] = field(default_factory=list)
+    recaps: list[dict[str, Any]] = field(default_factory=list)  # list items, each with its status
+    transcripts: dict[str, str] = field(default_factory=dict)  # recap uri -> text (available recaps)
+    locations: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # by user uri
     activity_max_count: int = 1000  # 100: a larger count answers 400 naming count (the shared Pagination schema)
     availability_of_others: bool = False  # whether a member may read other users' availability schedules
     exclusive_min_filters: bool = False  # `min_*` filters read as strictly after (see calendly_sandbox.behaviour)
@@ -244,7 +251,8 @@ class FakeCalendly:
     def _route_optional(self, path: str, q: dict[str, list[str]], user: str) -> tuple[int, Any]:
         one: Callable[[str], str | None] = lambda key: q.get(key, [None])[0]  # noqa: E731
         is_admin = user == ADMIN_USER
-        scope, plans, admin_only = OPTIONAL_ACCESS.get(path, (None, None, False))
+        recap = re.fullmatch(r"/meeting_recaps/([^/]+)(/transcript)?", path)
+        scope, plans, admin_only = OPTIONAL_ACCESS.get("/meeting_recaps" if recap else path, (None, None, False))
         if re.fullmatch(r"/contacts/[^/]+", path) and path != "/contacts/custom_field_definitions":
             scope, plans, admin_only = OPTIONAL_ACCESS["/contacts"]
         if path.startswith("/organizations/"):
@@ -258,6 +266,15 @@ class FakeCalendly:
             return 403, {"title": "Permission Denied", "message": PLAN_MESSAGES.get(path, NO_PERMISSION["message"])}
         if admin_only and not is_admin:
             return 403, NO_PERMISSION
+        if recap:
+            return self._recap(f"{API}/meeting_recaps/{recap.group(1)}", bool(recap.group(2)))
+        if path == "/meeting_recaps":
+            rows = [r for r in self.recaps if r["status"] == (one("status") or "available")]
+            return 200, self._page(path, q, rows)
+        if path == "/locations":
+            if one("user") not in {m["user"]["uri"] for m in self.memberships}:
+                return 403, {"title": "Permission Denied", "message": "This user is not in your organization"}
+            return 200, {"collection": self.locations.get(one("user") or "", [])}
         if path == ORG.removeprefix(API):
             organization = {"uri": ORG, "name": "Org One", "kind": "multiple", "plan": self.plan, "stage": "paid",
                             "created_at": ts(days(-900)), "updated_at": ts(days(-5))}  # fmt: skip
@@ -328,6 +345,14 @@ class FakeCalendly:
         if path == "/teams" and one("user"):
             rows = [t for t in rows if one("user") in t.get("members", [])]
         return 200, self._page(path, q, rows)
+
+    def _recap(self, uri: str, transcript: bool) -> tuple[int, Any]:
+        [found] = [r for r in self.recaps if r["uri"] == uri] or [None]
+        if found is None or (transcript and uri not in self.transcripts):
+            return 404, NOT_FOUND
+        if transcript:
+            return 200, {"resource": {"uri": f"{uri}/transcript", "text": self.transcripts[uri]}}
+        return 200, {"resource": found}
 
     def _from(self, value: str, bound: str | None) -> bool:
         """Whether a record's time passes a `min_*` filter, read inclusively or (`exclusive_min_filters`) not."""

@@ -108,17 +108,20 @@ def test_discover_makes_no_request_and_declares_the_sync_modes(api: FakeCalendly
         "outgoing_communications": ["full_refresh", "incremental"],
         "webhook_subscriptions": ["full_refresh", "incremental"],
         "teams": ["full_refresh"],
+        "meeting_recaps": ["full_refresh", "incremental"],
+        "locations": ["full_refresh", "incremental"],
         "contact_custom_field_definitions": ["full_refresh"],
         "contact_lists": ["full_refresh"],
         "contact_list_memberships": ["full_refresh"],
     }
     keys = {"event_type_availability_schedules": [["event_type"], ["availability_rule_uri"]],
-            "contact_list_memberships": [["contact_list"], ["contact"]],
+            "contact_list_memberships": [["contact_list"], ["contact"]], "locations": [["user"], ["kind"]],
             "outgoing_communications": [["communication_key"]]}  # fmt: skip
     cursors = {"activity_log_entries": "occurred_at", "outgoing_communications": "created_at"}
     cursors |= {name: "_ab_cdc_updated_at" for name in ("event_type_memberships", "user_availability_schedules",
                                                        "event_type_availability_schedules",
-                                                       "webhook_subscriptions")}  # fmt: skip
+                                                       "webhook_subscriptions", "meeting_recaps",
+                                                       "locations")}  # fmt: skip
     for name, stream in streams.items():
         assert stream.source_defined_primary_key == keys.get(name, [["uri"]])
         if "incremental" in modes[name]:
@@ -128,7 +131,7 @@ def test_discover_makes_no_request_and_declares_the_sync_modes(api: FakeCalendly
 def test_discover_declares_no_nested_primary_key_and_every_key_field_top_level(api: FakeCalendly) -> None:
     """PyAirbyte (and typed destinations) refuse a nested key path before writing anything (issue 18)."""
     streams = discover(SourceCalendly(), config()).catalog.catalog.streams
-    assert len(streams) == 22  # contact_notes only when switched on (test_contactbook.py)
+    assert len(streams) == 24  # contact_notes and meeting_recap_transcripts only when switched on
     for stream in streams:
         key = stream.source_defined_primary_key
         assert key and all(len(path) == 1 for path in key), f"{stream.name}: {key}"
@@ -290,7 +293,7 @@ OPTIONAL = (
     "routing_forms, routing_form_submissions, organization, users, groups, group_relationships, "
     "organization_invitations, event_type_memberships, "
     "user_availability_schedules, event_type_availability_schedules, activity_log_entries, contacts, "
-    "outgoing_communications, webhook_subscriptions, teams, "
+    "outgoing_communications, webhook_subscriptions, teams, meeting_recaps, locations, "
     "contact_custom_field_definitions, contact_lists, contact_list_memberships"
 )
 CONTACT_BOOK = ("contact_custom_field_definitions", "contact_lists", "contact_list_memberships")

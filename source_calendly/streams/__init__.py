@@ -21,6 +21,8 @@ from source_calendly.streams.directory import (
 )
 from source_calendly.streams.events import EventInvitees, ScheduledEvents
 from source_calendly.streams.gated import GatedStream
+from source_calendly.streams.locations import Locations
+from source_calendly.streams.notetaker import MeetingRecaps, MeetingRecapTranscripts
 from source_calendly.streams.organization import AccountLookup, EventTypes, OrganizationMemberships
 from source_calendly.streams.routing import RoutingForms, RoutingFormSubmissions
 
@@ -39,12 +41,17 @@ OPTIONAL_STREAMS: tuple[type[GatedStream], ...] = (
     OutgoingCommunications,
     WebhookSubscriptions,
     Teams,
+    MeetingRecaps,
+    Locations,
     ContactCustomFieldDefinitions,
     ContactLists,
     ContactListMemberships,
 )
 # Opt-in streams: in the catalog only when their config switch is on (see CalendlyConfig).
-OPT_IN_STREAMS: tuple[tuple[str, type[GatedStream]], ...] = (("sync_contact_notes", ContactNotes),)
+OPT_IN_STREAMS: tuple[tuple[str, type[GatedStream]], ...] = (
+    ("include_meeting_recap_transcripts", MeetingRecapTranscripts),
+    ("sync_contact_notes", ContactNotes),
+)
 
 __all__ = [
     "OPTIONAL_STREAMS",
@@ -63,6 +70,9 @@ __all__ = [
     "GatedStream",
     "GroupRelationships",
     "Groups",
+    "Locations",
+    "MeetingRecapTranscripts",
+    "MeetingRecaps",
     "Organization",
     "OrganizationInvitations",
     "OrganizationMemberships",

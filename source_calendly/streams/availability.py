@@ -70,6 +70,7 @@ class UserAvailabilitySchedules(TrackedPerParentStream):
     parent_param = "user"
     paginated = False
     access = AVAILABILITY
+    what = "schedules"  # what the stream reads per user, as a log line names it
 
     def parents(self) -> Iterator[tuple[str, Any]]:
         for membership in self.parent_records():
@@ -93,7 +94,7 @@ class UserAvailabilitySchedules(TrackedPerParentStream):
             yield self._logged(self.children_of(first))
         except StreamUnavailable:
             self.logger.info(
-                f"Stream {self.name}: Calendly shows this token only its own user's schedules "
+                f"Stream {self.name}: Calendly shows this token only its own user's {self.what} "
                 f"({account.name}); other users' need a token of an admin or owner."
             )
             return

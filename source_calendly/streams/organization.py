@@ -35,7 +35,7 @@ class OrganizationMemberships(CalendlyStream):
 
     name = "organization_memberships"
     endpoint = "organization_memberships"
-    shared_with = ("users", "user_availability_schedules", "webhook_subscriptions")
+    shared_with = ("users", "user_availability_schedules", "webhook_subscriptions", "locations")
 
     def request_params(self, **kwargs: Any) -> MutableMapping[str, Any]:
         return {"organization": self.context.account.organization_uri}

@@ -99,6 +99,7 @@ class TrackedPerParentStream(PerParentStream, CheckpointMixin):
 
     cursor_field = UPDATED_AT
     signal: tuple[str, ...] = ("updated_at",)
+    rotates = True  # False: a parent is read again only when its signal changes (its children never change alone)
 
     def __init__(self, context: Any) -> None:
         self._state = ParentsState()
@@ -171,7 +172,8 @@ class TrackedPerParentStream(PerParentStream, CheckpointMixin):
             del state.parents[pid]
         always = {ids[uri] for uri, _ in listed if self.always_read(uri)}
         rotating = [pid for pid in signals if pid not in always]
-        rotation = rotation_slice(rotating, state.rotation, recheck_share(self.context.config.history_requests))
+        share = recheck_share(self.context.config.history_requests) if self.rotates else 0
+        rotation = rotation_slice(rotating, state.rotation, share)
         due = set(rotation) | always
         due |= {pid for pid, signal in signals.items() if pid not in state.parents or state.parents[pid][0] != signal}
         to_read = (uri for uri, _ in listed if ids[uri] in due)

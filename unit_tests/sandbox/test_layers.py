@@ -18,8 +18,18 @@ ROOT = Path(calendly_sandbox.__file__).parent
 # Lowest first. A module may import its own layer or a lower one.
 LAYERS: dict[str, tuple[str, ...]] = {
     "data": ("vocab", "timeutil", "tokens", "behaviour", "records", "coredata", "orgdata", "dataset"),
-    "store": ("rows", "orgstore", "contactbook", "store", "compliance", "truth"),
-    "api": ("errors", "listing", "pagination", "oauth", "endpoint_base", "api_org", "api_contactbook", "api"),
+    "store": ("rows", "orgstore", "contactbook", "notetaker", "store", "compliance", "truth"),
+    "api": (
+        "errors",
+        "listing",
+        "pagination",
+        "oauth",
+        "endpoint_base",
+        "api_org",
+        "api_contactbook",
+        "api_notetaker",
+        "api",
+    ),
     "server": ("requestlog", "ratelimit", "faults", "server"),
     "control": ("contactbook_mutations", "control", "sandbox", "__main__", "__init__"),
 }

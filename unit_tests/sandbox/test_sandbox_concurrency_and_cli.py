@@ -91,6 +91,7 @@ def test_cli_serves_and_stops_cleanly(sig: signal.Signals) -> None:
             "no_routing_scope",
             "no_availability_scope",
             "no_contacts_scope",
+            "no_notetaker_scope",
         }
         headers = {"Authorization": f"Bearer {ready['tokens']['admin']}"}
         me = requests.get(f"{ready['url']}/users/me", headers=headers, timeout=10)

@@ -114,8 +114,9 @@ def _compare(sb: Sandbox, c: Client, stream: str, label: str) -> str:
     return str(len(expected))
 
 
-def test_streams_list_all_nineteen_and_the_contact_book(ro: Sandbox) -> None:
-    assert len(Truth.STREAMS) == 23 and len(set(Truth.STREAMS)) == 23  # 19, and contactbook.py's four
+def test_streams_list_all_nineteen_the_contact_book_and_the_notetaker(ro: Sandbox) -> None:
+    # 19, contactbook.py's four, and notetaker.py's three (meeting_recaps, meeting_recap_transcripts, locations)
+    assert len(Truth.STREAMS) == 26 and len(set(Truth.STREAMS)) == 26
     assert set(NEW_STREAMS) <= set(Truth.STREAMS)
     with pytest.raises(KeyError):
         ro.truth.records("nope", "admin")

@@ -109,4 +109,5 @@ def test_tokens_are_fixed_and_not_jwt(ro: Sandbox) -> None:
         "no_routing_scope",
         "no_availability_scope",
         "no_contacts_scope",
+        "no_notetaker_scope",
     }

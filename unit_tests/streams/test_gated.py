@@ -189,6 +189,8 @@ def test_check_probes_each_optional_stream_with_its_own_cheapest_request(api: Fa
         ("/outgoing_communications", {"organization": [ORG], "count": ["1"]}),
         ("/webhook_subscriptions", {"organization": [ORG], "scope": ["organization"], "count": ["1"]}),
         ("/teams", {"count": ["1"]}),
+        ("/meeting_recaps", {"count": ["1"]}),
+        ("/locations", {"user": [ADMIN_USER]}),  # not paginated: no count
     ]
 
 
