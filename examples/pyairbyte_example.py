@@ -30,9 +30,10 @@ INCREMENTAL = [
     "activity_log_entries",
     "contacts",
     "outgoing_communications",
+    "meeting_recaps",
 ]
 # Incremental streams that send tombstones for records Calendly no longer lists (erased, deleted).
-TOMBSTONED = ["scheduled_events", "event_invitees", "routing_form_submissions", "contacts"]
+TOMBSTONED = ["scheduled_events", "event_invitees", "routing_form_submissions", "contacts", "meeting_recaps"]
 
 
 def sync(source: ab.Source) -> None:

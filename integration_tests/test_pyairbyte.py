@@ -273,7 +273,7 @@ def test_config_change_callback_receives_every_rotated_refresh_token_and_the_syn
 # -- deletions: compliance erasures leave the DuckDB tables ---------------------------------------------------------
 @pytest.mark.pyairbyte
 @pytest.mark.timeout(600)
-def test_erased_events_and_invitees_are_gone_from_the_tables_and_nothing_else_is(
+def test_erased_events_and_invitees_a_deleted_contact_and_recap_are_gone_from_the_tables_and_nothing_else_is(
     pyairbyte: Path, sandbox: Sandbox, tmp_path: Path
 ) -> None:
     """The README example's strategy: the incremental streams merge on the primary key, so a tombstone replaces its
@@ -294,6 +294,11 @@ def test_erased_events_and_invitees_are_gone_from_the_tables_and_nothing_else_is
         erased["events"] += done["events"]
         erased["invitees"] += done["invitees"]
     assert recent["uri"] in erased["events"] and old["uri"] in erased["events"] and erased["invitees"]
+    # A contact and a meeting recap deleted in Calendly: listed no more, their single GET answers 404.
+    deleted_contact = sandbox.truth.contacts(admin)[0]["uri"]
+    sandbox.delete_contact(deleted_contact)
+    deleted_recap = sandbox.truth.records("meeting_recaps", admin)[0]["uri"]
+    sandbox.delete_meeting_recap(deleted_recap)
     keys = {s["name"]: [path for [path] in s["source_defined_primary_key"]] for s in discover_catalog()["streams"]}
 
     def keyed(dumped: dict[str, Any]) -> dict[str, set[tuple[Any, ...]]]:
@@ -307,6 +312,12 @@ def test_erased_events_and_invitees_are_gone_from_the_tables_and_nothing_else_is
     after = keyed(second)
     assert before["scheduled_events"] - after["scheduled_events"] == {(uri,) for uri in erased["events"]}
     assert before["event_invitees"] - after["event_invitees"] == {(uri,) for uri in erased["invitees"]}
+    assert before["contacts"] - after["contacts"] == {(deleted_contact,)}
+    assert before["meeting_recaps"] - after["meeting_recaps"] == {(deleted_recap,)}
+    # The deleted contact left its Lists too (Calendly: a deleted contact is listed nowhere).
+    left_lists = before["contact_list_memberships"] - after["contact_list_memberships"]
+    assert left_lists == {pair for pair in before["contact_list_memberships"] if pair[1] == deleted_contact}
+    gone = ("scheduled_events", "event_invitees", "contacts", "meeting_recaps", "contact_list_memberships")
     for stream in ALL_STREAMS:  # nothing else is gone
-        if stream not in ("scheduled_events", "event_invitees"):
+        if stream not in gone:
             assert before[stream] <= after[stream], stream
