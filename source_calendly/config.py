@@ -177,6 +177,8 @@ class CalendlyConfig:
     token_url: str = DEFAULT_TOKEN_URL
     include_meeting_recap_transcripts: bool = False  # opt-in stream meeting_recap_transcripts (see spec.yaml)
     sync_contact_notes: bool = False  # opt-in: ⌈contacts/10⌉ requests more, and private text
+    # Events, invitees and submissions remember the keys they re-read, to send tombstones (state grows with them).
+    track_deletions: bool = True
 
     @classmethod
     def from_mapping(cls, config: Mapping[str, Any]) -> CalendlyConfig:
@@ -200,6 +202,7 @@ class CalendlyConfig:
             ),
             include_meeting_recap_transcripts=_bool_option(config, "include_meeting_recap_transcripts"),
             sync_contact_notes=_bool_option(config, "sync_contact_notes"),
+            track_deletions=_bool_option(config, "track_deletions", default=True),
         )
 
 
@@ -250,13 +253,14 @@ def _int_option(config: Mapping[str, Any], key: str, default: int, low: int, hig
     return raw
 
 
-def _bool_option(config: Mapping[str, Any], key: str) -> bool:
+def _bool_option(config: Mapping[str, Any], key: str, default: bool = False) -> bool:
     raw = config.get(key)
     if raw is None:
-        return False
+        return default
     if not isinstance(raw, bool):
+        setting = "on" if default else "off"
         raise config_error(
-            f"{key} must be true or false; got {raw!r}. Fix it in the source's configuration, or remove it (off)."
+            f"{key} must be true or false; got {raw!r}. Fix it in the source's configuration, or remove it ({setting})."
         )
     return raw
 

@@ -132,6 +132,8 @@ class WindowedStream(CalendlyStream, CheckpointMixin):
         self._unfolded = 0
         self._state_dict: Mapping[str, Any] = {}
         super().__init__(**kwargs)
+        # The config can turn the key memory off (track_deletions: false): no keys kept, no tombstones.
+        self.tracks_deletions = type(self).tracks_deletions and self.context.config.track_deletions
 
     @property
     def state(self) -> Mapping[str, Any]:
@@ -142,7 +144,9 @@ class WindowedStream(CalendlyStream, CheckpointMixin):
     @state.setter
     def state(self, value: Mapping[str, Any]) -> None:
         window = dict(value or {}) if isinstance(value, Mapping) else value
-        keys = window.pop("keys", None) if self.tracks_deletions and isinstance(window, dict) else None
+        # A memory saved while tracking was on is dropped when it is off: the next state holds no keys.
+        keys = window.pop("keys", None) if isinstance(window, dict) else None
+        keys = keys if self.tracks_deletions else None
         self._window = WindowState.parse(self.name, window)
         try:
             self._keys = self.parse_keys(keys)

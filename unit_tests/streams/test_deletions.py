@@ -8,7 +8,10 @@ from datetime import timedelta
 from typing import Any
 
 import orjson
+import pytest
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
+from source_calendly.config import CalendlyConfig
 from source_calendly.key_memory import KeyMemory
 from source_calendly.tombstones import DELETED_AT
 from unit_tests.fake_api import API, EXPIRED_TOKEN, NOW, FakeCalendly, Fault, days, event, invitee, ts
@@ -248,3 +251,25 @@ def test_refused_routing_forms_send_no_tombstone_and_keep_the_keys(api: FakeCale
     out = run_read(SUBMISSIONS, config(), state=state)
     assert not out.errors and not tombstones(out, "routing_form_submissions")
     assert final_states(out)["routing_form_submissions"]["keys"] == state["routing_form_submissions"]["keys"]
+
+
+def test_track_deletions_off_keeps_no_keys_drops_a_saved_memory_and_sends_no_tombstone(api: FakeCalendly) -> None:
+    events = organization(api)
+    state = first_sync(api)  # tracking on (the default): the memory is saved
+    assert state["scheduled_events"]["keys"] and state["event_invitees"]["keys"]
+    erase_event(api, events[-3])
+    out = run_read(EVENTS, config(track_deletions=False), state=state)
+    assert not tombstones(out, "scheduled_events") and not tombstones(out, "event_invitees")
+    after = final_states(out)
+    assert "keys" not in after["scheduled_events"] and "keys" not in after["event_invitees"]
+    # Off from the first sync: no memory at all, and the records are read as with it on.
+    fresh = run_read(EVENTS, config(track_deletions=False))
+    assert all("keys" not in s for s in final_states(fresh).values())
+    assert len(records(fresh, "scheduled_events")) == len(events) - 1
+
+
+def test_track_deletions_must_be_a_boolean_and_defaults_to_on() -> None:
+    assert CalendlyConfig.from_mapping(config()).track_deletions is True
+    assert CalendlyConfig.from_mapping(config(track_deletions=False)).track_deletions is False
+    with pytest.raises(AirbyteTracedException, match=r"track_deletions must be true or false; got 'no'.*on"):
+        CalendlyConfig.from_mapping(config(track_deletions="no"))
