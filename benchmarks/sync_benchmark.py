@@ -11,7 +11,7 @@
    process and from the first record to the last; and the same for the CDK alone (`cdk_ceiling.py`: the
    same records, no HTTP, no connector code), the most any airbyte-cdk source can reach here.
 3. Peak memory (RSS) of the connector process for full syncs of 10,000 and 100,000 events.
-4. Incremental cost on a large organization (20,000 events, 200 members, 150 event types), all 19 streams: the
+4. Incremental cost on a large organization (20,000 events, 200 members, 150 event types), every default stream: the
    full sync (requests and their minimum), then a sync with nothing changed and one after an hour of changes
    (requests, records, wall time at 500/min measured with ~100 ms latency, at 500/min and 50/min as the rate
    floor), the state's size; for the sync with nothing changed, requests and records per stream, with the six
@@ -268,18 +268,19 @@ def an_hour_of_changes(sandbox: Sandbox) -> str:
 
 def incremental_cost(events: int = 20_000) -> None:
     print(f"\n== Incremental syncs of a large organization ({events:,} events over two years plus three months "
-          "ahead, 200 members, 150 event types), all 19 streams, default config")  # fmt: skip
+          f"ahead, 200 members, 150 event types), all {len(ALL_STREAMS)} streams, default config")  # fmt: skip
     with Sandbox(dataset=DatasetSpec.large(events=events), rate_limit_per_minute=None) as sandbox:
         gc.freeze()
         token = sandbox.tokens.admin
         config = {"personal_access_token": token, "api_url": sandbox.url}
         full = run_read(config, ALL_STREAMS)
-        print(f"full sync, all 19 streams: {len(sandbox.request_log):,} requests (minimum "
+        print(f"full sync, all {len(ALL_STREAMS)} streams: {len(sandbox.request_log):,} requests (minimum "
               f"{minimum_requests(sandbox, token):,}), {full['records']:,} records, state "
               f"{state_bytes(full['states']):,} bytes (incremental streams), of which "
               f"{state_bytes(full['states'], TRACKED_STREAMS):,} for the four per-parent streams"
               f"{errors_of(full)}")  # fmt: skip
-        print(f"{'incremental sync, all 19 streams':<34} {'requests':>8} {'minimum':>7} {'invitee':>7} "
+        heading = f"incremental sync, all {len(ALL_STREAMS)} streams"
+        print(f"{heading:<34} {'requests':>8} {'minimum':>7} {'invitee':>7} "
               f"{'records':>7} {'state B':>7} {'wall s @500/min':>15} {'floor s @500':>12} "
               f"{'floor s @50':>11}")  # fmt: skip
         previous = full
@@ -303,7 +304,7 @@ def incremental_cost(events: int = 20_000) -> None:
                   f"{result['wall']:>15.1f} {made / RATE * 60:>12.1f} {made / 50 * 60:>11.1f}"
                   f"{errors_of(result)}")  # fmt: skip
             if label == "nothing changed":
-                cost_table(f"{label}, all 19 streams", log, result["counts"], ALL_STREAMS)
+                cost_table(f"{label}, all {len(ALL_STREAMS)} streams", log, result["counts"], ALL_STREAMS)
                 # The six core streams alone, from the same state (what the sync costs without the optional ones).
                 time.sleep(1.1)
                 sandbox.clear_request_log()
@@ -368,7 +369,7 @@ def throughput() -> None:
               + (f"  ERRORS: {result['errors'][:1]}" if result["errors"] else ""))  # fmt: skip
 
     cases = [
-        ("reference org, all 19 streams", DatasetSpec.reference(), ALL_STREAMS),
+        (f"reference org, all {len(ALL_STREAMS)} streams", DatasetSpec.reference(), ALL_STREAMS),
         ("100,000 events, scheduled_events", DatasetSpec.large(events=100_000), ("scheduled_events",)),
     ]
     sample = None
@@ -389,7 +390,7 @@ def throughput() -> None:
 
 
 def memory() -> None:
-    print("\n== Peak memory of the connector process, full sync of all 19 streams, zero latency")
+    print(f"\n== Peak memory of the connector process, full sync of all {len(ALL_STREAMS)} streams, zero latency")
     for events in (10_000, 100_000):
         # The sandbox runs in its own process here: a child forked from a process holding it would count
         # the parent's pages in its peak RSS before exec.
