@@ -109,13 +109,7 @@ class NotetakerEndpoints(Endpoints):
     # -- locations -------------------------------------------------------------------------------------------
     def list_locations(self, p: Principal, q: Query, ids: Sequence[str]) -> bytes:
         self._need_scope(p, SCOPE_LOCATIONS)
-        user = self._uri(q, "user", "users")
-        if user is None:
-            raise errors.invalid(("user", "is required"))
-        if user not in self.store.user_org:
-            raise errors.not_found()
-        if self.store.user_org[user] != p.org or user in self.store.removed_users:
-            raise errors.denied(errors.NOT_IN_ORG)
+        user = self._member_param(p, q)
         with self.store.lock:
             blobs = [orjson.dumps(r) for r in self.store.notetaker.locations.get(user, [])]
         return b'{"collection":[' + b",".join(blobs) + b"]}"  # no pagination object at all

@@ -222,13 +222,7 @@ class OrgEndpoints(Endpoints):
 
     def list_user_schedules(self, p: Principal, q: Query, ids: Sequence[str]) -> bytes:
         self._need_scope(p, SCOPE_AVAILABILITY)
-        user = self._uri(q, "user", "users")
-        if user is None:
-            raise errors.invalid(("user", "is required"))
-        if user not in self.store.user_org:
-            raise errors.not_found()
-        if self.store.user_org[user] != p.org or user in self.store.removed_users:
-            raise errors.denied(errors.NOT_IN_ORG)
+        user = self._member_param(p, q)
         if user != p.user and not self.store.behaviour.availability_of_others and not self._admin(p):
             raise errors.denied(errors.NO_PERMISSION)
         blobs = [r.blob for r in self.org.user_schedules.get(user, [])]

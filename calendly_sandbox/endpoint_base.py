@@ -98,6 +98,17 @@ class Endpoints:
             raise errors.invalid((name, f"must be a valid URI like {prefix}<uuid>"))
         return raw
 
+    def _member_param(self, p: Principal, q: Query) -> str:
+        """The required `user` parameter of a per-user listing: a member of the caller's organization."""
+        user = self._uri(q, "user", "users")
+        if user is None:
+            raise errors.invalid(("user", "is required"))
+        if user not in self.store.user_org:
+            raise errors.not_found()
+        if self.store.user_org[user] != p.org or user in self.store.removed_users:
+            raise errors.denied(errors.NOT_IN_ORG)
+        return user
+
     @staticmethod
     def _need_scope(p: Principal, scope: str) -> None:
         if scope not in p.scopes:

@@ -410,6 +410,15 @@ def history_shares(budget: int) -> tuple[int, int, int]:
     return tenth, max(0, budget - 2 * tenth), tenth
 
 
+def invitee_walk_step(budget: int) -> int:
+    """Events whose invitees one walk step reads (README): n + pages listing n + 1 events fit the share."""
+    _, share, _ = history_shares(budget)
+    n = share
+    while n > 0 and n + -(-(n + 1) // 100) > share:
+        n -= 1
+    return n
+
+
 def history_walk_requests(sandbox: Any, token: str, window_start: str, budget: int) -> int:
     """Requests of the history walks' first step (all from the beginning of history) in a sync with `budget`,
     when scheduled_events and event_invitees are both read."""

@@ -16,8 +16,8 @@ from integration_tests.harness import (
     INCREMENTAL,
     Run,
     catalog,
-    history_shares,
     history_walk_requests,
+    invitee_walk_step,
     minimum_requests,
     run_connector,
 )
@@ -49,14 +49,6 @@ def _utc(value: datetime) -> str:
 
 def _started_by(moment: datetime, event: dict[str, Any]) -> bool:
     return _dt(event["start_time"]) <= moment
-
-
-def invitee_walk_step(budget: int) -> int:
-    _, share, _ = history_shares(budget)
-    n = share
-    while n > 0 and n + -(-(n + 1) // 100) > share:
-        n -= 1
-    return n
 
 
 def test_erased_events_and_invitees_are_tombstoned_once_and_nothing_else_is(make_sandbox: Any) -> None:

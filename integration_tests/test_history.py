@@ -10,7 +10,7 @@ import pytest
 
 from calendly_sandbox import Behaviour, Sandbox
 from integration_tests.conftest import sandbox_config
-from integration_tests.harness import ALL_STREAMS, INCREMENTAL, Run, catalog, history_shares, run_connector
+from integration_tests.harness import ALL_STREAMS, INCREMENTAL, Run, catalog, invitee_walk_step, run_connector
 
 CATALOG = catalog(ALL_STREAMS)
 BUDGET = 30  # small, so that the invitee walk needs several syncs over the small organization's history
@@ -22,15 +22,6 @@ def sync(sandbox: Sandbox, previous: Run | None, **config: Any) -> Run:
     assert run.returncode == 0, run.stderr[-3000:]
     assert run.errors() == []
     return run
-
-
-def invitee_walk_step(budget: int) -> int:
-    """Events whose invitees one walk step reads (README): n + pages listing n + 1 events fit the share."""
-    _, share, _ = history_shares(budget)
-    n = share
-    while n > 0 and n + -(-(n + 1) // 100) > share:
-        n -= 1
-    return n
 
 
 def _dt(value: str) -> datetime:
