@@ -209,6 +209,8 @@ ENDPOINT_STREAMS = {
     "/organizations/{uuid}/invitations": "organization_invitations",
     "/meeting_recaps/{uuid}": "meeting_recaps",  # a deletion confirmed (404)
     "/meeting_recaps/{uuid}/transcript": "meeting_recap_transcripts",
+    "/contacts/custom_field_definitions": "contact_custom_field_definitions",
+    "/contacts/{uuid}": "contacts",  # a deletion confirmed (404)
 }
 
 
@@ -218,12 +220,14 @@ def requests_by_stream(log: list) -> dict[str, int]:
         stream = ENDPOINT_STREAMS.get(entry.endpoint, entry.endpoint.strip("/"))
         if stream == "organization_memberships" and "user" in entry.query:
             stream = "(account)"  # the token's own membership: its role
+        if stream == "contacts" and "contact_list" in entry.query:
+            stream = "contact_list_memberships"  # one List's contacts
         counts[stream] = counts.get(stream, 0) + 1
     return counts
 
 
 def cost_table(label: str, log: list, counts: dict[str, int], selected: tuple[str, ...]) -> None:
-    """Requests and records per selected stream of one sync: the six core streams, then the 13 optional ones."""
+    """Requests and records per selected stream of one sync: the six core streams, then the optional ones."""
     by_stream = requests_by_stream(log)
     print(f"  {label}: requests and records per stream (a shared listing counts under its own stream)")
     print(f"  {'stream':<36} {'requests':>8} {'records':>8}")

@@ -5,9 +5,11 @@ choice fails), and each flag it uses must be one the script documents."""
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import subprocess
 import sys
+from collections import namedtuple
 from pathlib import Path
 
 import pytest
@@ -49,3 +51,27 @@ def test_the_documented_benchmark_command_parses(command: tuple[str, ...]) -> No
     assert done.stdout.startswith("usage: ")
     for flag in (arg for arg in command[1:] if arg.startswith("--")):
         assert re.search(rf"\[{flag}\b", done.stdout), f"{flag} is not an option of {command[0]}"
+
+
+def test_the_cost_table_puts_each_request_under_the_stream_that_made_it() -> None:
+    """The contact book's requests all go to /contacts…: each must land under its own stream, or the benchmark's
+    per-stream table hides one (the definitions) and inflates another (contacts)."""
+    spec = importlib.util.spec_from_file_location("sync_benchmark", REPO / "benchmarks" / "sync_benchmark.py")
+    benchmark = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(benchmark)
+    entry = namedtuple("entry", "endpoint query")
+    log = [
+        entry("/contacts", {"sort": "updated_at:desc"}),
+        entry("/contacts", {"contact_list": "https://api.calendly.com/contact_lists/x"}),
+        entry("/contacts/custom_field_definitions", {}),
+        entry("/contacts/{uuid}", {}),
+        entry("/organization_memberships", {"user": "u"}),
+        entry("/meeting_recaps/{uuid}/transcript", {}),
+    ]
+    assert benchmark.requests_by_stream(log) == {
+        "contacts": 2,
+        "contact_list_memberships": 1,
+        "contact_custom_field_definitions": 1,
+        "(account)": 1,
+        "meeting_recap_transcripts": 1,
+    }
