@@ -49,10 +49,11 @@ def run_read(
     full_refresh: bool = False,
     expect_error: bool = False,
     debug: bool = False,
+    incremental: frozenset[str] | set[str] = INCREMENTAL,
 ) -> EntrypointOutput:
     catalog = CatalogBuilder()
     for name in streams:
-        mode = SyncMode.incremental if name in INCREMENTAL and not full_refresh else SyncMode.full_refresh
+        mode = SyncMode.incremental if name in incremental and not full_refresh else SyncMode.full_refresh
         catalog.with_stream(name, mode)
     state_messages = None
     if state:

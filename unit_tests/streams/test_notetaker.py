@@ -6,18 +6,15 @@ from collections.abc import Mapping
 from typing import Any
 
 import pytest
-from airbyte_cdk.models import FailureType, SyncMode
-from airbyte_cdk.test.catalog_builder import CatalogBuilder
-from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput, discover, read
-from airbyte_cdk.test.models.outcome import ExpectedOutcome
-from airbyte_cdk.test.state_builder import StateBuilder
+from airbyte_cdk.models import FailureType
+from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput, discover
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_calendly import SourceCalendly
 from source_calendly.config import CalendlyConfig
 from source_calendly.streams.diffed import ListingState
 from unit_tests.fake_api import ADMIN_USER, API, MEMBER_USER, FakeCalendly, Fault, days, ts
-from unit_tests.helpers import config, error_messages, records, warnings
+from unit_tests.helpers import config, error_messages, records, run_read, warnings
 
 RECAPS = "meeting_recaps"
 TRANSCRIPTS = "meeting_recap_transcripts"
@@ -40,17 +37,7 @@ def sync(
     streams: list[str], state: Mapping[str, Any] | None = None, expect_error: bool = False, **overrides: Any
 ) -> tuple[EntrypointOutput, dict[str, Any]]:
     """One incremental sync; returns its output and each stream's last state (the given one if none came)."""
-    catalog = CatalogBuilder()
-    for name in streams:
-        catalog.with_stream(name, SyncMode.incremental)
-    messages = None
-    if state:
-        builder = StateBuilder()
-        for name, value in state.items():
-            builder.with_stream_state(name, dict(value))
-        messages = builder.build()
-    outcome = ExpectedOutcome.EXPECT_EXCEPTION if expect_error else ExpectedOutcome.EXPECT_SUCCESS
-    out = read(SourceCalendly(), config(**overrides), catalog.build(), messages, expected_outcome=outcome)
+    out = run_read(streams, config(**overrides), state, expect_error=expect_error, incremental=set(streams))
     states = dict(state or {})
     for message in out.state_messages:
         states[message.state.stream.stream_descriptor.name] = dict(message.state.stream.stream_state.__dict__)
